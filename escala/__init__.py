@@ -1,0 +1,1 @@
+"""Escala · Actividades y Tareas: the product's core, usable without Streamlit."""

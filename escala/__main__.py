@@ -1,0 +1,5 @@
+import sys
+
+from escala.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""``python -m escala ...``: a thin layer over the core. Bad input exits non-zero with one
+Spanish line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import date
+
+from escala import demo
+from escala.db import Database, DatabaseLocked, default_path
+from escala.domain import NotFound, PermissionDenied, Role, UserDraft, ValidationError
+from escala.store import Store
+
+
+class CliError(Exception):
+    """A one-line Spanish message for the operator."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors, as one Spanish line
+        raise CliError(f"Argumentos no válidos: {message}. Usa --help para ver las opciones.")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} no es un número entero") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} debe ser cero o positivo")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} no es una fecha AAAA-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m escala", description="Escala · Actividades y Tareas")
+    parser.add_argument("--db", help=f"archivo de la base de datos (por defecto ESCALA_DB o {default_path()})")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("init", help="crea o actualiza el esquema de la base de datos")
+
+    seed = commands.add_parser("seed-demo", help="carga datos de demostración en una base vacía")
+    seed.add_argument("--users", type=_positive, default=demo.DemoSize.users)
+    seed.add_argument("--contacts", type=_positive, default=demo.DemoSize.contacts)
+    seed.add_argument("--opportunities", type=_positive, default=None)
+    seed.add_argument("--activities", type=_positive, default=demo.DemoSize.activities)
+    seed.add_argument("--tasks", type=_positive, default=demo.DemoSize.tasks)
+    seed.add_argument("--seed", type=int, default=demo.DemoSize.seed)
+    seed.add_argument("--today", type=_day, default=None, help="día de referencia (por defecto hoy)")
+    seed.add_argument("--if-empty", action="store_true", help="no hacer nada si la base ya tiene datos")
+
+    create = commands.add_parser("create-user", help="crea un usuario")
+    create.add_argument("email")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--time-zone", default=None)
+    create.add_argument("--password-stdin", action="store_true", help="lee la contraseña de la entrada estándar")
+
+    commands.add_parser("users", help="lista los usuarios")
+    return parser
+
+
+def _open(args) -> tuple[Database, Store]:
+    db = Database(args.db) if args.db else Database()
+    db.migrate()
+    return db, Store(db)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Contraseña: ")
+    if getpass.getpass("Repite la contraseña: ") != first:
+        raise CliError("Las contraseñas no coinciden.")
+    return first
+
+
+def run(args) -> None:
+    db, store = _open(args)
+    try:
+        if args.command == "init":
+            print(f"Base de datos lista: {db.path}")
+        elif args.command == "seed-demo":
+            if args.if_empty and not store.is_empty():
+                print("La base ya tiene datos: no se cargan datos de demostración.")
+                return
+            size = demo.DemoSize(args.users, args.contacts, args.opportunities, args.activities, args.tasks,
+                                 args.seed, args.today)
+            try:
+                counts = demo.seed(db, size)
+            except ValueError as error:
+                raise CliError(str(error)) from None
+            print(f"Datos de demostración cargados en {counts['seconds']} s: {counts['users']} usuarios, "
+                  f"{counts['contacts']} contactos, {counts['opportunities']} oportunidades, "
+                  f"{counts['activities']} actividades y {counts['tasks']} tareas. "
+                  f"Contraseña de todas las cuentas: {demo.DEMO_PASSWORD}")
+        elif args.command == "create-user":
+            password = _read_password(args.password_stdin)
+            draft = UserDraft(args.name, args.email, args.role, password,
+                              args.time_zone or UserDraft.__dataclass_fields__["time_zone"].default_factory())
+            user = store.create_user(None, draft)
+            print(f"Usuario creado: {user.email} ({user.role.label}, id {user.id})")
+        elif args.command == "users":
+            for user in store.list_users(include_inactive=True):
+                state = "activo" if user.active else "inactivo"
+                print(f"{user.id}\t{user.email}\t{user.name}\t{user.role.label}\t{state}\t{user.time_zone}")
+    finally:
+        db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        run(build_parser().parse_args(argv))
+    except (CliError, DatabaseLocked, PermissionDenied, NotFound) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        print("Error: " + " ".join(error.errors.values()), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Cancelado.", file=sys.stderr)
+        return 130
+    return 0

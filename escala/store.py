@@ -1,0 +1,612 @@
+"""Reads and writes. Every query is already limited to what the acting user may see
+(``access``), every value is a bound parameter, and every write is one transaction that
+validates, checks permission, writes and records an audit row, or does nothing at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+
+from escala import access, times
+from escala.auth import hash_password
+from escala.db import Database
+from escala.domain import (
+    ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, Item, ItemDraft, Kind,
+    NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, Stage,
+    Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
+    validate_opportunity, validate_user,
+)
+
+ITEM_COLUMNS = """
+    i.id, i.kind, i.name, i.activity_type, i.starts_at, i.due_at, i.responsible_mode,
+    i.responsible_id, r.name, i.contact_id, c.name, i.opportunity_id, o.name, i.description,
+    i.status, i.completed_at, i.completed_by, i.created_at, i.created_by, i.updated_at
+"""
+ITEM_FROM = """
+    FROM items i
+    JOIN contacts c ON c.id = i.contact_id
+    LEFT JOIN users r ON r.id = i.responsible_id
+    LEFT JOIN opportunities o ON o.id = i.opportunity_id
+"""
+CONTACT_SELECT = """
+    SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at
+    FROM contacts c
+    LEFT JOIN companies co ON co.id = c.company_id
+    LEFT JOIN users u ON u.id = c.owner_id
+"""
+USER_SELECT = "SELECT id, name, email, role, active, time_zone FROM users"
+ITEM_ORDERS = {  # allow-list for list_items(order=...)
+    "due": "i.due_at, i.id",
+    "due_desc": "i.due_at DESC, i.id DESC",
+    "pending_first": "i.status = 'Realizada', i.due_at, i.id",
+}
+NOT_FOUND_ITEM = "Actividad o tarea no encontrada."
+NOT_FOUND_CONTACT = "Contacto no encontrado."
+
+
+class DuplicateContact(ValidationError):
+    """A contact with this email exists already; ``contact_id`` is it (the spec's rule:
+    a known email updates/opens the existing contact instead of creating another)."""
+
+    def __init__(self, contact_id: int):
+        super().__init__({"email": "Ya existe un contacto con este correo electrónico."})
+        self.contact_id = contact_id
+
+
+def _user(row) -> User:
+    return User(row[0], row[1], row[2], Role(row[3]), bool(row[4]), row[5])
+
+
+def _contact(row) -> Contact:
+    return Contact(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], times.from_db(row[8]))
+
+
+def _item(row) -> Item:
+    return Item(
+        id=row[0], kind=Kind(row[1]), name=row[2],
+        activity_type=ActivityType(row[3]) if row[3] else None,
+        starts_at=times.from_db(row[4]), due_at=times.from_db(row[5]),
+        responsible_mode=ResponsibleMode(row[6]), responsible_id=row[7], responsible_name=row[8],
+        contact_id=row[9], contact_name=row[10], opportunity_id=row[11], opportunity_name=row[12],
+        description=row[13], status=Status(row[14]), completed_at=times.from_db(row[15]),
+        completed_by=row[16], created_at=times.from_db(row[17]), created_by=row[18],
+        updated_at=times.from_db(row[19]),
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class _StoredItem:
+    """The columns an item write sets, as stored (naive UTC instants)."""
+
+    kind: str
+    name: str
+    activity_type: str | None
+    starts_at: datetime
+    due_at: datetime
+    responsible_mode: str
+    responsible_id: int | None
+    contact_id: int
+    contact_owner_id: int | None
+    opportunity_id: int | None
+    description: str
+    status: str
+    completed_at: datetime | None
+    completed_by: int | None
+
+
+STORED_ITEM_FIELDS = tuple(_StoredItem.__dataclass_fields__)
+
+
+class Store:
+    """The product's data, seen through one user's rights at a time."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = times.now_utc):
+        self.db = db
+        self.clock = clock
+        self._versions = itertools.count(1)
+        self.version = 0  # bumps on every committed write: cache keys include it
+
+    def _committed(self) -> None:
+        self.version = next(self._versions)
+
+    def _now(self) -> datetime:
+        return times.to_db(self.clock())
+
+    def _audit(self, cursor, actor: User | None, action: str, entity: str, entity_id: int, changes: dict) -> None:
+        audit_id = self.db.next_ids(cursor, "audit_log")
+        cursor.execute(
+            "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [audit_id, self._now(), actor.id if actor else None, action, entity, entity_id,
+             json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False)],
+        )
+
+    # ------------------------------------------------------------ users
+
+    def create_user(self, actor: User | None, draft: UserDraft) -> User:
+        """Add a user. ``actor=None`` is the operator at the command line (bootstrap)."""
+        if actor is not None:
+            access.require_admin(actor)
+        clean, errors = validate_user(draft)
+        if errors:
+            raise ValidationError(errors)
+        password_hash = hash_password(clean.password)  # slow on purpose: outside the lock
+        with self.db.transaction() as cursor:
+            if cursor.execute("SELECT 1 FROM users WHERE email = ?", [clean.email]).fetchone():
+                raise ValidationError({"email": "Ya existe un usuario con este correo electrónico."})
+            user_id = self.db.next_ids(cursor, "users")
+            cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?, true, ?, ?, ?)",
+                           [user_id, clean.name, clean.email, clean.role, clean.time_zone, password_hash, self._now()])
+            self._audit(cursor, actor, "create", "user", user_id,
+                        {"name": (None, clean.name), "email": (None, clean.email), "role": (None, clean.role)})
+        self._committed()
+        return self.get_user(user_id)
+
+    def get_user(self, user_id: int) -> User | None:
+        row = self.db.query_one(f"{USER_SELECT} WHERE id = ?", [user_id])  # sql-ok: fixed text
+        return _user(row) if row else None
+
+    def list_users(self, include_inactive: bool = False) -> list[User]:
+        """Users by name (names and roles are visible to everyone who can sign in)."""
+        rows = self.db.query(f"{USER_SELECT} WHERE active OR ? ORDER BY name, id", [include_inactive])  # sql-ok
+        return [_user(row) for row in rows]
+
+    def update_user(self, actor: User, user_id: int, *, name: str | None = None, role: str | None = None,
+                    active: bool | None = None, time_zone: str | None = None) -> User:
+        """Admins change a user's name, role, zone, or switch them off (never delete: history keeps them)."""
+        access.require_admin(actor)
+        current = self.get_user(user_id)
+        if current is None:
+            raise NotFound("Usuario no encontrado.")
+        wanted = UserDraft(name if name is not None else current.name, current.email,
+                           role if role is not None else current.role, None,
+                           time_zone if time_zone is not None else current.time_zone)
+        clean, errors = validate_user(wanted, password_required=False)
+        if errors:
+            raise ValidationError(errors)
+        new_active = current.active if active is None else bool(active)
+        if actor.id == user_id and (clean.role != Role.ADMIN or not new_active):
+            raise PermissionDenied("No puedes quitarte el rol de administrador ni desactivarte a ti mismo.")
+        changes = {key: (old, new) for key, old, new in (
+            ("name", current.name, clean.name), ("role", str(current.role), str(clean.role)),
+            ("active", current.active, new_active), ("time_zone", current.time_zone, clean.time_zone)) if old != new}
+        if changes:
+            with self.db.transaction() as cursor:
+                cursor.execute("UPDATE users SET name = ?, role = ?, active = ?, time_zone = ? WHERE id = ?",
+                               [clean.name, clean.role, new_active, clean.time_zone, user_id])
+                self._audit(cursor, actor, "update", "user", user_id, changes)
+            self._committed()
+        return self.get_user(user_id)
+
+    def set_password(self, actor: User | None, user_id: int, password: str) -> None:
+        """A user changes their own password; an admin (or the operator, actor=None) anyone's."""
+        if actor is not None and actor.id != user_id:
+            access.require_admin(actor, "cambiar la contraseña de otro usuario")
+        _, errors = validate_user(UserDraft("x", "x@x.xx", "admin", password), password_required=True)
+        if "password" in errors:
+            raise ValidationError({"password": errors["password"]})
+        password_hash = hash_password(password)
+        with self.db.transaction() as cursor:
+            if not cursor.execute("UPDATE users SET password_hash = ? WHERE id = ? RETURNING id",
+                                  [password_hash, user_id]).fetchone():
+                raise NotFound("Usuario no encontrado.")
+            self._audit(cursor, actor, "update", "user", user_id, {"password": ("***", "***")})
+        self._committed()
+
+    def credentials(self, email: str) -> tuple[User | None, str | None]:
+        """For sign-in only: the user with this email and their password hash."""
+        row = self.db.query_one(f"SELECT id, name, email, role, active, time_zone, password_hash FROM users "
+                                "WHERE email = ?", [normalize_email(email)])
+        return (_user(row), row[6]) if row else (None, None)
+
+    def record_sign_in_attempt(self, email: str, at: datetime, succeeded: bool) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute("INSERT INTO sign_in_attempts VALUES (?, ?, ?)", [email, times.to_db(at), succeeded])
+
+    def recent_sign_in_failures(self, email: str, since: datetime) -> int:
+        """Failures for ``email`` since ``since`` and after its last success."""
+        (count,) = self.db.query_one(
+            """SELECT count(*) FROM sign_in_attempts WHERE email = ? AND NOT succeeded AND occurred_at >= ?
+               AND occurred_at > coalesce((SELECT max(occurred_at) FROM sign_in_attempts WHERE email = ? AND succeeded),
+                                 TIMESTAMP '1970-01-01')""",
+            [email, times.to_db(since), email])
+        return count
+
+    # ------------------------------------------------------------ contacts
+
+    def _company_id(self, cursor, name: str) -> int | None:
+        if not name:
+            return None
+        row = cursor.execute("SELECT id FROM companies WHERE name_key = ?", [name.lower()]).fetchone()
+        if row:
+            return row[0]
+        company_id = self.db.next_ids(cursor, "companies")
+        cursor.execute("INSERT INTO companies VALUES (?, ?, ?)", [company_id, name, name.lower()])
+        return company_id
+
+    def _check_owner(self, cursor, owner_id: int | None) -> str | None:
+        if owner_id is None:
+            return None
+        row = cursor.execute("SELECT active, role FROM users WHERE id = ?", [owner_id]).fetchone()
+        if not row or not row[0] or row[1] == Role.ANALYST:
+            return "El dueño debe ser un vendedor o administrador activo."
+        return None
+
+    def create_contact(self, actor: User, draft: ContactDraft) -> Contact:
+        """A new contact; a seller's contacts are always their own. A known email raises
+        ``DuplicateContact`` carrying the existing contact's id."""
+        access.require_writer(actor)
+        clean, errors = validate_contact(draft)
+        owner_id = draft.owner_id
+        if actor.role is Role.SELLER:
+            if owner_id not in (None, actor.id):
+                errors["owner"] = "Solo puedes crear contactos a tu nombre."
+            owner_id = actor.id
+        with self.db.transaction() as cursor:
+            if problem := self._check_owner(cursor, owner_id):
+                errors["owner"] = problem
+            if errors:
+                raise ValidationError(errors)
+            if clean.email:
+                existing = cursor.execute("SELECT id FROM contacts WHERE email = ? ORDER BY id LIMIT 1",
+                                          [clean.email]).fetchone()
+                if existing:
+                    raise DuplicateContact(existing[0])
+            contact_id = self.db.next_ids(cursor, "contacts")
+            now = self._now()
+            cursor.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [contact_id, clean.name, clean.email or None, clean.phone or None,
+                            self._company_id(cursor, clean.company), owner_id, now, actor.id, now])
+            self._audit(cursor, actor, "create", "contact", contact_id,
+                        {k: (None, v) for k, v in asdict(replace(clean, owner_id=owner_id)).items() if v})
+        self._committed()
+        return self.get_contact(actor, contact_id)
+
+    def get_contact(self, user: User, contact_id: int) -> Contact | None:
+        """The contact if ``user`` may open it; None exactly as if it did not exist."""
+        scope, params = access.contact_scope(user)
+        row = self.db.query_one(f"{CONTACT_SELECT} WHERE c.id = ? AND {scope}", [contact_id, *params])  # sql-ok
+        return _contact(row) if row else None
+
+    def find_contact_by_email(self, user: User, email: str) -> Contact | None:
+        scope, params = access.contact_scope(user)
+        row = self.db.query_one(f"{CONTACT_SELECT} WHERE c.email = ? AND {scope} ORDER BY c.id LIMIT 1",  # sql-ok
+                                [normalize_email(email), *params])
+        return _contact(row) if row else None
+
+    def list_contacts(self, user: User, search: str = "", limit: int = 500) -> list[Contact]:
+        """Contacts ``user`` may open, by name; ``search`` matches name, email or company."""
+        scope, params = access.contact_scope(user)
+        pattern = f"%{search.strip().lower()}%"
+        rows = self.db.query(
+            f"""{CONTACT_SELECT} WHERE {scope}
+                AND (lower(c.name) LIKE ? OR coalesce(c.email, '') LIKE ? OR lower(coalesce(co.name, '')) LIKE ?)
+                ORDER BY c.name, c.id LIMIT ?""",  # sql-ok: scope comes from access
+            [*params, pattern, pattern, pattern, limit])
+        return [_contact(row) for row in rows]
+
+    def update_contact(self, actor: User, contact_id: int, draft: ContactDraft) -> Contact:
+        """Edit name, email, phone and company; an owner change goes through ``reassign_contact``."""
+        access.require_writer(actor)
+        current = self.get_contact(actor, contact_id)
+        if current is None:
+            raise NotFound(NOT_FOUND_CONTACT)
+        clean, errors = validate_contact(draft)
+        if errors:
+            raise ValidationError(errors)
+        with self.db.transaction() as cursor:
+            if clean.email and clean.email != (current.email or ""):
+                other = cursor.execute("SELECT id FROM contacts WHERE email = ? AND id <> ? LIMIT 1",
+                                       [clean.email, contact_id]).fetchone()
+                if other:
+                    raise DuplicateContact(other[0])
+            company_id = self._company_id(cursor, clean.company)
+            changes = {key: (old, new) for key, old, new in (
+                ("name", current.name, clean.name), ("email", current.email, clean.email or None),
+                ("phone", current.phone, clean.phone or None),
+                ("company", current.company_name, clean.company or None)) if old != new}
+            if changes:
+                cursor.execute("UPDATE contacts SET name = ?, email = ?, phone = ?, company_id = ?, updated_at = ? "
+                               "WHERE id = ?", [clean.name, clean.email or None, clean.phone or None, company_id,
+                                                self._now(), contact_id])
+                self._audit(cursor, actor, "update", "contact", contact_id, changes)
+        self._committed()
+        if draft.owner_id is not None and draft.owner_id != current.owner_id:
+            return self.reassign_contact(actor, contact_id, draft.owner_id)
+        return self.get_contact(actor, contact_id)
+
+    def reassign_contact(self, actor: User, contact_id: int, new_owner_id: int | None) -> Contact:
+        """Give a contact a new owner (admins). Items in the mode "Dueño del contacto" follow
+        the new owner in the same transaction."""
+        access.require_admin(actor, "cambiar el dueño de un contacto")
+        with self.db.transaction() as cursor:
+            row = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+            if row is None:
+                raise NotFound(NOT_FOUND_CONTACT)
+            if problem := self._check_owner(cursor, new_owner_id):
+                raise ValidationError({"owner": problem})
+            if row[0] != new_owner_id:
+                cursor.execute("UPDATE contacts SET owner_id = ?, updated_at = ? WHERE id = ?",
+                               [new_owner_id, self._now(), contact_id])
+                (moved,) = cursor.execute(
+                    """UPDATE items SET contact_owner_id = ?,
+                           responsible_id = CASE WHEN responsible_mode = 'Dueño del contacto' THEN ? ELSE responsible_id END
+                       WHERE contact_id = ?""",
+                    [new_owner_id, new_owner_id, contact_id]).fetchone()
+                self._audit(cursor, actor, "update", "contact", contact_id,
+                            {"owner_id": (row[0], new_owner_id), "items_following_owner": (None, moved)})
+        self._committed()
+        return self.get_contact(actor, contact_id)
+
+    def delete_contact(self, actor: User, contact_id: int) -> None:
+        """Delete a contact with its opportunities and items (admins, or the owning seller)."""
+        access.require_writer(actor)
+        current = self.get_contact(actor, contact_id)
+        if current is None:
+            raise NotFound(NOT_FOUND_CONTACT)
+        with self.db.transaction() as cursor:
+            for (item_id,) in cursor.execute("SELECT id FROM items WHERE contact_id = ?", [contact_id]).fetchall():
+                self._audit(cursor, actor, "delete", "item", item_id, {"contact_id": (contact_id, None)})
+            cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
+            cursor.execute("DELETE FROM opportunities WHERE contact_id = ?", [contact_id])
+            cursor.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
+            self._audit(cursor, actor, "delete", "contact", contact_id,
+                        {"name": (current.name, None), "email": (current.email, None), "owner_id": (current.owner_id, None)})
+        self._committed()
+
+    # ------------------------------------------------------------ opportunities
+
+    def create_opportunity(self, actor: User, draft: OpportunityDraft) -> Opportunity:
+        """An opportunity on a contact the actor may create work on."""
+        access.require_writer(actor)
+        clean, errors = validate_opportunity(draft)
+        contact = self.get_contact(actor, draft.contact_id) if draft.contact_id is not None else None
+        if draft.contact_id is not None and contact is None:
+            errors["contact"] = NOT_FOUND_CONTACT
+        if errors:
+            raise ValidationError(errors)
+        with self.db.transaction() as cursor:
+            opportunity_id = self.db.next_ids(cursor, "opportunities")
+            cursor.execute("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?)",
+                           [opportunity_id, clean.name, clean.contact_id, clean.stage, clean.amount, self._now()])
+            self._audit(cursor, actor, "create", "opportunity", opportunity_id,
+                        {"name": (None, clean.name), "contact_id": (None, clean.contact_id),
+                         "stage": (None, str(clean.stage)), "amount": (None, clean.amount)})
+        self._committed()
+        return Opportunity(opportunity_id, clean.name, clean.contact_id, Stage(clean.stage), clean.amount)
+
+    def opportunities_for_contact(self, user: User, contact_id: int) -> list[Opportunity]:
+        """The contact's opportunities, if ``user`` may open the contact."""
+        scope, params = access.contact_scope(user)
+        rows = self.db.query(
+            f"""SELECT o.id, o.name, o.contact_id, o.stage, o.amount FROM opportunities o
+                JOIN contacts c ON c.id = o.contact_id WHERE o.contact_id = ? AND {scope} ORDER BY o.id""",  # sql-ok
+            [contact_id, *params])
+        return [Opportunity(r[0], r[1], r[2], Stage(r[3]), float(r[4])) for r in rows]
+
+    # ------------------------------------------------------------ items
+
+    def get_item(self, user: User, item_id: int) -> Item | None:
+        """The item if ``user`` may see it; None exactly as if it did not exist."""
+        scope, params = access.item_scope(user)
+        row = self.db.query_one(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE i.id = ? AND {scope}",  # sql-ok
+                                [item_id, *params])
+        return _item(row) if row else None
+
+    def list_items(self, user: User, *, contact_id: int | None = None, responsible_id: int | None = None,
+                   kind: Kind | None = None, status: Status | None = None, due_before: datetime | None = None,
+                   order: str = "pending_first", limit: int | None = None) -> list[Item]:
+        """Items ``user`` may see, narrowed by the given filters (all optional)."""
+        scope, params = access.item_scope(user)
+        where = [scope]
+        for column, value in (("i.contact_id", contact_id), ("i.responsible_id", responsible_id),
+                              ("i.kind", kind), ("i.status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")  # column names from the fixed tuple above
+                params.append(str(value) if isinstance(value, str) else value)
+        if due_before is not None:
+            where.append("i.due_at < ?")
+            params.append(times.to_db(due_before))
+        sql = f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE {' AND '.join(where)} ORDER BY {ITEM_ORDERS[order]}"  # sql-ok
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_item(row) for row in self.db.query(sql, params)]
+
+    def _stored_row(self, cursor, user: User, item_id: int) -> _StoredItem | None:
+        scope, params = access.item_scope(user)
+        row = cursor.execute(f"SELECT {', '.join(STORED_ITEM_FIELDS)} FROM items i WHERE i.id = ? AND {scope}",  # sql-ok
+                             [item_id, *params]).fetchone()
+        return _StoredItem(*row) if row else None
+
+    def _resolve(self, cursor, user: User, clean: CleanItem, current: _StoredItem | None,
+                 errors: dict[str, str]) -> int | None:
+        """Check the item's references in the open transaction; return the contact's owner."""
+        owner_id = None
+        if clean.contact_id is not None:
+            unchanged = current is not None and current.contact_id == clean.contact_id
+            scope, params = ("TRUE", []) if unchanged else access.contact_scope(user)
+            row = cursor.execute(f"SELECT c.owner_id FROM contacts c WHERE c.id = ? AND {scope}",  # sql-ok
+                                 [clean.contact_id, *params]).fetchone()
+            if row is None:
+                errors["contact"] = NOT_FOUND_CONTACT
+            else:
+                owner_id = row[0]
+                if not unchanged and not access.may_create_items_on(user, owner_id):
+                    raise PermissionDenied("Solo puedes crear actividades y tareas en contactos de los que eres dueño.")
+        if clean.opportunity_id is not None:
+            row = cursor.execute("SELECT contact_id FROM opportunities WHERE id = ?", [clean.opportunity_id]).fetchone()
+            if row is None or row[0] != clean.contact_id:
+                errors["opportunity"] = "La oportunidad no pertenece a este contacto."
+        if clean.responsible_mode is ResponsibleMode.USER and clean.responsible_id is not None:
+            unchanged = current is not None and current.responsible_id == clean.responsible_id \
+                and current.responsible_mode == ResponsibleMode.USER
+            row = cursor.execute("SELECT active FROM users WHERE id = ?", [clean.responsible_id]).fetchone()
+            if row is None or (not row[0] and not unchanged):
+                errors["responsible"] = "El usuario elegido no existe o está inactivo."
+        return owner_id
+
+    def _to_store(self, clean: CleanItem, owner_id: int | None, current: _StoredItem | None, actor: User) -> _StoredItem:
+        responsible_id = {ResponsibleMode.CONTACT_OWNER: owner_id, ResponsibleMode.USER: clean.responsible_id,
+                          ResponsibleMode.UNASSIGNED: None}[clean.responsible_mode]
+        if clean.status is Status.DONE:
+            was_done = current is not None and current.status == Status.DONE
+            completed_at, completed_by = ((current.completed_at, current.completed_by) if was_done
+                                          else (self._now(), actor.id))
+        else:
+            completed_at = completed_by = None
+        return _StoredItem(
+            str(clean.kind), clean.name, str(clean.activity_type) if clean.activity_type else None,
+            times.to_db(clean.starts_at), times.to_db(clean.due_at), str(clean.responsible_mode), responsible_id,
+            clean.contact_id, owner_id, clean.opportunity_id, clean.description, str(clean.status),
+            completed_at, completed_by)
+
+    def create_item(self, actor: User, draft: ItemDraft) -> Item:
+        """Create an activity or a task; raises ValidationError with every field's message."""
+        access.require_writer(actor)
+        clean, errors = validate_item(draft)
+        with self.db.transaction() as cursor:
+            probe = clean or _partial(draft)
+            owner_id = self._resolve(cursor, actor, probe, None, errors)
+            if errors:
+                raise ValidationError(errors)
+            stored = self._to_store(clean, owner_id, None, actor)
+            item_id = self.db.next_ids(cursor, "items")
+            now = self._now()
+            cursor.execute(
+                f"INSERT INTO items ({', '.join(STORED_ITEM_FIELDS)}, id, created_at, created_by, updated_at) "  # sql-ok
+                f"VALUES ({', '.join('?' * (len(STORED_ITEM_FIELDS) + 4))})",
+                [*asdict(stored).values(), item_id, now, actor.id, now])
+            self._audit(cursor, actor, "create", "item", item_id,
+                        {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")})
+        self._committed()
+        return self.get_item(actor, item_id)
+
+    def update_item(self, actor: User, item_id: int, draft: ItemDraft) -> Item:
+        """Edit an item the actor can see (the "Editar" popup); status changes stamp or clear completion."""
+        access.require_writer(actor)
+        clean, errors = validate_item(draft)
+        with self.db.transaction() as cursor:
+            current = self._stored_row(cursor, actor, item_id)
+            if current is None:
+                raise NotFound(NOT_FOUND_ITEM)
+            if str(draft.kind) != current.kind:
+                errors["kind"] = "No se puede convertir una actividad en tarea ni al revés."
+            owner_id = self._resolve(cursor, actor, clean or _partial(draft), current, errors)
+            if errors:
+                raise ValidationError(errors)
+            stored = self._to_store(clean, owner_id, current, actor)
+            changes = {k: (getattr(current, k), v) for k, v in asdict(stored).items() if getattr(current, k) != v}
+            if changes:
+                assignments = ", ".join(f"{name} = ?" for name in STORED_ITEM_FIELDS)
+                cursor.execute(f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",  # sql-ok
+                               [*asdict(stored).values(), self._now(), item_id])
+                action = "update"
+                if "status" in changes:
+                    action = "complete" if stored.status == Status.DONE else "reopen"
+                self._audit(cursor, actor, action, "item", item_id, changes)
+        self._committed()
+        return self.get_item(actor, item_id)
+
+    def set_status(self, actor: User, item_ids: Iterable[int], status: Status) -> list[int]:
+        """Mark items Realizada (stamping who and when) or reopen them, in one transaction.
+        Every id must be visible to the actor; returns the ids whose status changed."""
+        access.require_writer(actor)
+        ids = list(dict.fromkeys(item_ids))
+        scope, params = access.item_scope(actor)
+        done = Status(status) is Status.DONE
+        with self.db.transaction() as cursor:
+            visible = {row[0] for row in cursor.execute(
+                f"SELECT i.id FROM items i WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}",  # sql-ok
+                [ids, *params]).fetchall()}
+            if len(visible) != len(ids):
+                raise NotFound(NOT_FOUND_ITEM)
+            now = self._now()
+            changed = [row[0] for row in cursor.execute(
+                """UPDATE items SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
+                   WHERE id IN (SELECT unnest(?::BIGINT[])) AND status <> ? RETURNING id""",
+                [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()]
+            for item_id in sorted(changed):
+                self._audit(cursor, actor, "complete" if done else "reopen", "item", item_id,
+                            {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
+        self._committed()
+        return sorted(changed)
+
+    def complete_item(self, actor: User, item_id: int) -> Item:
+        self.set_status(actor, [item_id], Status.DONE)
+        return self.get_item(actor, item_id)
+
+    def reopen_item(self, actor: User, item_id: int) -> Item:
+        self.set_status(actor, [item_id], Status.PENDING)
+        return self.get_item(actor, item_id)
+
+    def delete_item(self, actor: User, item_id: int) -> None:
+        access.require_writer(actor)
+        with self.db.transaction() as cursor:
+            current = self._stored_row(cursor, actor, item_id)
+            if current is None:
+                raise NotFound(NOT_FOUND_ITEM)
+            cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
+            self._audit(cursor, actor, "delete", "item", item_id,
+                        {k: (v, None) for k, v in asdict(current).items() if v not in (None, "")})
+        self._committed()
+
+    # ------------------------------------------------------------ audit and integrity
+
+    def audit_trail(self, user: User, entity: str, entity_id: int) -> list[AuditEntry]:
+        """The history of one item or contact, oldest first, if ``user`` may see it."""
+        visible = {"item": self.get_item, "contact": self.get_contact}.get(entity)
+        if user.role is not Role.ADMIN and (visible is None or visible(user, entity_id) is None):
+            return []
+        rows = self.db.query("SELECT id, occurred_at, actor_id, action, entity, entity_id, changes FROM audit_log "
+                             "WHERE entity = ? AND entity_id = ? ORDER BY id", [entity, entity_id])
+        return [AuditEntry(r[0], times.from_db(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def integrity_problems(self) -> list[str]:
+        """References the schema cannot enforce (see migrations/001): each broken one, described."""
+        checks = {
+            "items without their contact": "SELECT count(*) FROM items i ANTI JOIN contacts c ON c.id = i.contact_id",
+            "items whose contact owner is stale": """SELECT count(*) FROM items i JOIN contacts c ON c.id = i.contact_id
+                WHERE i.contact_owner_id IS DISTINCT FROM c.owner_id""",
+            "items whose opportunity is another contact's": """SELECT count(*) FROM items i
+                LEFT JOIN opportunities o ON o.id = i.opportunity_id
+                WHERE i.opportunity_id IS NOT NULL AND o.contact_id IS DISTINCT FROM i.contact_id""",
+            "items with an unknown responsible": """SELECT count(*) FROM items i
+                WHERE i.responsible_id IS NOT NULL AND i.responsible_id NOT IN (SELECT id FROM users)""",
+            "opportunities without their contact": """SELECT count(*) FROM opportunities o
+                ANTI JOIN contacts c ON c.id = o.contact_id""",
+            "contacts with an unknown owner": """SELECT count(*) FROM contacts c
+                WHERE c.owner_id IS NOT NULL AND c.owner_id NOT IN (SELECT id FROM users)""",
+        }
+        problems = []
+        for description, sql in checks.items():
+            (count,) = self.db.query_one(sql)
+            if count:
+                problems.append(f"{count} {description}")
+        return problems
+
+    def is_demo(self) -> bool:
+        row = self.db.query_one("SELECT value FROM meta WHERE key = 'demo'")
+        return bool(row and row[0] == "true")
+
+    def is_empty(self) -> bool:
+        (count,) = self.db.query_one("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM contacts)")
+        return count == 0
+
+
+def _partial(draft: ItemDraft) -> CleanItem:
+    """The references of a draft that failed the pure rules, so the database checks can
+    still report their own errors in the same response."""
+    mode = draft.responsible_mode if draft.responsible_mode in ResponsibleMode._value2member_map_ else None
+    return CleanItem(Kind.ACTIVITY, "", draft.contact_id, None, None, None,
+                     ResponsibleMode(mode) if mode else ResponsibleMode.UNASSIGNED,
+                     draft.responsible_id, draft.opportunity_id, "", Status.PENDING)

@@ -1,0 +1,47 @@
+"""Which pages each role may open, in one table used by ``app.py`` and by the pages themselves.
+
+``app.py`` builds ``st.navigation`` from it, so a page outside the user's role cannot be
+opened by URL. Each page also calls ``page_user`` first: when a ``pages/`` folder exists,
+Streamlit may run a page file directly (without ``app.py``) for the first request after
+the server starts, and a page must still refuse a visitor who may not see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from escala.domain import Role, User
+from escala.ui.resources import get_store
+from escala.ui.session import current_user
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    roles: frozenset[Role]
+
+
+PAGES = [  # in menu order; each role lands on the first page it may open
+    PageSpec("pages/inicio.py", "Inicio", "🏠", "inicio", ALL_ROLES),
+]
+
+
+def pages_for(role: Role) -> list[PageSpec]:
+    return [spec for spec in PAGES if role in spec.roles]
+
+
+def page_user(url_path: str) -> User:
+    """The signed-in user, if their role may open this page; otherwise the page stops."""
+    user = current_user(get_store())
+    spec = next(spec for spec in PAGES if spec.url_path == url_path)
+    if user is None or user.role not in spec.roles:
+        st.warning("Inicia sesión con un usuario que tenga acceso a esta página: [ir al inicio](/).")
+        st.stop()
+    return user

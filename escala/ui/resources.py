@@ -1,0 +1,24 @@
+"""The process-wide database handle, opened once and shared by every session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from escala.db import Database, DatabaseLocked, default_path
+from escala.store import Store
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    db = Database(path)
+    db.migrate()
+    return Store(db)
+
+
+def get_store() -> Store:
+    """The store for ``ESCALA_DB``; if another process holds the file, say so and stop the page."""
+    try:
+        return _open_store(str(default_path()))
+    except DatabaseLocked as error:
+        st.error(str(error))
+        st.stop()

@@ -1,0 +1,93 @@
+"""Fixtures: a fresh database per test, a controllable clock, and a small cast of users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from escala import auth
+from escala.db import Database
+from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft, User, UserDraft
+from escala.store import Store
+
+PASSWORD = "contraseña-segura"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """scrypt's real cost is the point in production and noise in tests; the hash records
+    its parameters, so cheaper ones still verify exactly the same way."""
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**8)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "escala.duckdb")
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def store(db, clock) -> Store:
+    return Store(db, clock=clock)
+
+
+@dataclass
+class World:
+    admin: User
+    ana: User  # seller
+    bruno: User  # seller
+    carla: User  # analyst
+    ana_contact: int
+    bruno_contact: int
+    ana_opportunity: int
+    bruno_opportunity: int
+
+
+def make_user(store: Store, name: str, email: str, role: str, time_zone: str = "America/Mexico_City") -> User:
+    return store.create_user(None, UserDraft(name, email, role, PASSWORD, time_zone))
+
+
+@pytest.fixture
+def world(store) -> World:
+    admin = make_user(store, "Admin Uno", "admin@example.com", "admin")
+    ana = make_user(store, "Ana Vendedora", "ana@example.com", "seller")
+    bruno = make_user(store, "Bruno Vendedor", "bruno@example.com", "seller")
+    carla = make_user(store, "Carla Analista", "carla@example.com", "analyst")
+    ana_contact = store.create_contact(ana, ContactDraft("Cliente de Ana", "cliente.ana@example.com", company="Acme")).id
+    bruno_contact = store.create_contact(bruno, ContactDraft("Cliente de Bruno", "cliente.bruno@example.com")).id
+    ana_opp = store.create_opportunity(ana, OpportunityDraft("Licencias", ana_contact, "Propuesta", 1000)).id
+    bruno_opp = store.create_opportunity(bruno, OpportunityDraft("Renovación", bruno_contact, "Prospecto", 500)).id
+    return World(admin, ana, bruno, carla, ana_contact, bruno_contact, ana_opp, bruno_opp)
+
+
+def activity(contact_id: int, **changes) -> ItemDraft:
+    """A valid activity draft (Mexico City wall clock), with ``changes`` applied."""
+    values = dict(kind=Kind.ACTIVITY, name="Llamada de seguimiento", contact_id=contact_id,
+                  start=datetime(2026, 3, 5, 10, 0), end=datetime(2026, 3, 5, 11, 0), activity_type="Llamada",
+                  time_zone="America/Mexico_City")
+    values.update(changes)
+    return ItemDraft(**values)
+
+
+def task(contact_id: int, **changes) -> ItemDraft:
+    values = dict(kind=Kind.TASK, name="Enviar propuesta", contact_id=contact_id,
+                  start=datetime(2026, 3, 6, 9, 0), time_zone="America/Mexico_City")
+    values.update(changes)
+    return ItemDraft(**values)

@@ -1,0 +1,121 @@
+"""Pure validation: every rule lands its Spanish message on the right field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from escala.domain import (
+    ContactDraft, Kind, OpportunityDraft, ResponsibleMode, Status, UserDraft, default_activity_window,
+    default_task_time, validate_contact, validate_item, validate_opportunity, validate_user,
+)
+from tests.conftest import activity, task
+
+
+@pytest.mark.parametrize("draft, field, words", [
+    (activity(1, name=""), "name", "obligatorio"),
+    (activity(1, name="   "), "name", "obligatorio"),
+    (activity(1, name="x" * 201), "name", "200"),
+    (activity(1, activity_type=None), "activity_type", "Elige el tipo"),
+    (activity(1, activity_type="Cena"), "activity_type", "Webinar, Evento, Llamada, Reunión u Otro"),
+    (task(1, activity_type="Llamada"), "activity_type", "no tienen tipo"),
+    (activity(1, start=None), "start", "desde cuándo"),
+    (task(1, start=None), "start", "fecha y la hora"),
+    (activity(1, end=None), "end", "hasta cuándo"),
+    (activity(1, end=datetime(2026, 3, 5, 9, 59)), "end", "Hasta no puede ser anterior a Desde"),
+    (activity(1, responsible_mode="Mi jefe"), "responsible", "Dueño del contacto, Un usuario específico o No asignar"),
+    (activity(1, responsible_mode=ResponsibleMode.USER, responsible_id=None), "responsible", "Elige el usuario"),
+    (activity(None), "contact", "contacto es obligatorio"),
+    (activity(1, description="d" * 5001), "description", "5.000"),
+    (activity(1, status="Cancelada"), "status", "Pendiente o Realizada"),
+    (activity(1, start=datetime(2026, 3, 8, 2, 30), end=datetime(2026, 3, 8, 4, 0), time_zone="America/New_York"),
+     "start", "no existe en America/New_York"),
+    (task(1, start=datetime(2026, 3, 29, 2, 15), time_zone="Europe/Madrid"), "start", "cambio de horario"),
+])
+def test_each_item_rule_puts_its_message_on_its_field(draft, field, words):
+    clean, errors = validate_item(draft)
+    assert clean is None
+    assert list(errors) == [field]
+    assert words in errors[field]
+
+
+@pytest.mark.parametrize("draft", [
+    activity(1), task(1), activity(1, name="x" * 200), activity(1, description="d" * 5000),
+    activity(1, end=datetime(2026, 3, 5, 10, 0)),  # Hasta equal to Desde is allowed
+    activity(1, responsible_mode=ResponsibleMode.UNASSIGNED),
+    activity(1, responsible_mode=ResponsibleMode.USER, responsible_id=7, status=Status.DONE),
+])
+def test_valid_drafts_pass(draft):
+    clean, errors = validate_item(draft)
+    assert errors == {}
+    assert clean is not None
+
+
+def test_all_errors_are_reported_at_once():
+    draft = activity(None, name="", activity_type=None, end=datetime(2026, 3, 4, 0, 0), description="x" * 6000,
+                     status="?")
+    _, errors = validate_item(draft)
+    assert set(errors) == {"name", "activity_type", "end", "contact", "description", "status"}
+
+
+def test_text_is_trimmed_and_wall_clock_becomes_utc():
+    clean, _ = validate_item(activity(1, name="  Demo  ", description=" notas "))
+    assert clean.name == "Demo" and clean.description == "notas"
+    assert clean.starts_at == datetime(2026, 3, 5, 16, 0, tzinfo=UTC)  # 10:00 in Mexico City (UTC-6)
+    assert clean.due_at == datetime(2026, 3, 5, 17, 0, tzinfo=UTC)
+
+
+def test_a_task_is_due_at_its_fecha():
+    clean, _ = validate_item(task(1))
+    assert clean.kind is Kind.TASK and clean.starts_at == clean.due_at == datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
+
+
+def test_repeated_wall_time_at_dst_end_resolves_to_the_first_occurrence():
+    clean, _ = validate_item(task(1, start=datetime(2026, 11, 1, 1, 30), time_zone="America/New_York"))
+    assert clean.due_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT, not 01:30 EST
+
+
+def test_form_defaults_are_next_full_hour_and_tomorrow_at_nine_in_the_users_zone():
+    now = datetime(2026, 3, 2, 23, 20, tzinfo=UTC)  # 17:20 in Mexico City, already Mar 3 in Madrid
+    assert default_activity_window(now, "America/Mexico_City") == (datetime(2026, 3, 2, 18), datetime(2026, 3, 2, 19))
+    assert default_task_time(now, "America/Mexico_City") == datetime(2026, 3, 3, 9, 0)
+    assert default_task_time(now, "Europe/Madrid") == datetime(2026, 3, 4, 9, 0)
+
+
+@pytest.mark.parametrize("draft, field", [
+    (ContactDraft(""), "name"),
+    (ContactDraft("Ana", email="no-es-correo"), "email"),
+    (ContactDraft("Ana", phone="llámame"), "phone"),
+    (ContactDraft("Ana", company="e" * 201), "company"),
+])
+def test_contact_rules(draft, field):
+    assert list(validate_contact(draft)[1]) == [field]
+
+
+def test_contact_email_is_normalised_to_lower_case():
+    clean, _ = validate_contact(ContactDraft(" Ana ", email=" Ana.Perez@Example.COM "))
+    assert (clean.name, clean.email) == ("Ana", "ana.perez@example.com")
+
+
+@pytest.mark.parametrize("draft, field", [
+    (OpportunityDraft("", 1), "name"),
+    (OpportunityDraft("Licencias", None), "contact"),
+    (OpportunityDraft("Licencias", 1, stage="Dormida"), "stage"),
+    (OpportunityDraft("Licencias", 1, amount=-5), "amount"),
+    (OpportunityDraft("Licencias", 1, amount="mucho"), "amount"),
+])
+def test_opportunity_rules(draft, field):
+    assert list(validate_opportunity(draft)[1]) == [field]
+
+
+@pytest.mark.parametrize("draft, field", [
+    (UserDraft("", "a@b.co", "seller", "12345678"), "name"),
+    (UserDraft("Ana", "sin-arroba", "seller", "12345678"), "email"),
+    (UserDraft("Ana", "a@b.co", "jefe", "12345678"), "role"),
+    (UserDraft("Ana", "a@b.co", "seller", "corta"), "password"),
+    (UserDraft("Ana", "a@b.co", "seller", None), "password"),
+    (UserDraft("Ana", "a@b.co", "seller", "12345678", "Marte/Olympus"), "time_zone"),
+])
+def test_user_rules(draft, field):
+    assert list(validate_user(draft)[1]) == [field]

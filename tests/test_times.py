@@ -1,0 +1,38 @@
+"""Instants in UTC, wall clocks in the user's zone, and DST edges."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from escala import times
+
+
+def test_default_zone_comes_from_escala_tz(monkeypatch):
+    monkeypatch.setenv("ESCALA_TZ", "Europe/Madrid")
+    assert times.default_zone() == "Europe/Madrid"
+    monkeypatch.setenv("ESCALA_TZ", "No/Existe")
+    assert times.default_zone() == "America/Mexico_City"
+    monkeypatch.delenv("ESCALA_TZ")
+    assert times.default_zone() == "America/Mexico_City"
+
+
+def test_skipped_wall_time_is_refused():
+    with pytest.raises(times.NonexistentTime, match="02:30 del 08/03/2026"):
+        times.to_utc(datetime(2026, 3, 8, 2, 30), "America/New_York")
+
+
+def test_aware_input_is_taken_as_the_instant_it_is():
+    aware = datetime(2026, 3, 8, 2, 30, tzinfo=UTC)
+    assert times.to_utc(aware, "America/New_York") == aware
+
+
+def test_calendar_days_follow_the_wall_calendar_across_a_dst_change():
+    due = datetime(2026, 3, 7, 17, 0, tzinfo=UTC)  # Sat 12:00 EST
+    now = datetime(2026, 3, 9, 4, 30, tzinfo=UTC)  # Mon 00:30 EDT: 35.5 hours later, two calendar days
+    assert times.calendar_days_between(due, now, "America/New_York") == 2
+
+
+def test_spanish_short_format_in_the_users_zone():
+    instant = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+    assert times.format_local(instant, "America/Mexico_City") == "jue 3 dic, 10:00"
+    assert times.format_local(instant, "Europe/Madrid", with_weekday=False) == "3 dic, 17:00"
