@@ -5,11 +5,12 @@ A page left out of ``st.navigation`` cannot be opened by URL, so each role gets 
 
 import streamlit as st
 
+from escala.ui.flash import show_flashes
 from escala.ui.navigation import pages_for
 from escala.ui.resources import get_store
-from escala.ui.session import current_user, sign_in_page, sign_out
+from escala.ui.session import current_user, sign_in_page, sign_out, write_pending_cookie
 
-st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon="✅", layout="wide")
+st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon=":material/task_alt:", layout="wide")
 
 store = get_store()
 user = current_user(store)
@@ -27,11 +28,13 @@ page = st.navigation([*pages, sign_in])  # sign-in stays reachable so sign-out c
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n{user.role.label} · {user.email}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
-        sign_out()
+        sign_out(store)
         st.switch_page(sign_in)
-if store.is_demo():
-    st.caption("🧪 Estás viendo **datos de demostración**.")
 if page.url_path == sign_in.url_path:  # just signed in (or a stale /ingresar link): go to the landing page
     st.switch_page(pages[0])
 
+write_pending_cookie()
+show_flashes()
+if store.is_demo():
+    st.caption(":material/science: Estás viendo **datos de demostración**.")
 page.run()

@@ -186,7 +186,10 @@ def _insert_items(cursor, counts: dict, anchor: datetime) -> None:
         ), timed AS (
             SELECT *,
                    starts_at - to_seconds((3600 + rnd(n, 10) % (20 * 86400))::BIGINT) AS created_raw,
-                   CASE WHEN due_at < ?::TIMESTAMP THEN status_roll < 85 ELSE status_roll < 5 END AS done
+                   -- most past work is done; what is still open is mostly recent
+                   CASE WHEN due_at >= ?::TIMESTAMP THEN status_roll < 5
+                        WHEN due_at >= ?::TIMESTAMP - INTERVAL 14 DAY THEN status_roll < 70
+                        ELSE status_roll < 97 END AS done
             FROM shaped
         )
         SELECT n + 1,
@@ -207,4 +210,4 @@ def _insert_items(cursor, counts: dict, anchor: datetime) -> None:
                CASE WHEN done THEN coalesce(owner_id, 1) END,
                created_at, owner_id, created_at
         FROM (SELECT *, least(created_raw, ?::TIMESTAMP - INTERVAL 1 HOUR) AS created_at FROM timed)
-        ORDER BY n""", [anchor, anchor, anchor, anchor])  # sql-ok
+        ORDER BY n""", [anchor, anchor, anchor, anchor, anchor])  # sql-ok

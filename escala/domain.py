@@ -107,6 +107,22 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class ContactSummary:
+    """A row of the Contactos list: the contact and its pending work."""
+
+    id: int
+    name: str
+    email: str | None
+    company_name: str | None
+    owner_name: str | None
+    pending_activities: int
+    pending_tasks: int
+    overdue: int
+    next_due_at: datetime | None
+    next_due_name: str | None
+
+
+@dataclass(frozen=True)
 class Opportunity:
     id: int
     name: str

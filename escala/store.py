@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from escala import access, times
 from escala.auth import hash_password
 from escala.db import Database
 from escala.domain import (
-    ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, Item, ItemDraft, Kind,
+    ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, Stage,
     Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
     validate_opportunity, validate_user,
@@ -44,6 +45,14 @@ ITEM_ORDERS = {  # allow-list for list_items(order=...)
     "due_desc": "i.due_at DESC, i.id DESC",
     "pending_first": "i.status = 'Realizada', i.due_at, i.id",
 }
+CONTACT_ORDERS = {  # allow-list for contact_summaries(sort=...)
+    "name": "lower(v.name), v.id",
+    "company": "lower(v.company) NULLS LAST, lower(v.name), v.id",
+    "owner": "v.owner NULLS LAST, lower(v.name), v.id",
+    "pending": "coalesce(p.activities, 0) + coalesce(p.tasks, 0) DESC, lower(v.name), v.id",
+    "next_due": "p.next_due_at NULLS LAST, lower(v.name), v.id",
+}
+RESPONSIBLE_ERROR = "Elige un vendedor o administrador activo."
 NOT_FOUND_ITEM = "Actividad o tarea no encontrada."
 NOT_FOUND_CONTACT = "Contacto no encontrado."
 
@@ -155,6 +164,10 @@ class Store:
         row = self.db.query_one(f"{USER_SELECT} WHERE id = ?", [user_id])  # sql-ok: fixed text
         return _user(row) if row else None
 
+    def assignable_users(self) -> list[User]:
+        """Who can be made responsible for work: active sellers and admins, by name."""
+        return [u for u in self.list_users() if u.role is not Role.ANALYST]
+
     def list_users(self, include_inactive: bool = False) -> list[User]:
         """Users by name (names and roles are visible to everyone who can sign in)."""
         rows = self.db.query(f"{USER_SELECT} WHERE active OR ? ORDER BY name, id", [include_inactive])  # sql-ok
@@ -220,6 +233,34 @@ class Store:
                                  TIMESTAMP '1970-01-01')""",
             [email, times.to_db(since), email])
         return count
+
+    def create_session(self, user_id: int, at: datetime) -> str:
+        """A new browser session for ``user_id``; returns its random id."""
+        session_id = secrets.token_urlsafe(24)
+        with self.db.transaction() as cursor:
+            cursor.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
+                           [session_id, user_id, times.to_db(at), times.to_db(at)])
+        return session_id
+
+    def session_user(self, session_id: str, now: datetime, idle: timedelta) -> User | None:
+        """The active user of a live session (not revoked, not idle longer than ``idle``);
+        marks it seen, at most once a minute, so activity keeps it alive."""
+        row = self.db.query_one(
+            """SELECT u.id, u.name, u.email, u.role, u.active, u.time_zone, s.last_seen_at
+                FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND u.active""",
+            [session_id, times.to_db(now - idle)])
+        if row is None:
+            return None
+        if times.to_db(now) - row[6] > timedelta(minutes=1):
+            with self.db.transaction() as cursor:
+                cursor.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [times.to_db(now), session_id])
+        return _user(row)
+
+    def revoke_session(self, session_id: str, at: datetime) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                           [times.to_db(at), session_id])
 
     # ------------------------------------------------------------ contacts
 
@@ -293,6 +334,45 @@ class Store:
                 ORDER BY c.name, c.id LIMIT ?""",  # sql-ok: scope comes from access
             [*params, pattern, pattern, pattern, limit])
         return [_contact(row) for row in rows]
+
+    def contact_summaries(self, user: User, search: str = "", sort: str = "name", limit: int = 200,
+                          offset: int = 0) -> tuple[list[ContactSummary], int]:
+        """The Contactos list: contacts ``user`` may open that match ``search`` (name, email or
+        company), with their pending activities and tasks, overdue count and next due item;
+        the first ``limit`` in ``sort`` order, and how many match in all."""
+        scope, params = access.contact_scope(user)
+        pattern = f"%{search.strip().lower()}%"
+        now = self._now()
+        rows = self.db.query(
+            f"""WITH visible AS (
+                    SELECT c.id, c.name, c.email, co.name AS company, u.name AS owner
+                    FROM contacts c
+                    LEFT JOIN companies co ON co.id = c.company_id
+                    LEFT JOIN users u ON u.id = c.owner_id
+                    WHERE {scope} AND (lower(c.name) LIKE ? OR coalesce(c.email, '') LIKE ?
+                                       OR lower(coalesce(co.name, '')) LIKE ?)
+                ), pending AS (
+                    SELECT i.contact_id,
+                           count(*) FILTER (i.kind = 'Actividad') AS activities,
+                           count(*) FILTER (i.kind = 'Tarea') AS tasks,
+                           count(*) FILTER (i.due_at < ?) AS overdue,
+                           min(i.due_at) AS next_due_at, arg_min(i.name, (i.due_at, i.id)) AS next_due_name
+                    FROM items i
+                    WHERE i.status = 'Pendiente' AND i.contact_id IN (SELECT id FROM visible)
+                    GROUP BY i.contact_id
+                )
+                SELECT v.id, v.name, v.email, v.company, v.owner,
+                       coalesce(p.activities, 0), coalesce(p.tasks, 0), coalesce(p.overdue, 0),
+                       p.next_due_at, p.next_due_name, count(*) OVER () AS total
+                FROM visible v LEFT JOIN pending p ON p.contact_id = v.id
+                ORDER BY {CONTACT_ORDERS[sort]}
+                LIMIT ? OFFSET ?""",  # sql-ok: scope from access, order from the allow-list
+            [*params, pattern, pattern, pattern, now, limit, offset])
+        summaries = [ContactSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], times.from_db(r[8]), r[9])
+                     for r in rows]
+        if rows or offset == 0:
+            return summaries, (rows[0][10] if rows else 0)
+        return summaries, self.contact_summaries(user, search, sort, 1, 0)[1]  # past the last page
 
     def update_contact(self, actor: User, contact_id: int, draft: ContactDraft) -> Contact:
         """Edit name, email, phone and company; an owner change goes through ``reassign_contact``."""
@@ -403,8 +483,9 @@ class Store:
         return _item(row) if row else None
 
     def list_items(self, user: User, *, contact_id: int | None = None, responsible_id: int | None = None,
-                   kind: Kind | None = None, status: Status | None = None, due_before: datetime | None = None,
-                   order: str = "pending_first", limit: int | None = None) -> list[Item]:
+                   kind: Kind | None = None, status: Status | None = None, due_from: datetime | None = None,
+                   due_before: datetime | None = None, order: str = "pending_first",
+                   limit: int | None = None) -> list[Item]:
         """Items ``user`` may see, narrowed by the given filters (all optional)."""
         scope, params = access.item_scope(user)
         where = [scope]
@@ -413,9 +494,10 @@ class Store:
             if value is not None:
                 where.append(f"{column} = ?")  # column names from the fixed tuple above
                 params.append(str(value) if isinstance(value, str) else value)
-        if due_before is not None:
-            where.append("i.due_at < ?")
-            params.append(times.to_db(due_before))
+        for condition, instant in (("i.due_at >= ?", due_from), ("i.due_at < ?", due_before)):
+            if instant is not None:
+                where.append(condition)
+                params.append(times.to_db(instant))
         sql = f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE {' AND '.join(where)} ORDER BY {ITEM_ORDERS[order]}"  # sql-ok
         if limit is not None:
             sql += " LIMIT ?"
@@ -450,9 +532,9 @@ class Store:
         if clean.responsible_mode is ResponsibleMode.USER and clean.responsible_id is not None:
             unchanged = current is not None and current.responsible_id == clean.responsible_id \
                 and current.responsible_mode == ResponsibleMode.USER
-            row = cursor.execute("SELECT active FROM users WHERE id = ?", [clean.responsible_id]).fetchone()
-            if row is None or (not row[0] and not unchanged):
-                errors["responsible"] = "El usuario elegido no existe o está inactivo."
+            row = cursor.execute("SELECT active, role FROM users WHERE id = ?", [clean.responsible_id]).fetchone()
+            if row is None or (not unchanged and (not row[0] or row[1] == Role.ANALYST)):
+                errors["responsible"] = RESPONSIBLE_ERROR
         return owner_id
 
     def _to_store(self, clean: CleanItem, owner_id: int | None, current: _StoredItem | None, actor: User) -> _StoredItem:
@@ -540,6 +622,43 @@ class Store:
                             {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
         self._committed()
         return sorted(changed)
+
+    def reassign_items(self, actor: User, item_ids: Iterable[int], mode: str,
+                       responsible_id: int | None = None) -> list[int]:
+        """Give several items a new Responsable at once (all visible to the actor, or none
+        changes); returns the ids whose responsible changed."""
+        access.require_writer(actor)
+        ids = list(dict.fromkeys(item_ids))
+        try:
+            mode = ResponsibleMode(mode)
+        except ValueError:
+            raise ValidationError({"responsible": "Responsable no válido."}) from None
+        if mode is ResponsibleMode.USER:
+            user = self.get_user(responsible_id) if responsible_id is not None else None
+            if user is None or not user.active or user.role is Role.ANALYST:
+                raise ValidationError({"responsible": RESPONSIBLE_ERROR})
+        scope, params = access.item_scope(actor)
+        with self.db.transaction() as cursor:
+            rows = cursor.execute(
+                f"""SELECT i.id, i.responsible_mode, i.responsible_id, i.contact_owner_id FROM items i
+                    WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}""",  # sql-ok
+                [ids, *params]).fetchall()
+            if len(rows) != len(ids):
+                raise NotFound(NOT_FOUND_ITEM)
+            changed = []
+            now = self._now()
+            for item_id, old_mode, old_responsible, owner_id in sorted(rows):
+                new_responsible = {ResponsibleMode.CONTACT_OWNER: owner_id, ResponsibleMode.USER: responsible_id,
+                                   ResponsibleMode.UNASSIGNED: None}[mode]
+                if (old_mode, old_responsible) == (mode, new_responsible):
+                    continue
+                cursor.execute("UPDATE items SET responsible_mode = ?, responsible_id = ?, updated_at = ? WHERE id = ?",
+                               [str(mode), new_responsible, now, item_id])
+                self._audit(cursor, actor, "update", "item", item_id,
+                            {"responsible_mode": (old_mode, str(mode)), "responsible_id": (old_responsible, new_responsible)})
+                changed.append(item_id)
+        self._committed()
+        return changed
 
     def complete_item(self, actor: User, item_id: int) -> Item:
         self.set_status(actor, [item_id], Status.DONE)

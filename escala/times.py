@@ -8,7 +8,7 @@ occurrence (``fold=0``), so an ambiguous 01:30 is always the earlier one.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,6 +59,15 @@ def to_utc(moment: datetime, zone: str) -> datetime:
             "por el cambio de horario; elige otra hora."
         )
     return instant
+
+
+def start_of_day(day: date, zone: str) -> datetime:
+    """The first instant of ``day`` in ``zone`` (01:00 where a DST change skips midnight)."""
+    midnight = datetime(day.year, day.month, day.day)
+    try:
+        return to_utc(midnight, zone)
+    except NonexistentTime:
+        return to_utc(midnight + timedelta(hours=1), zone)
 
 
 def to_local(instant: datetime, zone: str) -> datetime:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from escala import auth
 from escala.domain import UserDraft
 from tests.conftest import PASSWORD
@@ -78,8 +80,84 @@ def test_users_change_their_own_password_and_admins_anyones(store, world):
 
 
 def test_duplicate_user_email_is_refused_case_insensitively(store, world):
-    import pytest
+
     from escala.domain import ValidationError
     with pytest.raises(ValidationError) as raised:
         store.create_user(world.admin, UserDraft("Otra Ana", "ANA@example.com", "seller", "12345678"))
     assert list(raised.value.errors) == ["email"]
+
+
+# ---------------------------------------------------------------- browser session tokens
+
+SECRET = b"k" * 32
+
+
+@pytest.fixture
+def now(monkeypatch, clock):
+    """Drive the token code's clock from the test's."""
+    monkeypatch.setattr(auth.times, "now_utc", lambda: clock.now)
+    return clock
+
+
+def test_a_token_signs_its_user_back_in(store, world, now):
+    token = auth.issue_token(store, world.ana, SECRET)
+    assert auth.user_from_token(store, token, SECRET) == world.ana
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
+    lambda t: "e30" + t[3:],  # payload changed
+    lambda t: t.split(".")[0],  # no signature
+    lambda t: "",
+])
+def test_a_tampered_token_signs_nobody_in(store, world, now, mangle):
+    token = auth.issue_token(store, world.ana, SECRET)
+    assert auth.user_from_token(store, mangle(token), SECRET) is None
+
+
+def test_a_token_signed_with_another_secret_is_refused(store, world, now):
+    token = auth.issue_token(store, world.ana, SECRET)
+    assert auth.user_from_token(store, token, b"otra" * 8) is None
+
+
+def test_inactivity_ends_the_session_but_activity_keeps_it(store, world, now, monkeypatch):
+    monkeypatch.setenv("ESCALA_SESSION_HOURS", "8")
+    token = auth.issue_token(store, world.ana, SECRET)
+    for _ in range(3):  # active every 7 hours: still signed in after 21 hours
+        now.now += timedelta(hours=7)
+        assert auth.user_from_token(store, token, SECRET) == world.ana
+    now.now += timedelta(hours=8, minutes=1)
+    assert auth.user_from_token(store, token, SECRET) is None
+
+
+def test_the_token_itself_expires(store, world, now, monkeypatch):
+    monkeypatch.setenv("ESCALA_SESSION_HOURS", str(24 * 365))  # only the token's own expiry can end it
+    token = auth.issue_token(store, world.ana, SECRET)
+    now.now += auth.TOKEN_LIFETIME - timedelta(minutes=1)
+    assert auth.user_from_token(store, token, SECRET) == world.ana
+    now.now += timedelta(minutes=2)
+    assert auth.user_from_token(store, token, SECRET) is None
+
+
+def test_sign_out_revokes_every_copy_of_the_token(store, world, now):
+    token = auth.issue_token(store, world.ana, SECRET)
+    auth.revoke_token(store, token, SECRET)
+    assert auth.user_from_token(store, token, SECRET) is None
+
+
+def test_a_deactivated_user_loses_their_sessions(store, world, now):
+    token = auth.issue_token(store, world.ana, SECRET)
+    store.update_user(world.admin, world.ana.id, active=False)
+    assert auth.user_from_token(store, token, SECRET) is None
+
+
+def test_the_secret_is_generated_once_and_private(tmp_path):
+    first = auth.session_secret(tmp_path / "data", tmp_path / "none.toml")
+    assert first == auth.session_secret(tmp_path / "data", tmp_path / "none.toml") and len(first) == 64
+    assert (tmp_path / "data" / ".session_secret").stat().st_mode & 0o077 == 0
+
+
+def test_a_configured_secret_wins(tmp_path):
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text('[escala]\nsession_secret = "configurada"\n')
+    assert auth.session_secret(tmp_path / "data", secrets_file) == b"configurada"

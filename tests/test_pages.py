@@ -1,7 +1,9 @@
-"""The app shell through Streamlit's AppTest: sign-in gate, role navigation, sign-out."""
+"""Every page through Streamlit's AppTest, as each role: what renders, what is refused, and
+what is absent from the navigation. (Dialogs are driven in the browser tests.)"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from escala import demo
 from escala.db import Database
+from escala.domain import ContactDraft, Status, UserDraft
+from escala.store import Store
+from tests.conftest import task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +36,7 @@ def navigation_like_the_server(monkeypatch):
 
 @pytest.fixture
 def demo_db(tmp_path, monkeypatch):
+    """A small demo database; users 1 admin, 2 analyst, 3-4 sellers."""
     path = tmp_path / "app.duckdb"
     db = Database(path)
     db.migrate()
@@ -40,8 +46,26 @@ def demo_db(tmp_path, monkeypatch):
     return path
 
 
-def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+def app(user_id: int | None = None, page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if user_id is not None:
+        at.session_state["user_id"] = user_id
+    at.query_params.update(query)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def store_of(at_path) -> Store:
+    """The running app's store (same process, same cached database handle)."""
+    from escala.ui.resources import _open_store
+    return _open_store(str(at_path))
+
+
+def _nav(at: AppTest) -> list[str]:
+    """The navigation the app sent for this run (page titles in menu order)."""
+    return [page["page_name"] for page in at._registered_pages.values() if page["page_name"] != "Ingresar"]
 
 
 def sign_in(at: AppTest, email: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
@@ -52,13 +76,15 @@ def sign_in(at: AppTest, email: str, password: str = demo.DEMO_PASSWORD) -> AppT
     return at.run()
 
 
+# ---------------------------------------------------------------- sign-in and navigation
+
 def test_signed_out_visitors_see_only_the_sign_in_form_and_the_demo_accounts(demo_db):
     at = app()
     assert not at.exception
     assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
     assert any(b.label == "Ingresar" for b in at.button)
     assert any("Datos de demostración" in i.value for i in at.info)
-    assert not any(b.label == "Cerrar sesión" for b in at.button)
+    assert _nav(at) == []
 
 
 def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
@@ -67,28 +93,145 @@ def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
     assert "user_id" not in at.session_state
 
 
-@pytest.mark.parametrize("email, role_label", [
-    ("admin@escala.demo", "Administrador"),
-    ("analista@escala.demo", "Analista"),
-    ("vendedor1@escala.demo", "Vendedor"),
+@pytest.mark.parametrize("email, landing, menu", [
+    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Contactos"]),
+    ("admin@escala.demo", "Contactos", ["Contactos", "Mi agenda"]),
+    ("analista@escala.demo", "Contactos", ["Contactos"]),
 ])
-def test_each_role_signs_in_and_lands_on_its_page(demo_db, email, role_label):
+def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
     at = sign_in(app(), email)
     assert not at.exception
-    assert any(role_label in m.value for m in at.markdown)
-    assert [t.value for t in at.title] == ["Inicio"]
+    assert at.title[0].value == landing
+    assert _nav(at) == menu
     assert any("datos de demostración" in c.value for c in at.caption)
 
 
+def test_an_analyst_cannot_open_mi_agenda_by_url(demo_db):
+    at = app(user_id=2)
+    with pytest.raises(ValueError):  # not in the analyst's navigation: AppTest cannot even resolve it
+        at.switch_page("pages/agenda.py")
+
+
 def test_sign_out_returns_to_the_form(demo_db):
-    at = sign_in(app(), "vendedor1@escala.demo")
-    next(b for b in at.button if b.label == "Cerrar sesión").click()
-    at.run()
+    at = app(user_id=3)
+    at.button(key="cerrar_sesion").click().run()
     assert "user_id" not in at.session_state
     assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
 
 
-def test_a_page_file_run_on_its_own_still_refuses_a_signed_out_visitor(demo_db):
-    at = AppTest.from_file(str(ROOT / "pages" / "inicio.py"), default_timeout=30).run()
+@pytest.mark.parametrize("page", ["agenda.py", "contactos.py"])
+def test_a_page_file_run_on_its_own_still_refuses_a_signed_out_visitor(demo_db, page):
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
     assert not at.exception and not at.title
     assert "Inicia sesión" in at.warning[0].value
+
+
+# ---------------------------------------------------------------- Contactos
+
+def test_seller_sees_only_their_contacts_with_pending_counts(demo_db):
+    at = app(user_id=3, page="pages/contactos.py")
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    expected = [row.name for row in store.contact_summaries(seller, limit=25)[0]]
+    links = [link.label for link in at.get("page_link") if link.label not in ("Contactos", "Mi agenda")]
+    assert links == expected and expected
+    assert at.caption[1].value.endswith("contactos") or at.caption[1].value.endswith("contacto")
+    assert not any(m.value == "**Dueño**" for m in at.markdown)  # a seller's contacts are all theirs
+
+
+def test_search_narrows_the_list_and_says_when_nothing_matches(demo_db):
+    at = app(user_id=1, page="pages/contactos.py")
+    at.text_input(key="buscar_contacto").input("zzz-nadie").run()
+    assert "Ningún contacto coincide con «zzz-nadie»" in at.info[0].value
+
+
+def test_analyst_sees_every_contact_but_cannot_create(demo_db):
+    at = app(user_id=2, page="pages/contactos.py")
+    assert "10 contactos" in [c.value for c in at.caption]
+    assert next(b for b in at.button if b.label == "Nuevo contacto").disabled
+
+
+# ---------------------------------------------------------------- profile
+
+def own_contact(store: Store, user_id: int) -> int:
+    return store.contact_summaries(store.get_user(user_id), limit=1)[0][0].id
+
+
+def test_profile_shows_general_information_and_both_sections(demo_db):
+    store = store_of(demo_db)
+    contact_id = own_contact(store, 3)
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(contact_id))
+    contact = store.get_contact(store.get_user(3), contact_id)
+    assert not at.exception
+    assert at.title[0].value == contact.name
+    assert [s.value for s in at.subheader] == ["Oportunidades", "Actividades", "Tareas"]
+    assert at.button(key="nueva_actividad").label == "+" and at.button(key="nueva_tarea").label == "+"
+    assert any("con** el contacto" in c.value for c in at.caption)
+    assert any("**internos**" in c.value for c in at.caption)
+
+
+def test_another_sellers_contact_by_url_is_not_found(demo_db):
+    store = store_of(demo_db)
+    theirs = own_contact(store, 4)
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(theirs))
+    assert [e.value for e in at.error] == ["Contacto no encontrado"]
+    assert not at.subheader
+
+
+@pytest.mark.parametrize("value", ["999999", "abc", "-1"])
+def test_unknown_contact_ids_are_not_found(demo_db, value):
+    at = app(user_id=1, page="pages/contactos.py", contacto=value)
+    assert [e.value for e in at.error] == ["Contacto no encontrado"]
+
+
+def test_realizada_in_one_click_completes_the_item(demo_db):
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    contact_id = own_contact(store, 3)
+    item = store.create_item(seller, task(contact_id, name="Tarea para completar",
+                                          start=datetime(2030, 1, 1, 9, 0)))
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(contact_id))
+    at.button(key=f"done-{item.id}").click().run()
+    assert store.get_item(seller, item.id).status is Status.DONE
+    assert any("marcada como Realizada" in t.value for t in at.toast)
+
+
+def test_analyst_profile_has_every_write_disabled(demo_db):
+    store = store_of(demo_db)
+    contact_id = own_contact(store, 3)
+    at = app(user_id=2, page="pages/contactos.py", contacto=str(contact_id))
+    assert at.button(key="nueva_actividad").disabled and at.button(key="nueva_tarea").disabled
+    assert all(b.disabled for b in at.button if b.key and b.key.startswith(("done-", "edit-", "reopen-")))
+
+
+def test_empty_sections_say_what_to_do_next(demo_db):
+    store = store_of(demo_db)
+    admin = store.get_user(1)
+    contact = store.create_contact(admin, ContactDraft("Contacto Vacío", owner_id=3))
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(contact.id))
+    assert any("Aún no hay actividades" in i.value for i in at.info)
+    assert any("Aún no hay tareas" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- Mi agenda
+
+def test_agenda_groups_the_sellers_pending_work(demo_db):
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    contact_id = own_contact(store, 3)
+    store.create_item(seller, task(contact_id, name="Muy atrasada", start=datetime(2020, 1, 1, 9, 0)))
+    at = app(user_id=3)
+    assert at.title[0].value == "Mi agenda"
+    labels = [tab.label for tab in at.tabs]
+    assert [label.split(" (")[0] for label in labels] == ["Vencidas", "Hoy", "Próximos 7 días", "Más adelante"]
+    pending = store.list_items(seller, responsible_id=3, status=Status.PENDING)
+    assert sum(int(label.split("(")[1].rstrip(")")) for label in labels) == len(pending)
+    assert any("Muy atrasada" in m.value for m in at.tabs[0].markdown)
+
+
+def test_agenda_with_nothing_pending_says_so(demo_db):
+    store = store_of(demo_db)
+    admin = store.get_user(1)
+    new_seller = store.create_user(admin, UserDraft("Nuevo Vendedor", "nuevo@escala.demo", "seller", "clave-larga-1"))
+    at = app(user_id=new_seller.id)
+    assert "No tienes pendientes" in at.success[0].value

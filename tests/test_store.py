@@ -315,3 +315,65 @@ def test_store_version_moves_on_every_committed_write(store, world):
     with pytest.raises(ValidationError):
         store.create_item(world.ana, task(world.ana_contact, name=""))
     assert store.version == after
+
+
+# ---------------------------------------------------------------- Contactos list and bulk changes
+
+def test_contact_summaries_count_pending_work_and_the_next_due_item(store, world, clock):
+    store.create_item(world.ana, activity(world.ana_contact))  # due Mar 5
+    store.create_item(world.ana, task(world.ana_contact, name="Primera", start=datetime(2026, 3, 3, 9, 0)))
+    store.create_item(world.ana, task(world.ana_contact, name="Vieja", start=datetime(2026, 3, 1, 9, 0)))  # overdue
+    store.create_item(world.ana, task(world.ana_contact, status=Status.DONE))
+    rows, total = store.contact_summaries(world.ana)
+    assert total == 1
+    (row,) = rows
+    assert (row.name, row.company_name, row.pending_activities, row.pending_tasks, row.overdue) == \
+        ("Cliente de Ana", "Acme", 1, 2, 1)
+    assert row.next_due_name == "Vieja" and row.next_due_at == datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("search, expected", [
+    ("", ["Cliente de Ana", "Cliente de Bruno"]), ("bruno", ["Cliente de Bruno"]),
+    ("ACME", ["Cliente de Ana"]), ("cliente.ana@", ["Cliente de Ana"]), ("nadie", []),
+])
+def test_contact_search_matches_name_email_and_company(store, world, search, expected):
+    rows, total = store.contact_summaries(world.admin, search)
+    assert [r.name for r in rows] == expected and total == len(expected)
+
+
+def test_contact_summaries_sort_and_respect_the_sellers_scope(store, world):
+    store.create_item(world.bruno, task(world.bruno_contact))
+    assert [r.name for r in store.contact_summaries(world.admin, sort="pending")[0]] == ["Cliente de Bruno", "Cliente de Ana"]
+    assert [r.name for r in store.contact_summaries(world.bruno)[0]] == ["Cliente de Bruno"]
+    with pytest.raises(KeyError):
+        store.contact_summaries(world.admin, sort="id; DROP TABLE items")
+
+
+def test_bulk_reassign_moves_only_visible_items_all_or_nothing(store, world):
+    mine = [store.create_item(world.ana, task(world.ana_contact)).id for _ in range(2)]
+    theirs = store.create_item(world.bruno, task(world.bruno_contact)).id
+    with pytest.raises(NotFound):
+        store.reassign_items(world.ana, [*mine, theirs], ResponsibleMode.USER, world.bruno.id)
+    assert {store.get_item(world.admin, i).responsible_id for i in mine} == {world.ana.id}
+    assert store.reassign_items(world.ana, mine, ResponsibleMode.USER, world.bruno.id) == mine
+    assert {store.get_item(world.admin, i).responsible_id for i in mine} == {world.bruno.id}
+    assert store.reassign_items(world.ana, mine, ResponsibleMode.UNASSIGNED) == mine
+    assert store.reassign_items(world.ana, mine, ResponsibleMode.CONTACT_OWNER) == mine
+    assert {store.get_item(world.admin, i).responsible_id for i in mine} == {world.ana.id}
+    assert [e.action for e in store.audit_trail(world.admin, "item", mine[0])] == ["create", "update", "update", "update"]
+    assert store.integrity_problems() == []
+
+
+def test_bulk_reassign_needs_an_active_user(store, world):
+    item = store.create_item(world.ana, task(world.ana_contact)).id
+    store.update_user(world.admin, world.bruno.id, active=False)
+    with pytest.raises(ValidationError):
+        store.reassign_items(world.ana, [item], ResponsibleMode.USER, world.bruno.id)
+
+
+def test_analysts_cannot_be_made_responsible(store, world):
+    with pytest.raises(ValidationError) as raised:
+        store.create_item(world.ana, task(world.ana_contact, responsible_mode=ResponsibleMode.USER,
+                                          responsible_id=world.carla.id))
+    assert list(raised.value.errors) == ["responsible"]
+    assert world.carla not in store.assignable_users() and world.bruno in store.assignable_users()

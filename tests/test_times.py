@@ -36,3 +36,10 @@ def test_spanish_short_format_in_the_users_zone():
     instant = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
     assert times.format_local(instant, "America/Mexico_City") == "jue 3 dic, 10:00"
     assert times.format_local(instant, "Europe/Madrid", with_weekday=False) == "3 dic, 17:00"
+
+
+def test_start_of_day_survives_a_dst_change_at_midnight():
+    from datetime import date
+    assert times.start_of_day(date(2026, 3, 2), "America/Mexico_City") == datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    # Santiago de Chile skips 00:00-01:00 when DST starts (2026-09-06)
+    assert times.start_of_day(date(2026, 9, 6), "America/Santiago") == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)

@@ -16,8 +16,6 @@ from escala.domain import Role, User
 from escala.ui.resources import get_store
 from escala.ui.session import current_user
 
-ALL_ROLES = frozenset(Role)
-
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -28,19 +26,21 @@ class PageSpec:
     roles: frozenset[Role]
 
 
-PAGES = [  # in menu order; each role lands on the first page it may open
-    PageSpec("pages/inicio.py", "Inicio", "🏠", "inicio", ALL_ROLES),
-]
+AGENDA = PageSpec("pages/agenda.py", "Mi agenda", ":material/event:", "agenda", frozenset({Role.SELLER, Role.ADMIN}))
+CONTACTS = PageSpec("pages/contactos.py", "Contactos", ":material/group:", "contactos", frozenset(Role))
+PAGES = [AGENDA, CONTACTS]  # menu order
+LANDING = {Role.SELLER: AGENDA, Role.ADMIN: CONTACTS, Role.ANALYST: CONTACTS}
 
 
 def pages_for(role: Role) -> list[PageSpec]:
-    return [spec for spec in PAGES if role in spec.roles]
+    """The pages ``role`` may open, its landing page first."""
+    allowed = [spec for spec in PAGES if role in spec.roles]
+    return sorted(allowed, key=lambda spec: spec is not LANDING[role])
 
 
-def page_user(url_path: str) -> User:
+def page_user(spec: PageSpec) -> User:
     """The signed-in user, if their role may open this page; otherwise the page stops."""
     user = current_user(get_store())
-    spec = next(spec for spec in PAGES if spec.url_path == url_path)
     if user is None or user.role not in spec.roles:
         st.warning("Inicia sesión con un usuario que tenga acceso a esta página: [ir al inicio](/).")
         st.stop()

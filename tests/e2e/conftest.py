@@ -12,9 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from escala import demo
 from escala.db import Database
+from escala.domain import ContactDraft, OpportunityDraft
+from escala.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -27,6 +30,21 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+SELLER = "vendedor1@escala.demo"  # user 3
+OTHER_SELLER_CONTACT = "Contacto de Otro Vendedor"
+CONTACT_IDS: dict[str, int] = {}  # filled when the app's database is built
+
+
+def _add_test_contacts(store: Store) -> None:
+    """Contacts each browser test can own: one per flow, so tests never see each other's items."""
+    admin, seller = store.get_user(1), store.get_user(3)
+    for name in ("Contacto Actividades", "Contacto Tareas", "Contacto Errores", "Contacto Edición"):
+        contact = store.create_contact(admin, ContactDraft(name, owner_id=seller.id))
+        CONTACT_IDS[name] = contact.id
+        store.create_opportunity(admin, OpportunityDraft(f"Oportunidad de {name}", contact.id, "Propuesta", 50000))
+    CONTACT_IDS[OTHER_SELLER_CONTACT] = store.create_contact(admin, ContactDraft(OTHER_SELLER_CONTACT, owner_id=4)).id
 
 
 def _free_port() -> int:
@@ -42,6 +60,7 @@ def app_url(tmp_path_factory):
     db = Database(path)
     db.migrate()
     demo.seed(db, demo.DemoSize(users=5, contacts=20, activities=60, tasks=60, seed=3))
+    _add_test_contacts(Store(db))
     db.close()
     port = _free_port()
     log = open(path.with_suffix(".log"), "w")
@@ -90,6 +109,32 @@ def page(browser, app_url):
     tab.goto(app_url)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def seller_page(page):
+    """A browser tab signed in as the first demo seller."""
+    sign_in(page, SELLER)
+    expect(page.get_by_role("heading", name="Mi agenda")).to_be_visible()
+    wait_for_session_cookie(page)
+    return page
+
+
+def wait_for_session_cookie(page) -> None:
+    """The session cookie is written by a script the landing page runs a moment after it shows."""
+    page.wait_for_function("document.cookie.includes('escala_sesion=')")
+
+
+def sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Ingresar").click()
+
+
+def wait_for_app(page) -> None:
+    """Until Streamlit has finished the current run (its status widget says so)."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=20_000)
 
 
 def screenshot(page, name: str) -> None:

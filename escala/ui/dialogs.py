@@ -1,0 +1,236 @@
+"""The popups: Nueva/Editar actividad or tarea, Nuevo contacto, Nueva oportunidad.
+
+Each is an ``st.dialog``. The item popup uses plain widgets rather than an ``st.form`` so the
+user picker can appear as soon as "Un usuario específico" is chosen and Hasta can follow
+Desde; every change reruns only the dialog. Errors from ``store`` (all of them at once)
+land under their own field, the typed values stay, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from escala import times
+from escala.domain import (
+    ActivityType, Contact, ContactDraft, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
+    PermissionDenied, ResponsibleMode, Role, Stage, Status, User, ValidationError,
+    default_activity_window, default_task_time,
+)
+from escala.store import DuplicateContact, Store
+from escala.ui.flash import flash
+
+STEP = timedelta(minutes=15)
+DATE_FORMAT = "DD/MM/YYYY"
+CREATED = {Kind.ACTIVITY: "Actividad creada", Kind.TASK: "Tarea creada"}
+SAVED = {Kind.ACTIVITY: "Actividad guardada", Kind.TASK: "Tarea guardada"}
+NOUN = {Kind.ACTIVITY: "actividad", Kind.TASK: "tarea"}
+
+
+class FieldErrors:
+    """A slot under each field, filled with that field's message after a failed save."""
+
+    def __init__(self):
+        self._slots: dict[str, st.delta_generator.DeltaGenerator] = {}
+
+    def slot(self, field: str) -> None:
+        self._slots[field] = st.empty()
+
+    def show(self, errors: dict[str, str]) -> None:
+        for field, message in errors.items():
+            target = self._slots.get(field)
+            (target.error if target is not None else st.error)(message)
+
+
+def _nonce(scope: str) -> int:
+    return st.session_state.get(f"nonce-{scope}", 0)
+
+
+def _forget(scope: str) -> None:
+    """New widget keys next time, so a reopened popup starts from its defaults."""
+    st.session_state[f"nonce-{scope}"] = _nonce(scope) + 1
+
+
+def _wall(instant: datetime, zone: str) -> datetime:
+    return times.to_local(instant, zone).replace(tzinfo=None)
+
+
+def _keep_duration(start_key: str, end_key: str, previous_key: str) -> None:
+    """When Desde moves, Hasta moves with it (the way calendars behave)."""
+    new_start, old_start = st.session_state.get(start_key), st.session_state.get(previous_key)
+    end = st.session_state.get(end_key)
+    if new_start and old_start and end:
+        st.session_state[end_key] = end + (new_start - old_start)
+    st.session_state[previous_key] = new_start
+
+
+def open_item_dialog(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str,
+                     item: Item | None = None) -> None:
+    """Open "Nueva actividad", "Nueva tarea", or the same popup prefilled for editing."""
+    title = f"{'Nueva' if item is None else 'Editar'} {NOUN[kind]}"
+    st.dialog(title, width="medium")(_item_form)(store, user, kind, contact_id, contact_name, item)
+
+
+def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str, item: Item | None) -> None:
+    scope = f"{kind}-{item.id if item else 'nueva'}-{contact_id}"
+    prefix = f"{scope}-{_nonce(scope)}"
+
+    def key(field: str) -> str:
+        return f"{prefix}-{field}"
+
+    zone, now = user.time_zone, store.clock()
+    if item is None:
+        start, end = (default_activity_window(now, zone) if kind is Kind.ACTIVITY
+                      else (default_task_time(now, zone), None))
+    else:
+        start, end = _wall(item.starts_at, zone), _wall(item.due_at, zone)
+    errors = FieldErrors()
+
+    name = st.text_input("Nombre", value=item.name if item else "", key=key("name"), max_chars=200,
+                         placeholder="Ej.: Llamada de seguimiento" if kind is Kind.ACTIVITY else "Ej.: Enviar propuesta")
+    errors.slot("name")
+    activity_type = None
+    if kind is Kind.ACTIVITY:
+        types = list(ActivityType)
+        activity_type = st.selectbox("Tipo", types, key=key("type"),
+                                     index=types.index(item.activity_type) if item else None,
+                                     placeholder="Elige el tipo")
+        errors.slot("activity_type")
+        st.session_state.setdefault(key("previous-start"), start)
+        start_value = st.datetime_input("Desde", value=start, key=key("start"), format=DATE_FORMAT, step=STEP,
+                                        on_change=_keep_duration,
+                                        args=(key("start"), key("end"), key("previous-start")))
+        errors.slot("start")
+        end_value = st.datetime_input("Hasta", value=end, key=key("end"), format=DATE_FORMAT, step=STEP)
+        errors.slot("end")
+    else:
+        start_value = st.datetime_input("Fecha", value=start, key=key("start"), format=DATE_FORMAT, step=STEP)
+        end_value = None
+        errors.slot("start")
+
+    modes = list(ResponsibleMode)
+    mode = st.radio("Responsable", modes, key=key("mode"), horizontal=True,
+                    index=modes.index(item.responsible_mode) if item else 0)
+    responsible_id = None
+    if mode is ResponsibleMode.USER:
+        people = {u.id: u.name for u in store.assignable_users()}
+        if item and item.responsible_id is not None:
+            people.setdefault(item.responsible_id, item.responsible_name or "")
+        ids = list(people)
+        current = item.responsible_id if item and item.responsible_id in people else user.id
+        responsible_id = st.selectbox("Usuario", ids, key=key("user"), format_func=people.get,
+                                      index=ids.index(current) if current in people else None,
+                                      placeholder="Elige el usuario")
+    errors.slot("responsible")
+
+    st.text_input("Contacto", value=contact_name, disabled=True, key=key("contact"))
+    errors.slot("contact")
+    opportunities = {o.id: f"{o.name} · {o.stage}" for o in store.opportunities_for_contact(user, contact_id)}
+    if item and item.opportunity_id is not None:
+        opportunities.setdefault(item.opportunity_id, item.opportunity_name or "")
+    choices = [None, *opportunities]
+    opportunity_id = st.selectbox("Oportunidad", choices, key=key("opportunity"),
+                                  index=choices.index(item.opportunity_id) if item else 0,
+                                  format_func=lambda o: "Sin oportunidad" if o is None else opportunities[o])
+    errors.slot("opportunity")
+    description = st.text_area("Descripción", value=item.description if item else "", key=key("description"),
+                               max_chars=5000, placeholder="Puntos a tratar, acuerdos, detalles que no se deben escapar")
+    errors.slot("description")
+    statuses = list(Status)
+    status = st.radio("Estatus", statuses, key=key("status"), horizontal=True,
+                      index=statuses.index(item.status) if item else 0)
+    errors.slot("status")
+
+    if st.button("Crear" if item is None else "Guardar", type="primary", key=key("submit")):
+        draft = ItemDraft(kind=kind, name=name or "", contact_id=contact_id, start=start_value, end=end_value,
+                          activity_type=activity_type, responsible_mode=mode, responsible_id=responsible_id,
+                          opportunity_id=opportunity_id, description=description or "", status=status,
+                          time_zone=zone)
+        save = (lambda: store.create_item(user, draft)) if item is None else (lambda: store.update_item(user, item.id, draft))
+        if _save(save, errors):
+            flash(CREATED[kind] if item is None else SAVED[kind])
+            _forget(scope)
+            st.rerun()
+
+
+def _save(write: Callable[[], object], errors: FieldErrors) -> bool:
+    """Run a store write; show its refusal in Spanish where it belongs. True if it was saved."""
+    try:
+        write()
+    except ValidationError as error:
+        errors.show(error.errors)
+    except (PermissionDenied, NotFound) as error:
+        st.error(str(error))
+    else:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- contacts and opportunities
+
+
+def open_contact_dialog(store: Store, user: User, on_existing: Callable[[int], None]) -> None:
+    """"Nuevo contacto". A known email opens that contact instead of making a duplicate."""
+    st.dialog("Nuevo contacto", width="medium")(_contact_form)(store, user, on_existing)
+
+
+def _contact_form(store: Store, user: User, on_existing: Callable[[int], None]) -> None:
+    errors = FieldErrors()
+    with st.form("nuevo_contacto", border=False):
+        name = st.text_input("Nombre", max_chars=200)
+        errors.slot("name")
+        email = st.text_input("Correo electrónico", max_chars=254)
+        errors.slot("email")
+        phone = st.text_input("Teléfono", max_chars=25)
+        errors.slot("phone")
+        company = st.text_input("Empresa", max_chars=200)
+        errors.slot("company")
+        owner_id = user.id
+        if user.role is Role.ADMIN:
+            people = {u.id: u.name for u in store.assignable_users()}
+            ids = list(people)
+            owner_id = st.selectbox("Dueño del contacto", ids, format_func=people.get,
+                                    index=ids.index(user.id) if user.id in people else 0)
+        else:
+            st.text_input("Dueño del contacto", value=user.name, disabled=True)
+        errors.slot("owner")
+        submitted = st.form_submit_button("Crear", type="primary")
+    if submitted:
+        try:
+            contact = store.create_contact(user, ContactDraft(name, email, phone, company, owner_id))
+        except DuplicateContact as duplicate:
+            if store.get_contact(user, duplicate.contact_id) is None:
+                errors.show({"email": "Ese correo ya pertenece a un contacto de otro vendedor; "
+                                      "pide a un administrador que te lo asigne."})
+            else:
+                flash("Ese correo ya estaba registrado: abrimos su contacto.", icon=":material/info:")
+                on_existing(duplicate.contact_id)
+        except ValidationError as error:
+            errors.show(error.errors)
+        except PermissionDenied as error:
+            st.error(str(error))
+        else:
+            flash("Contacto creado")
+            on_existing(contact.id)
+
+
+def open_opportunity_dialog(store: Store, user: User, contact: Contact) -> None:
+    st.dialog("Nueva oportunidad")(_opportunity_form)(store, user, contact)
+
+
+def _opportunity_form(store: Store, user: User, contact: Contact) -> None:
+    errors = FieldErrors()
+    with st.form("nueva_oportunidad", border=False):
+        name = st.text_input("Nombre", max_chars=200)
+        errors.slot("name")
+        stage = st.selectbox("Etapa", list(Stage))
+        errors.slot("stage")
+        amount = st.number_input("Monto", min_value=0.0, step=1000.0, format="%.2f")
+        errors.slot("amount")
+        submitted = st.form_submit_button("Crear", type="primary")
+    if submitted and _save(lambda: store.create_opportunity(user, OpportunityDraft(name, contact.id, stage, amount)),
+                           errors):
+        flash("Oportunidad creada")
+        st.rerun()

@@ -1,0 +1,16 @@
+"""Messages that must survive the rerun that closes a dialog (shown as toasts)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+KEY = "flash_messages"
+
+
+def flash(message: str, icon: str = ":material/check_circle:") -> None:
+    st.session_state.setdefault(KEY, []).append((message, icon))
+
+
+def show_flashes() -> None:
+    for message, icon in st.session_state.pop(KEY, []):
+        st.toast(message, icon=icon)

@@ -1,0 +1,147 @@
+"""Lists of activities and tasks with their one-click actions (profile and Mi agenda)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import streamlit as st
+
+from escala.calendar import activity_ics, ics_file_name
+from escala.domain import Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, Status, User, ValidationError
+from escala.store import Store
+from escala.ui import format as fmt
+from escala.ui.dialogs import open_item_dialog
+from escala.ui.flash import flash
+
+PAGE_SIZE = 20
+TITLES = {Kind.ACTIVITY: "Actividades", Kind.TASK: "Tareas"}
+ADD_KEYS = {Kind.ACTIVITY: "nueva_actividad", Kind.TASK: "nueva_tarea"}
+REMINDERS = {  # spec §3: the difference, in one line each
+    Kind.ACTIVITY: "Eventos **con** el contacto: llamadas, reuniones, webinars o eventos en los que participa.",
+    Kind.TASK: "Pasos **internos** del proceso de venta; no requieren que el contacto participe.",
+}
+EMPTY = {
+    Kind.ACTIVITY: "Aún no hay actividades con este contacto. Pulsa **+** para agendar una llamada, reunión, "
+                   "webinar o evento.",
+    Kind.TASK: "Aún no hay tareas para este contacto. Pulsa **+** para anotar el siguiente paso interno "
+               "(una propuesta, una cotización, un seguimiento).",
+}
+
+
+def _run(action: Callable[[], object], message: str) -> None:
+    """A button callback: do the store write, then say what happened (or why not)."""
+    try:
+        action()
+    except (PermissionDenied, NotFound, ValidationError) as error:
+        flash(str(error), icon=":material/warning:")
+    else:
+        flash(message)
+
+
+def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable: bool = False,
+             in_agenda: bool = False, can_write: bool = True) -> None:
+    """One item: what, when, who, its state, and Realizada / Reabrir / Editar / Eliminar."""
+    with st.container(border=True):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            if selectable:
+                st.checkbox("Seleccionar", key=f"sel-{item.id}", label_visibility="collapsed", width="content")
+            kind_label = item.activity_type or item.kind
+            st.markdown(f"**{fmt.md(item.name)}** · {kind_label} {fmt.overdue_badge(item, now, user.time_zone)}")
+        details = [fmt.when(item, user.time_zone), f"Responsable: {fmt.md(fmt.responsible(item))}"]
+        if item.opportunity_name:
+            details.append(f"Oportunidad: {fmt.md(item.opportunity_name)}")
+        st.caption(" · ".join(details))
+        if item.description:
+            st.caption(fmt.md(fmt.shorten(item.description, 160)))
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            if in_agenda:
+                st.page_link("pages/contactos.py", label=item.contact_name, icon=":material/person:",
+                             query_params={"contacto": item.contact_id})
+            _actions(store, user, item, in_agenda, can_write)
+
+
+def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: bool) -> None:
+    if item.status is Status.PENDING:
+        st.button("Realizada", key=f"done-{item.id}", disabled=not can_write, type="primary",
+                  icon=":material/check:", on_click=_run,
+                  args=(lambda: store.complete_item(user, item.id), f"«{item.name}» marcada como Realizada"))
+    else:
+        st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
+                  on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{item.name}» reabierta"))
+    if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
+        open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
+    with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
+        st.write(f"¿Eliminar «{item.name}»? No se puede deshacer.")
+        st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
+                  on_click=_run, args=(lambda: store.delete_item(user, item.id), f"«{item.name}» eliminada"))
+    if item.kind is Kind.ACTIVITY and in_agenda:
+        st.download_button("Agregar al calendario", activity_ics(item, store.clock()), icon=":material/event:",
+                           file_name=ics_file_name(item), mime="text/calendar", key=f"ics-{item.id}",
+                           on_click="ignore")
+
+
+def _paged(items: list[Item], key: str) -> list[Item]:
+    if len(items) <= PAGE_SIZE:
+        return items
+    pages = (len(items) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = st.pagination(pages, key=key)
+    return items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+
+
+def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_write: bool) -> None:
+    """A profile section: title with its + button, the reminder, pending items (overdue
+    marked), bulk actions on the selected ones, and the done ones folded below."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(TITLES[kind], width="content")
+        if st.button("+", key=ADD_KEYS[kind], help=f"Nueva {'actividad' if kind is Kind.ACTIVITY else 'tarea'}",
+                     disabled=not can_write, type="primary"):
+            open_item_dialog(store, user, kind, contact.id, contact.name)
+    st.caption(REMINDERS[kind])
+    items = store.list_items(user, contact_id=contact.id, kind=kind)
+    if not items:
+        st.info(EMPTY[kind])
+        return
+    now = store.clock()
+    pending = [i for i in items if i.status is Status.PENDING]
+    done = sorted((i for i in items if i.status is Status.DONE), key=lambda i: i.due_at, reverse=True)
+    if not pending:
+        st.caption("No hay pendientes. 🎉")
+    for item in _paged(pending, f"page-pending-{kind}-{contact.id}"):
+        item_row(store, user, item, now, selectable=can_write, can_write=can_write)
+    if can_write:
+        _bulk_actions(store, user, kind, pending)
+    if done:
+        with st.expander(f"Realizadas ({len(done)})"):
+            for item in _paged(done, f"page-done-{kind}-{contact.id}"):
+                item_row(store, user, item, now, can_write=can_write)
+
+
+def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> None:
+    selected = [i.id for i in pending if st.session_state.get(f"sel-{i.id}")]
+    if not selected:
+        return
+    noun = fmt.plural(len(selected), "seleccionada", "seleccionadas")
+    info, complete, reassign = st.columns([0.4, 0.3, 0.3], vertical_alignment="center")
+    info.write(f"**{noun}**")
+
+    def clear_selection() -> None:
+        for item_id in selected:
+            st.session_state.pop(f"sel-{item_id}", None)
+
+    def complete_selected() -> None:
+        _run(lambda: store.set_status(user, selected, Status.DONE), f"{noun} marcadas como Realizada")
+        clear_selection()
+
+    complete.button("Marcar como Realizada", key=f"bulk-done-{kind}", on_click=complete_selected)
+    with reassign.popover("Reasignar"):
+        mode = st.radio("Responsable", list(ResponsibleMode), key=f"bulk-mode-{kind}")
+        people = {u.id: u.name for u in store.assignable_users()}
+        person = st.selectbox("Usuario", list(people), format_func=people.get, key=f"bulk-user-{kind}",
+                              disabled=mode is not ResponsibleMode.USER)
+
+        def reassign_selected() -> None:
+            _run(lambda: store.reassign_items(user, selected, mode, person), f"{noun} reasignadas")
+            clear_selection()
+
+        st.button("Aplicar", key=f"bulk-apply-{kind}", type="primary", on_click=reassign_selected)

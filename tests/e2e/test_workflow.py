@@ -1,0 +1,161 @@
+"""The rep's day in a real browser: Contactos -> profile -> the + popups -> the lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import CONTACT_IDS, OTHER_SELLER_CONTACT, screenshot, wait_for_app
+
+SEGMENTS = (("day", "%d"), ("month", "%m"), ("year", "%Y"), ("hour", "%H"), ("minute", "%M"))
+
+
+def open_contact(page, name: str) -> None:
+    page.get_by_role("link", name="Contactos").first.click()
+    expect(page.get_by_role("heading", name="Contactos")).to_be_visible()
+    page.get_by_label("Buscar").fill(name)
+    page.get_by_label("Buscar").press("Enter")
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    wait_for_app(page)
+
+
+def open_popup(page, key: str, title: str):
+    page.locator(f".st-key-{key} button").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=title)).to_be_visible()
+    wait_for_app(page)
+    return dialog
+
+
+def set_datetime(dialog, label: str, moment: datetime) -> None:
+    """Type into the date-time field's segments (day, month, year, hour, minute)."""
+    for segment, pattern in SEGMENTS:
+        dialog.get_by_role("spinbutton", name=f"{segment}, {label}").click()
+        dialog.page.keyboard.type(moment.strftime(pattern))
+    dialog.get_by_role("heading").first.click()  # leave the field so it commits
+    wait_for_app(dialog.page)
+
+
+def choose(dialog, label: str, option: str) -> None:
+    dialog.get_by_role("combobox", name=label).click()
+    dialog.page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(dialog.page)
+
+
+def submit(dialog, button: str, toast: str) -> None:
+    """Press the popup's button; it closes and the page confirms with a toast."""
+    page = dialog.page
+    dialog.get_by_role("button", name=button).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text(toast)).to_be_visible()
+
+
+def item_row(page, name: str):
+    return page.get_by_test_id("stVerticalBlock").filter(has=page.get_by_text(name, exact=True)).filter(
+        has=page.get_by_role("button", name="Editar")).last
+
+
+def test_create_an_activity_with_every_field(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Actividades")
+    screenshot(page, "perfil")
+    dialog = open_popup(page, "nueva_actividad", "Nueva actividad")
+    screenshot(page, "popup-nueva-actividad")
+    dialog.get_by_label("Nombre").fill("Demo con el comité")
+    choose(dialog, "Tipo", "Reunión")
+    set_datetime(dialog, "Desde", datetime(2031, 5, 12, 10, 0))
+    set_datetime(dialog, "Hasta", datetime(2031, 5, 12, 11, 30))
+    dialog.get_by_text("Un usuario específico").click()
+    wait_for_app(page)
+    picker = dialog.get_by_role("combobox", name="Usuario")  # appears once the mode asks for a user
+    expect(picker).to_be_visible()
+    responsible = picker.input_value()
+    expect(dialog.get_by_role("textbox", name="Contacto")).to_have_value("Contacto Actividades")
+    expect(dialog.get_by_role("textbox", name="Contacto")).to_be_disabled()
+    choose(dialog, "Oportunidad", "Oportunidad de Contacto Actividades · Propuesta")
+    dialog.get_by_label("Descripción").fill("Presentar la propuesta, resolver dudas de precio.")
+    dialog.get_by_text("Pendiente", exact=True).click()
+    submit(dialog, "Crear", "Actividad creada")
+    row = item_row(page, "Demo con el comité")
+    expect(row).to_contain_text("Reunión")
+    expect(row).to_contain_text("lun 12 may, 10:00 – 11:30")
+    expect(row).to_contain_text("Oportunidad: Oportunidad de Contacto Actividades")
+    expect(row).to_contain_text(f"Responsable: {responsible}")
+
+
+def test_create_a_task(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Tareas")
+    dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
+    screenshot(page, "popup-nueva-tarea")
+    expect(dialog.get_by_role("combobox", name="Tipo")).to_have_count(0)  # tasks have one Fecha and no Tipo
+    dialog.get_by_label("Nombre").fill("Enviar cotización firmada")
+    set_datetime(dialog, "Fecha", datetime(2031, 6, 2, 9, 15))
+    dialog.get_by_text("No asignar").click()
+    wait_for_app(page)
+    submit(dialog, "Crear", "Tarea creada")
+    row = item_row(page, "Enviar cotización firmada")
+    expect(row).to_contain_text("lun 2 jun, 09:15")
+    expect(row).to_contain_text("Responsable: Sin asignar")
+
+
+def test_invalid_input_shows_the_message_and_creates_nothing(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Errores")
+    dialog = open_popup(page, "nueva_actividad", "Nueva actividad")
+    choose(dialog, "Tipo", "Llamada")
+    dialog.get_by_role("button", name="Crear").click()  # Nombre left empty
+    expect(dialog.get_by_text("El nombre es obligatorio.")).to_be_visible()
+    dialog.get_by_label("Nombre").fill("Llamada imposible")
+    set_datetime(dialog, "Desde", datetime(2031, 5, 12, 10, 0))
+    set_datetime(dialog, "Hasta", datetime(2031, 5, 11, 10, 0))
+    dialog.get_by_role("button", name="Crear").click()
+    expect(dialog.get_by_text("Hasta no puede ser anterior a Desde.")).to_be_visible()
+    expect(dialog.get_by_label("Nombre")).to_have_value("Llamada imposible")  # what was typed stays
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", name="Contacto Errores")).to_be_visible()
+    expect(page.get_by_text("Aún no hay actividades con este contacto.", exact=False)).to_be_visible()
+    expect(page.get_by_text("Llamada imposible")).to_have_count(0)
+
+
+def test_mark_realizada_then_edit(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Edición")
+    dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
+    dialog.get_by_label("Nombre").fill("Revisar contrato")
+    submit(dialog, "Crear", "Tarea creada")
+
+    item_row(page, "Revisar contrato").get_by_role("button", name="Editar").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Editar tarea")).to_be_visible()
+    expect(dialog.get_by_label("Nombre")).to_have_value("Revisar contrato")  # prefilled
+    dialog.get_by_label("Nombre").fill("Revisar contrato con legal")
+    submit(dialog, "Guardar", "Tarea guardada")
+    expect(page.get_by_text("Revisar contrato con legal", exact=True)).to_be_visible()
+
+    item_row(page, "Revisar contrato con legal").get_by_role("button", name="Realizada").click()
+    expect(page.get_by_text("marcada como Realizada")).to_be_visible()
+    done = page.get_by_text("Realizadas (1)")
+    expect(done).to_be_visible()
+    done.click()
+    expect(item_row(page, "Revisar contrato con legal").get_by_role("button", name="Reabrir")).to_be_visible()
+
+
+def test_another_sellers_contact_by_url_is_not_found(seller_page, app_url):
+    page = seller_page
+    page.goto(f"{app_url}/contactos?contacto={CONTACT_IDS[OTHER_SELLER_CONTACT]}")
+    expect(page.get_by_text("Contacto no encontrado")).to_be_visible()
+    expect(page.get_by_text(OTHER_SELLER_CONTACT)).to_have_count(0)
+    expect(page.get_by_role("heading", name="Actividades")).to_have_count(0)
+
+
+def test_mi_agenda_lists_the_sellers_work(seller_page):
+    page = seller_page
+    expect(page.get_by_role("tab", name="Vencidas", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Semana")).to_be_visible()
+    wait_for_app(page)
+    screenshot(page, "mi-agenda")
