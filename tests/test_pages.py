@@ -235,3 +235,22 @@ def test_agenda_with_nothing_pending_says_so(demo_db):
     new_seller = store.create_user(admin, UserDraft("Nuevo Vendedor", "nuevo@escala.demo", "seller", "clave-larga-1"))
     at = app(user_id=new_seller.id)
     assert "No tienes pendientes" in at.success[0].value
+
+
+def test_selected_items_are_completed_together(demo_db):
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    contact_id = own_contact(store, 3)
+    items = [store.create_item(seller, task(contact_id, name=f"Lote {n}", start=datetime(2030, 1, 1, 9, n)))
+             for n in range(2)]
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(contact_id))
+    for item in items:
+        at.checkbox(key=f"sel-{item.id}").check().run()
+    at.button(key="bulk-done-Tarea").click().run()
+    assert {store.get_item(seller, i.id).status for i in items} == {Status.DONE}
+    assert any("2 seleccionadas marcadas como Realizada" in t.value for t in at.toast)
+
+
+def test_admin_has_an_agenda_of_their_own_work(demo_db):
+    at = app(user_id=1, page="pages/agenda.py")
+    assert not at.exception and at.title[0].value == "Mi agenda"

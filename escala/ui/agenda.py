@@ -77,5 +77,5 @@ def _week(store: Store, user: User, now: datetime) -> None:
         "Estado": "Vencida" if a.is_overdue(now) else str(a.status),
         "Contacto": a.contact_name,
     } for a in activities])
-    st.plotly_chart(charts.week_timeline(frame, start, end), use_container_width=True,
+    st.plotly_chart(charts.week_timeline(frame, start, end), width="stretch",
                     config={"displayModeBar": False})

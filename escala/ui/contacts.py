@@ -28,7 +28,7 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
     search_column, sort_column, new_column = st.columns([0.5, 0.3, 0.2], vertical_alignment="bottom")
     search = search_column.text_input("Buscar", placeholder="Nombre, correo o empresa", key="buscar_contacto")
     sort = sort_column.selectbox("Ordenar por", list(SORTS), format_func=SORTS.get, key="orden_contactos")
-    if new_column.button("Nuevo contacto", icon=":material/add:", disabled=not can_write, use_container_width=True):
+    if new_column.button("Nuevo contacto", icon=":material/add:", disabled=not can_write, width="stretch"):
         open_contact_dialog(store, user, open_contact)
 
     page = st.session_state.get("pagina_contactos", 1)
@@ -102,7 +102,7 @@ def _opportunities(store: Store, user: User, contact: Contact, can_write: bool) 
         st.caption("Sin oportunidades todavía. Crea una para vincularle actividades y tareas.")
         return
     st.dataframe([{"Nombre": o.name, "Etapa": str(o.stage), "Monto": o.amount} for o in opportunities],
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"Monto": st.column_config.NumberColumn(format="$%,.2f")})
 
 
