@@ -7,6 +7,7 @@ import argparse
 import getpass
 import sys
 from datetime import date
+from pathlib import Path
 
 from escala import demo
 from escala.db import Database, DatabaseLocked, default_path
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="lee la contraseña de la entrada estándar")
 
     commands.add_parser("users", help="lista los usuarios")
+
+    bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
+    bench.add_argument("--items", type=_positive, default=10_000_000)
+    bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
+    bench.add_argument("--folder", default="bench", help="carpeta de las bases de prueba")
     return parser
 
 
@@ -84,6 +90,13 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def run(args) -> None:
+    if args.command == "bench":
+        from escala import bench
+        try:
+            print(bench.report(bench.run(args.items, Path(args.folder)), args.json))
+        except ValueError as error:
+            raise CliError(str(error)) from None
+        return
     db, store = _open(args)
     try:
         if args.command == "init":

@@ -1,0 +1,418 @@
+"""The Tablero's numbers: a few aggregate queries in DuckDB -> small tidy DataFrames.
+
+One ``Filters`` object (mirrored in the URL) feeds every query, and the export reuses it,
+so every number agrees with every list. Items are classified into three disjoint states,
+one colour each on every chart: *Pendiente* (pending, not yet late), *Vencida* (pending
+after its time) and *Realizada*. The metric "Pendientes" counts both pending states.
+
+Speed comes from the table's shape, not from caching: the responsible is resolved on
+write (no join to contacts), states and types are one-byte ENUMs, time buckets are
+integer arithmetic on UTC instants, and day boundaries in the user's zone are computed
+once in Python and bound as instants, so no query converts time zones row by row.
+Each query scans ``items`` once; everything derived from its result (top 15, "Otros",
+medians, percentages) runs over at most a few thousand aggregated rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+
+from escala import access, times
+from escala.db import Database
+from escala.domain import ActivityType, Kind, Stage, User
+
+STATES = ("Pendiente", "Vencida", "Realizada")
+TYPE_LABELS = (*[t.value for t in ActivityType], "Tarea")
+AGE_BUCKETS = ("1–7 días", "8–30 días", "31–90 días", "Más de 90 días")
+UNASSIGNED = "Sin asignar"
+OTHERS = "Otros"
+TOP = 15
+KINDS = {"ambas": None, "actividades": Kind.ACTIVITY, "tareas": Kind.TASK}
+BUCKET_US = 15 * 60 * 1_000_000  # 15-minute UTC buckets: exact for every zone's offset
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the Tablero (and the export) counts. Empty tuples mean "all"."""
+
+    date_from: date | None = None  # on Hasta (activities) / Fecha (tasks), in the user's zone
+    date_to: date | None = None  # inclusive
+    kind: str = "ambas"
+    types: tuple[str, ...] = ()  # activity types
+    states: tuple[str, ...] = ()  # Pendiente (all pending), Vencida, Realizada
+    responsible_ids: tuple[int, ...] = ()  # 0 = Sin asignar
+    owner_ids: tuple[int, ...] = ()
+    stages: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}")
+
+    @property
+    def has_range(self) -> bool:
+        return self.date_from is not None and self.date_to is not None
+
+    def previous(self) -> Filters:
+        """The same filters over the previous period of the same length."""
+        length = (self.date_to - self.date_from).days + 1
+        return replace(self, date_from=self.date_from - timedelta(days=length),
+                       date_to=self.date_from - timedelta(days=1))
+
+    # --------------------------------------------------------- URL round trip
+
+    def to_query(self) -> dict[str, str]:
+        """Only what differs from the defaults, as short strings for ``st.query_params``."""
+        query = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value in (None, (), "ambas"):
+                continue
+            query[spec.name] = (",".join(str(v) for v in value) if isinstance(value, tuple)
+                                else value.isoformat() if isinstance(value, date) else str(value))
+        return query
+
+    @classmethod
+    def from_query(cls, query) -> Filters:
+        """Rebuild from URL parameters, ignoring anything malformed or unknown."""
+        def day(name):
+            try:
+                return date.fromisoformat(query.get(name, ""))
+            except ValueError:
+                return None
+
+        def words(name, allowed):
+            return tuple(v for v in query.get(name, "").split(",") if v in allowed)
+
+        def ids(name):
+            return tuple(int(v) for v in query.get(name, "").split(",") if v.strip().isdigit())
+
+        date_from, date_to = day("date_from"), day("date_to")
+        if date_from and date_to and date_to < date_from:
+            date_from, date_to = date_to, date_from
+        kind = query.get("kind", "ambas")
+        return cls(date_from, date_to, kind if kind in KINDS else "ambas",
+                   words("types", {t.value for t in ActivityType}), words("states", set(STATES)),
+                   ids("responsible_ids"), ids("owner_ids"), words("stages", {s.value for s in Stage}))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the Tablero draws, each a small tidy frame."""
+
+    metrics: dict
+    by_responsible: pd.DataFrame  # responsible, state, count
+    by_type: pd.DataFrame  # type, state, count
+    by_opportunity: pd.DataFrame  # opportunity_id, opportunity, stage, state, count
+    over_time: pd.DataFrame  # period, series (Creadas/Realizadas), count
+    ageing: pd.DataFrame  # responsible, bucket, count
+    comparison: pd.DataFrame  # one row per responsible
+    granularity: str = "day"
+    extra: dict = field(default_factory=dict)
+
+
+class Analytics:
+    """Aggregates over the items one user may see."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --------------------------------------------------------- shared WHERE
+
+    def where(self, filters: Filters, user: User, now: datetime, zone: str, alias: str = "i",
+              dated: bool = True) -> tuple[str, list]:
+        """The filter as SQL over ``items`` (``alias``) plus bound values; always scoped to ``user``."""
+        scope, params = access.item_scope(user, alias)
+        clauses = [scope]
+        a = alias
+        if dated and filters.date_from is not None:
+            clauses.append(f"{a}.due_at >= ?")
+            params.append(times.to_db(times.start_of_day(filters.date_from, zone)))
+        if dated and filters.date_to is not None:
+            clauses.append(f"{a}.due_at < ?")
+            params.append(times.to_db(times.start_of_day(filters.date_to + timedelta(days=1), zone)))
+        if KINDS[filters.kind] is not None:
+            clauses.append(f"{a}.kind = ?")
+            params.append(str(KINDS[filters.kind]))
+        if filters.types:
+            clauses.append(f"{a}.activity_type IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(filters.types))
+        if filters.states:
+            wanted = []
+            if "Pendiente" in filters.states:
+                wanted.append(f"{a}.status = 'Pendiente'")
+            elif "Vencida" in filters.states:
+                wanted.append(f"({a}.status = 'Pendiente' AND {a}.due_at < ?)")
+                params.append(times.to_db(now))
+            if "Realizada" in filters.states:
+                wanted.append(f"{a}.status = 'Realizada'")
+            clauses.append("(" + " OR ".join(wanted) + ")")
+        if filters.responsible_ids:
+            people = [i for i in filters.responsible_ids if i]
+            either = [f"{a}.responsible_id IN (SELECT unnest(?::INTEGER[]))"] if people else []
+            params.extend([people] if people else [])
+            if 0 in filters.responsible_ids:
+                either.append(f"{a}.responsible_id IS NULL")
+            clauses.append("(" + " OR ".join(either) + ")")
+        if filters.owner_ids:
+            clauses.append(f"{a}.contact_owner_id IN (SELECT unnest(?::INTEGER[]))")
+            params.append(list(filters.owner_ids))
+        if filters.stages:
+            clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE stage IN "
+                           "(SELECT unnest(?::VARCHAR[])))")
+            params.append(list(filters.stages))
+        return " AND ".join(clauses), params
+
+    def _frame(self, sql: str, params: list) -> pd.DataFrame:
+        return self.db.cursor().execute(sql, params).df()
+
+    # --------------------------------------------------------- the queries
+
+    def status_counts(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
+        """responsible_id, type, status, count: the one scan behind metrics, by responsible, by type."""
+        where, params = self.where(filters, user, now, zone)
+        return self._frame(f"""
+            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type, status::VARCHAR AS status,
+                   n AS count
+            FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type, i.status, count(*) AS n
+                  FROM items i WHERE {where} GROUP BY ALL)""", params)  # sql-ok: where() binds every value
+
+    def overdue(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
+        """responsible_id, type, bucket, count of overdue items by calendar days late in ``zone``
+        (only pending rows past their time are grouped, so this scan is cheap)."""
+        where, params = self.where(filters, user, now, zone)
+        today = times.to_local(now, zone).date()
+        edge = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
+        return self._frame(f"""
+            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type,
+                   ['{"', '".join(AGE_BUCKETS)}'][age] AS bucket, n AS count
+            FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type,
+                         CASE WHEN i.due_at >= ? THEN 1 WHEN i.due_at >= ? THEN 2 WHEN i.due_at >= ? THEN 3 ELSE 4 END
+                             AS age,
+                         count(*) AS n
+                  FROM items i WHERE {where} AND i.status = 'Pendiente' AND i.due_at < ?
+                  GROUP BY ALL)""", [*edge, *params, times.to_db(now)])  # sql-ok: constants and bound values
+
+    def completion(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
+        """Per responsible: done, done on time (by Hasta/Fecha), median whole days to complete."""
+        where, params = self.where(filters, user, now, zone)
+        return self._frame(f"""
+            WITH histogram AS (
+                SELECT coalesce(i.responsible_id, 0) AS responsible_id,
+                       (epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000 AS days,
+                       count(*) AS n, count(*) FILTER (i.completed_at <= i.due_at) AS on_time
+                FROM items i WHERE {where} AND i.status = 'Realizada'
+                GROUP BY ALL
+            ), running AS (
+                SELECT *, sum(n) OVER (PARTITION BY responsible_id ORDER BY days) AS upto,
+                          sum(n) OVER (PARTITION BY responsible_id) AS total
+                FROM histogram
+            )
+            SELECT responsible_id, sum(n)::BIGINT AS done, sum(on_time)::BIGINT AS on_time,
+                   (min(days) FILTER (upto >= (total + 1) // 2) + min(days) FILTER (upto >= total // 2 + 1)) / 2.0
+                       AS median_days
+            FROM running GROUP BY responsible_id""", params)  # sql-ok
+
+    def by_opportunity(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
+        """The 15 opportunities with most pending work, with their stage and each state's count."""
+        where, params = self.where(filters, user, now, zone)
+        top = [row[0] for row in self.db.query(f"""
+            SELECT i.opportunity_id FROM items i
+            WHERE {where} AND i.opportunity_id IS NOT NULL AND i.status = 'Pendiente'
+            GROUP BY 1 ORDER BY count(*) DESC, i.opportunity_id LIMIT {TOP}""", params)]  # sql-ok: TOP constant
+        return self._frame(f"""
+            SELECT o.id AS opportunity_id, o.name AS opportunity, o.stage::VARCHAR AS stage, c.state, c.count
+            FROM (SELECT i.opportunity_id,
+                         CASE WHEN i.status = 'Realizada' THEN 'Realizada'
+                              WHEN i.due_at < ? THEN 'Vencida' ELSE 'Pendiente' END AS state,
+                         count(*) AS count
+                  FROM items i WHERE {where} AND i.opportunity_id IN (SELECT unnest(?::INTEGER[]))
+                  GROUP BY ALL) c
+            JOIN opportunities o ON o.id = c.opportunity_id
+            ORDER BY list_position(?::INTEGER[], o.id), c.state""",  # sql-ok
+            [times.to_db(now), *params, top, top])
+
+    def over_time(self, filters: Filters, user: User, now: datetime, zone: str) -> tuple[pd.DataFrame, str]:
+        """Created vs completed per day, week or month of the user's calendar (by the range)."""
+        where, params = self.where(filters, user, now, zone, dated=False)
+        window, bounds = "", []
+        if filters.date_from is not None:
+            window += " AND {col} >= ?"
+            bounds.append(times.to_db(times.start_of_day(filters.date_from, zone)))
+        if filters.date_to is not None:
+            window += " AND {col} < ?"
+            bounds.append(times.to_db(times.start_of_day(filters.date_to + timedelta(days=1), zone)))
+        buckets = self._frame(f"""
+            SELECT 'Creadas' AS series, epoch_us(i.created_at) // {BUCKET_US} AS bucket, count(*) AS count
+            FROM items i WHERE {where} {window.format(col='i.created_at')} GROUP BY ALL
+            UNION ALL
+            SELECT 'Realizadas', epoch_us(i.completed_at) // {BUCKET_US}, count(*)
+            FROM items i WHERE {where} AND i.status = 'Realizada' {window.format(col='i.completed_at')}
+            GROUP BY ALL""", [*params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
+        if buckets.empty:
+            return pd.DataFrame(columns=["period", "series", "count"]), "day"
+        first = filters.date_from or _local_day(buckets["bucket"].min(), zone)
+        last = filters.date_to or _local_day(buckets["bucket"].max(), zone)
+        granularity = "day" if (last - first).days <= 62 else "week" if (last - first).days <= 370 else "month"
+        cursor = self.db.cursor()
+        cursor.register("buckets", buckets)
+        try:
+            frame = cursor.execute(f"""
+                SELECT date_trunc('{granularity}', timezone(?, make_timestamp((bucket * {BUCKET_US})::BIGINT)
+                                                              ::TIMESTAMPTZ))::DATE AS period,
+                       series, sum(count)::BIGINT AS count
+                FROM buckets GROUP BY ALL ORDER BY period, series""", [zone]).df()  # sql-ok: fixed words
+        finally:
+            cursor.unregister("buckets")
+        return frame, granularity
+
+    def totals(self, filters: Filters, user: User, now: datetime, zone: str) -> dict:
+        """Pendientes, Realizadas, Vencidas and % completado."""
+        return _metrics(self.status_counts(filters, user, now, zone), self.overdue(filters, user, now, zone))
+
+    def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, *,
+                     responsible_id: int | None = None, type: str | None = None, state: str | None = None,
+                     opportunity_id: int | None = None, limit: int = 200) -> tuple[pd.DataFrame, int]:
+        """The items behind one bar (drill-down): the first ``limit`` by due date, and how many
+        there are in all, which is exactly the bar's count."""
+        where, params = self.where(filters, user, now, zone)
+        extra = []
+        if responsible_id is not None:
+            extra.append("coalesce(i.responsible_id, 0) = ?")
+            params.append(responsible_id)
+        if type is not None:
+            extra.append("coalesce(i.activity_type::VARCHAR, 'Tarea') = ?")
+            params.append(type)
+        if opportunity_id is not None:
+            extra.append("i.opportunity_id = ?")
+            params.append(opportunity_id)
+        if state is not None:
+            extra.append({"Realizada": "i.status = 'Realizada'",
+                          "Vencida": "i.status = 'Pendiente' AND i.due_at < ?",
+                          "Pendiente": "i.status = 'Pendiente' AND i.due_at >= ?"}[state])
+            params.extend([] if state == "Realizada" else [times.to_db(now)])
+        condition = " AND ".join([where, *extra])
+        frame = self._frame(f"""
+            SELECT i.id AS "ID", i.kind::VARCHAR AS "Clase", i.name AS "Nombre",
+                   coalesce(i.activity_type::VARCHAR, '') AS "Tipo", i.due_at AS due_at,
+                   coalesce(r.name, '{UNASSIGNED}') AS "Responsable", c.name AS "Contacto", i.contact_id,
+                   i.status::VARCHAR AS "Estatus", count(*) OVER () AS total
+            FROM items i JOIN contacts c ON c.id = i.contact_id LEFT JOIN users r ON r.id = i.responsible_id
+            WHERE {condition}
+            ORDER BY i.due_at, i.id LIMIT ?""", [*params, limit])  # sql-ok: conditions from fixed fragments
+        total = int(frame["total"].iloc[0]) if len(frame) else 0
+        frame["Vence"] = [times.format_local(times.from_db(v.to_pydatetime()), zone) for v in frame.pop("due_at")]
+        return frame.drop(columns="total"), total
+
+    # --------------------------------------------------------- the whole Tablero
+
+    def dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
+        """Every metric, chart and the comparison table, for one filter set."""
+        counts = self.status_counts(filters, user, now, zone)
+        overdue = self.overdue(filters, user, now, zone)
+        states = _states(counts, overdue)
+        people = _per_person(states)
+        names = self._names()
+        metrics = _metrics(counts, overdue)
+        if filters.has_range:
+            metrics["previous"] = self.totals(filters.previous(), user, now, zone)
+        series, granularity = self.over_time(filters, user, now, zone)
+        return Dashboard(
+            metrics=metrics,
+            by_responsible=_by_responsible(people, names),
+            by_type=_by_type(states),
+            by_opportunity=self.by_opportunity(filters, user, now, zone),
+            over_time=series,
+            ageing=_ageing(overdue, names),
+            comparison=_comparison(people, self.completion(filters, user, now, zone), names),
+            granularity=granularity,
+        )
+
+    def _names(self) -> dict:
+        return dict(self.db.query("SELECT id, name FROM users"))
+
+
+def _local_day(bucket: int, zone: str) -> date:
+    return times.to_local(datetime.fromtimestamp(int(bucket) * BUCKET_US / 1e6, tz=UTC), zone).date()
+
+
+def _states(counts: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:
+    """responsible_id, type, state, count in the three disjoint states: the overdue part of
+    each pending count becomes Vencida."""
+    keys = ["responsible_id", "type"]
+    late = overdue.groupby(keys, as_index=False)["count"].sum().rename(columns={"count": "late"})
+    pending = counts[counts["status"] == "Pendiente"].merge(late, on=keys, how="left").fillna({"late": 0})
+    return pd.concat([
+        counts.loc[counts["status"] == "Realizada", [*keys, "count"]].assign(state="Realizada"),
+        pending.assign(state="Vencida", count=pending["late"])[[*keys, "count", "state"]],
+        pending.assign(state="Pendiente", count=pending["count"] - pending["late"])[[*keys, "count", "state"]],
+    ], ignore_index=True).astype({"count": "int64"})[[*keys, "state", "count"]]
+
+
+def _metrics(counts: pd.DataFrame, overdue: pd.DataFrame) -> dict:
+    by_status = counts.groupby("status")["count"].sum()
+    pending, done = int(by_status.get("Pendiente", 0)), int(by_status.get("Realizada", 0))
+    total = pending + done
+    return {"Pendientes": pending, "Realizadas": done, "Vencidas": int(overdue["count"].sum()),
+            "% completado": round(100 * done / total, 1) if total else None}
+
+
+def _person(names: dict, responsible_id: int) -> str:
+    """0 stands for "Sin asignar" (as in the filters)."""
+    return UNASSIGNED if responsible_id == 0 else names.get(int(responsible_id), f"Usuario {int(responsible_id)}")
+
+
+def _per_person(states: pd.DataFrame) -> pd.DataFrame:
+    """One row per responsible, a column per state, plus all pending."""
+    table = states.groupby(["responsible_id", "state"])["count"].sum().unstack(fill_value=0) \
+        .reindex(columns=list(STATES), fill_value=0)
+    table["pending"] = table["Pendiente"] + table["Vencida"]
+    return table
+
+
+def _by_responsible(table: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """Top 15 people by pending work, then "Otros", then "Sin asignar"; one row per state."""
+    if table.empty:
+        return pd.DataFrame(columns=["responsible", "responsible_id", "state", "count"])
+    people = table.drop(index=0, errors="ignore").sort_values(["pending", "Realizada"], ascending=False, kind="stable")
+    rows = [(_person(names, key), key, table.loc[key]) for key in people.index[:TOP]]
+    if len(people) > TOP:
+        rows.append((OTHERS, None, people.iloc[TOP:][list(STATES)].sum()))
+    if 0 in table.index:
+        rows.append((UNASSIGNED, 0, table.loc[0]))
+    return pd.DataFrame([{"responsible": name, "responsible_id": key, "state": state, "count": int(values[state])}
+                         for name, key, values in rows for state in STATES])
+
+
+def _by_type(states: pd.DataFrame) -> pd.DataFrame:
+    grid = pd.MultiIndex.from_product([TYPE_LABELS, STATES], names=["type", "state"])
+    return states.groupby(["type", "state"])["count"].sum().reindex(grid, fill_value=0).astype(int).reset_index()
+
+
+def _ageing(overdue: pd.DataFrame, names: dict) -> pd.DataFrame:
+    if overdue.empty:
+        return pd.DataFrame(columns=["responsible", "bucket", "count"])
+    frame = overdue.assign(responsible=[_person(names, r) for r in overdue["responsible_id"]])
+    return frame.groupby(["responsible", "bucket"], as_index=False)["count"].sum()
+
+
+COMPARISON_COLUMNS = ["Responsable", "Pendientes", "Realizadas", "Vencidas", "% a tiempo",
+                      "Mediana de días para completar"]
+
+
+def _comparison(people: pd.DataFrame, completion: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """Per responsible: pending, done, overdue, % done on time, median whole days to complete."""
+    if people.empty:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    table = people.join(completion.set_index("responsible_id"), how="left")
+    frame = pd.DataFrame({
+        "Responsable": [_person(names, key) for key in table.index],
+        "Pendientes": table["pending"].astype(int).to_numpy(),
+        "Realizadas": table["Realizada"].astype(int).to_numpy(),
+        "Vencidas": table["Vencida"].astype(int).to_numpy(),
+        "% a tiempo": (100 * table["on_time"] / table["done"]).round(1).to_numpy(),
+        "Mediana de días para completar": table["median_days"].astype(float).to_numpy(),
+    })
+    return frame.sort_values(["Pendientes", "Responsable"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,155 @@
+"""``python -m escala bench``: the performance targets, measured in one run.
+
+Builds (or reuses) ``bench/bench-N.duckdb`` with N items (half activities, half tasks; 500
+users, 100,000 contacts, 200,000 opportunities) plus one contact with 1,000 items, then
+reports medians of 5: the whole Tablero query set over all history and with a typical
+filter (last 90 days, one responsible), the same numbers computed the naive way in pandas,
+a contact profile load, one durable insert, and the process's peak RSS (taken before the
+pandas baseline, which runs last because it is the memory hog being compared against).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from escala import demo, times
+from escala.analytics import Analytics, Filters
+from escala.db import Database
+from escala.domain import ContactDraft, ItemDraft, Kind, Status
+from escala.store import Store
+
+RUNS = 5
+PROFILE_CONTACT = "Perfil de referencia (1.000 elementos)"
+
+
+def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 1)
+
+
+def bench_database(items: int, folder: Path = Path("bench")) -> Database:
+    """The bench database for ``items`` items, built once and reused."""
+    path = folder / f"bench-{items}.duckdb"
+    db = Database(path)
+    db.migrate()
+    if db.query_one("SELECT value FROM meta WHERE key = 'bench_items'") != (str(items),):
+        if not Store(db).is_empty():
+            raise ValueError(f"{path} tiene otros datos; bórralo para reconstruirlo.")
+        demo.seed(db, demo.DemoSize(users=500, contacts=100_000, opportunities=200_000,
+                                    activities=items // 2, tasks=items - items // 2, seed=7))
+        _add_profile_contact(Store(db))
+        with db.transaction() as cursor:
+            cursor.execute("INSERT OR REPLACE INTO meta VALUES ('bench_items', ?)", [str(items)])
+        db.checkpoint()
+    return db
+
+
+def _add_profile_contact(store: Store) -> None:
+    admin, seller = store.get_user(1), store.get_user(3)
+    contact = store.create_contact(admin, ContactDraft(PROFILE_CONTACT, owner_id=seller.id))
+    start = datetime(2026, 1, 5, 9, 0)
+    for n in range(1000):
+        kind = Kind.ACTIVITY if n % 2 else Kind.TASK
+        moment = start + timedelta(hours=7 * n)
+        store.create_item(seller, ItemDraft(
+            kind, f"Elemento {n}", contact.id, moment, moment + timedelta(hours=1) if kind is Kind.ACTIVITY else None,
+            activity_type="Llamada" if kind is Kind.ACTIVITY else None,
+            status=Status.DONE if n % 3 == 0 else Status.PENDING))
+
+
+def pandas_tablero(db: Database, now: datetime, zone: str) -> dict:
+    """The naive way, for comparison: load the items into pandas, then groupby."""
+    frame = db.cursor().execute(
+        "SELECT responsible_id, activity_type, status, due_at, created_at, completed_at, opportunity_id "
+        "FROM items").df()
+    naive_now = times.to_db(now)
+    late = (frame["status"] == "Pendiente") & (frame["due_at"] < naive_now)
+    state = pd.Series("Pendiente", index=frame.index).mask(late, "Vencida").mask(frame["status"] == "Realizada",
+                                                                                 "Realizada")
+    frame = frame.assign(state=state, type=frame["activity_type"].astype(object).fillna("Tarea"))
+    by_responsible = frame.groupby(["responsible_id", "state"], dropna=False).size()
+    by_type = frame.groupby(["type", "state"]).size()
+    pending = frame[frame["status"] == "Pendiente"]
+    top = pending.groupby("opportunity_id").size().nlargest(15)
+    by_opportunity = frame[frame["opportunity_id"].isin(top.index)].groupby(["opportunity_id", "state"]).size()
+    local_created = frame["created_at"].dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    local_done = frame["completed_at"].dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    over_time = (local_created.dt.to_period("W").value_counts(), local_done.dt.to_period("W").value_counts())
+    days_late = (naive_now - frame.loc[late, "due_at"]).dt.days
+    ageing = frame.loc[late].assign(bucket=pd.cut(days_late, [-1, 7, 30, 90, 10**6])).groupby(
+        ["responsible_id", "bucket"], observed=True).size()
+    done = frame[frame["status"] == "Realizada"]
+    completion = done.assign(days=(done["completed_at"] - done["created_at"]).dt.days,
+                             on_time=done["completed_at"] <= done["due_at"]).groupby("responsible_id").agg(
+        median_days=("days", "median"), on_time=("on_time", "mean"))
+    return {"by_responsible": by_responsible, "by_type": by_type, "by_opportunity": by_opportunity,
+            "over_time": over_time, "ageing": ageing, "completion": completion}
+
+
+def run(items: int, folder: Path = Path("bench")) -> dict:
+    started = time.perf_counter()
+    db = bench_database(items, folder)
+    built_s = round(time.perf_counter() - started, 1)
+    store, analytics = Store(db), Analytics(db)
+    admin, seller = store.get_user(1), store.get_user(3)
+    zone, now = admin.time_zone, times.now_utc()
+    today = times.to_local(now, zone).date()
+    typical = Filters(date_from=today - timedelta(days=89), date_to=today, responsible_ids=(seller.id,))
+    (contact_id,) = db.query_one("SELECT id FROM contacts WHERE name = ?", [PROFILE_CONTACT])
+
+    def profile():
+        store.get_contact(seller, contact_id)
+        store.opportunities_for_contact(seller, contact_id)
+        store.list_items(seller, contact_id=contact_id, kind=Kind.ACTIVITY)
+        store.list_items(seller, contact_id=contact_id, kind=Kind.TASK)
+
+    inserted = iter(range(10**6))
+    result = {
+        "items": items,
+        "tablero_ms": median_ms(lambda: analytics.dashboard(Filters(), admin, now, zone)),
+        "tablero_filtered_ms": median_ms(lambda: analytics.dashboard(typical, admin, now, zone)),
+        "profile_ms": median_ms(profile),
+        "insert_ms": median_ms(lambda: store.create_item(seller, ItemDraft(
+            Kind.TASK, f"Inserción de prueba {next(inserted)}", contact_id, datetime(2027, 1, 4, 9, 0)))),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "pandas_baseline_ms": median_ms(lambda: pandas_tablero(db, now, zone)),
+        "database_mb": round(Path(db.path).stat().st_size / 2**20),
+        "build_s": built_s,
+    }
+    result["baseline_ratio"] = round(result["pandas_baseline_ms"] / result["tablero_ms"], 1)
+    db.close()
+    return result
+
+
+LABELS = {
+    "items": "Elementos en la base",
+    "tablero_ms": "Tablero completo, todo el historial (ms, mediana de 5)",
+    "tablero_filtered_ms": "Tablero con filtro típico: 90 días, un responsable (ms)",
+    "pandas_baseline_ms": "Lo mismo en pandas (cargar + groupby) (ms)",
+    "baseline_ratio": "Veces más rápido que pandas",
+    "profile_ms": "Perfil de un contacto con 1.000 elementos (ms)",
+    "insert_ms": "Una inserción durable (ms)",
+    "peak_rss_mb": "Memoria máxima del proceso antes de pandas (MB)",
+    "database_mb": "Tamaño de la base (MB)",
+    "build_s": "Preparar la base (s; 0 si se reutilizó)",
+}
+
+
+def report(result: dict, as_json: bool) -> str:
+    width = max(len(label) for label in LABELS.values())
+    lines = [f"{LABELS.get(key, key):<{width}}  {value}" for key, value in result.items()]
+    if as_json:
+        lines.append(json.dumps(result))
+    return "\n".join(lines)

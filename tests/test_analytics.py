@@ -1,0 +1,264 @@
+"""Every Tablero aggregate against an independent pandas computation over the raw rows,
+on seeded random data, across filters, time zones, roles and a contact owner change."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from escala import demo
+from escala.analytics import AGE_BUCKETS, OTHERS, UNASSIGNED, Analytics, Filters
+from escala.db import Database
+from escala.store import Store
+
+NOW = datetime(2026, 3, 2, 18, 30, tzinfo=UTC)
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module", params=[11, 12])
+def world(request, tmp_path_factory):
+    """Random demo data (20 users, so the top 15 leaves "Otros"), then two contacts change owner."""
+    db = Database(tmp_path_factory.mktemp("analytics") / "a.duckdb")
+    db.migrate()
+    demo.seed(db, demo.DemoSize(users=20, contacts=60, activities=700, tasks=500, seed=request.param, today=TODAY))
+    store = Store(db)
+    admin = store.get_user(1)
+    store.reassign_contact(admin, 1, 5)
+    store.reassign_contact(admin, 2, 6)
+    yield db, store, Analytics(db)
+    db.close()
+
+
+def raw(db: Database) -> pd.DataFrame:
+    """Items with the responsible re-derived from the *contacts* table (not the stored column)."""
+    items = db.cursor().execute("SELECT * FROM items").df()
+    owners = db.cursor().execute("SELECT id AS contact_id, owner_id FROM contacts").df()
+    stages = db.cursor().execute("SELECT id AS opportunity_id, stage::VARCHAR AS stage FROM opportunities").df()
+    items = items.merge(owners, on="contact_id").merge(stages, on="opportunity_id", how="left")
+    stored = items["responsible_id"]
+    items["who"] = np.where(items["responsible_mode"] == "Dueño del contacto", items["owner_id"],
+                            np.where(items["responsible_mode"] == "No asignar", np.nan, stored))
+    items["who"] = items["who"].fillna(0).astype(int)
+    now = NOW.replace(tzinfo=None)
+    items["state"] = np.where(items["status"] == "Realizada", "Realizada",
+                              np.where(items["due_at"] < now, "Vencida", "Pendiente"))
+    items["type"] = items["activity_type"].astype(object).fillna("Tarea")
+    return items
+
+
+def local(series: pd.Series, zone: str) -> pd.Series:
+    return series.dt.tz_localize("UTC").dt.tz_convert(zone)
+
+
+def in_range(frame: pd.DataFrame, filters: Filters, zone: str) -> pd.DataFrame:
+    days = local(frame["due_at"], zone).dt.date
+    keep = pd.Series(True, index=frame.index)
+    if filters.date_from:
+        keep &= days >= filters.date_from
+    if filters.date_to:
+        keep &= days <= filters.date_to
+    return frame[keep]
+
+
+def apply(frame: pd.DataFrame, filters: Filters, zone: str, dated: bool = True) -> pd.DataFrame:
+    if dated:
+        frame = in_range(frame, filters, zone)
+    if filters.kind != "ambas":
+        frame = frame[frame["kind"] == ("Actividad" if filters.kind == "actividades" else "Tarea")]
+    if filters.types:
+        frame = frame[frame["activity_type"].isin(filters.types)]
+    if filters.states:
+        wanted = set(filters.states) | ({"Vencida"} if "Pendiente" in filters.states else set())
+        frame = frame[frame["state"].isin(wanted)]
+    if filters.responsible_ids:
+        frame = frame[frame["who"].isin(filters.responsible_ids)]
+    if filters.owner_ids:
+        frame = frame[frame["owner_id"].isin(filters.owner_ids)]
+    if filters.stages:
+        frame = frame[frame["stage"].isin(filters.stages)]
+    return frame
+
+
+FILTERS = [
+    Filters(),
+    Filters(date_from=TODAY - timedelta(days=29), date_to=TODAY),
+    Filters(kind="tareas", states=("Vencida",)),
+    Filters(kind="actividades", types=("Llamada", "Reunión"), states=("Pendiente",)),
+    Filters(responsible_ids=(5, 0)),
+    Filters(owner_ids=(6, 7), states=("Realizada",)),
+    Filters(stages=("Propuesta", "Negociación"), date_from=TODAY - timedelta(days=90), date_to=TODAY + timedelta(days=30)),
+]
+ZONES = ["America/Mexico_City", "America/New_York", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: str(f.to_query()) or "todo")
+@pytest.mark.parametrize("zone", ZONES)
+def test_counts_by_state_type_and_responsible_match_pandas(world, filters, zone):
+    db, store, analytics = world
+    board = analytics.dashboard(filters, store.get_user(1), NOW, zone)
+    rows = apply(raw(db), filters, zone)
+
+    expected_types = rows.groupby(["type", "state"]).size()
+    got_types = board.by_type.set_index(["type", "state"])["count"]
+    assert got_types[got_types > 0].sort_index().to_dict() == expected_types.sort_index().to_dict()
+
+    metrics = board.metrics
+    assert metrics["Pendientes"] == int((rows["status"] == "Pendiente").sum())
+    assert metrics["Realizadas"] == int((rows["status"] == "Realizada").sum())
+    assert metrics["Vencidas"] == int((rows["state"] == "Vencida").sum())
+
+    per_person = rows.groupby(["who", "state"]).size().unstack(fill_value=0).reindex(
+        columns=["Pendiente", "Vencida", "Realizada"], fill_value=0)
+    comparison = board.comparison.set_index("Responsable")
+    names = dict(db.query("SELECT id, name FROM users"))
+    for who, counts in per_person.iterrows():
+        row = comparison.loc[UNASSIGNED if who == 0 else names[who]]
+        assert (row["Pendientes"], row["Realizadas"], row["Vencidas"]) == (
+            counts["Pendiente"] + counts["Vencida"], counts["Realizada"], counts["Vencida"])
+    assert len(comparison) == len(per_person)
+
+    chart = board.by_responsible
+    assert chart["count"].sum() == len(rows)
+    people = per_person.drop(index=0, errors="ignore")
+    if len(people) > 15:
+        others = chart[chart["responsible"] == OTHERS]["count"].sum()
+        ranked = people.rename_axis(None).assign(pending=people["Pendiente"] + people["Vencida"], who=people.index).sort_values(
+            ["pending", "Realizada", "who"], ascending=[False, False, True])  # ties: more done, then lower id
+        assert others == ranked.iloc[15:][["Pendiente", "Vencida", "Realizada"]].to_numpy().sum()
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_overdue_ageing_counts_calendar_days_in_the_users_zone(world, zone):
+    db, store, analytics = world
+    board = analytics.dashboard(Filters(), store.get_user(1), NOW, zone)
+    rows = raw(db)
+    late = rows[rows["state"] == "Vencida"]
+    days = (local(pd.Series([NOW.replace(tzinfo=None)] * len(late), index=late.index), zone).dt.date
+            - local(late["due_at"], zone).dt.date).map(lambda d: d.days)
+    buckets = pd.cut(days, [-1, 7, 30, 90, 10**6], labels=list(AGE_BUCKETS))
+    expected = late.assign(bucket=buckets).groupby("bucket", observed=True).size()
+    got = board.ageing.groupby("bucket")["count"].sum()
+    assert got.to_dict() == {k: v for k, v in expected.to_dict().items() if v}
+
+
+@pytest.mark.parametrize("filters", FILTERS[:3], ids=["todo", "30 días", "tareas vencidas"])
+def test_completion_rate_and_median_days_match_pandas(world, filters):
+    db, store, analytics = world
+    zone = "America/Mexico_City"
+    board = analytics.dashboard(filters, store.get_user(1), NOW, zone)
+    done = apply(raw(db), filters, zone)
+    done = done[done["status"] == "Realizada"]
+    if done.empty:
+        return
+    days = (done["completed_at"] - done["created_at"]).dt.total_seconds() // 86400
+    expected = done.assign(days=days, on_time=done["completed_at"] <= done["due_at"]).groupby("who").agg(
+        median=("days", "median"), on_time=("on_time", "mean"))
+    names = dict(db.query("SELECT id, name FROM users"))
+    table = board.comparison.set_index("Responsable")
+    for who, row in expected.iterrows():
+        got = table.loc[UNASSIGNED if who == 0 else names[who]]
+        assert got["Mediana de días para completar"] == row["median"]
+        assert got["% a tiempo"] == round(100 * row["on_time"], 1)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_created_and_completed_per_period_match_pandas(world, zone):
+    db, store, analytics = world
+    filters = Filters(date_from=TODAY - timedelta(days=40), date_to=TODAY)
+    board = analytics.dashboard(filters, store.get_user(1), NOW, zone)
+    assert board.granularity == "day"
+    rows = apply(raw(db), filters, zone, dated=False)
+    got = board.over_time.set_index(["series", "period"])["count"]
+    for series, column in (("Creadas", "created_at"), ("Realizadas", "completed_at")):
+        days = local(rows[column].dropna(), zone).dt.date
+        days = days[(days >= filters.date_from) & (days <= filters.date_to)]
+        expected = {day: int(n) for day, n in days.value_counts().items()}
+        assert {pd.Timestamp(day).date(): int(n) for day, n in got[series].items()} == expected
+
+
+def test_longer_ranges_switch_to_weeks_then_months(world):
+    db, store, analytics = world
+    admin = store.get_user(1)
+    weeks = analytics.dashboard(Filters(date_from=TODAY - timedelta(days=120), date_to=TODAY), admin, NOW, "UTC")
+    months = analytics.dashboard(Filters(date_from=TODAY - timedelta(days=500), date_to=TODAY), admin, NOW, "UTC")
+    assert weeks.granularity == "week" and months.granularity == "month"
+    assert all(pd.Timestamp(p).weekday() == 0 for p in weeks.over_time["period"])
+    assert all(pd.Timestamp(p).day == 1 for p in months.over_time["period"])
+    rows = raw(db)
+    created = local(rows["created_at"], "UTC").dt.date
+    in_window = ((created >= TODAY - timedelta(days=500)) & (created <= TODAY)).sum()
+    assert months.over_time.query("series == 'Creadas'")["count"].sum() == in_window
+
+
+def test_top_opportunities_are_those_with_most_pending_work(world):
+    db, store, analytics = world
+    board = analytics.dashboard(Filters(), store.get_user(1), NOW, "America/Mexico_City")
+    rows = raw(db).dropna(subset=["opportunity_id"])
+    pending = rows[rows["status"] == "Pendiente"].groupby("opportunity_id").size()
+    got = board.by_opportunity.groupby("opportunity_id")["count"].sum()
+    assert len(got) == min(15, len(pending))
+    cutoff = pending.sort_values(ascending=False).iloc[len(got) - 1]
+    assert all(pending[o] >= cutoff for o in got.index)
+    for opportunity, total in got.items():
+        assert total == (rows["opportunity_id"] == opportunity).sum()
+
+
+def test_previous_period_has_the_same_length(world):
+    db, store, analytics = world
+    filters = Filters(date_from=TODAY - timedelta(days=6), date_to=TODAY)
+    board = analytics.dashboard(filters, store.get_user(1), NOW, "America/Mexico_City")
+    previous = apply(raw(db), Filters(date_from=TODAY - timedelta(days=13), date_to=TODAY - timedelta(days=7)),
+                     "America/Mexico_City")
+    assert board.metrics["previous"]["Realizadas"] == int((previous["status"] == "Realizada").sum())
+    assert filters.previous() == Filters(date_from=TODAY - timedelta(days=13), date_to=TODAY - timedelta(days=7))
+
+
+def test_a_seller_counts_only_what_they_can_see(world):
+    db, store, analytics = world
+    seller = store.get_user(5)
+    board = analytics.dashboard(Filters(), seller, NOW, "America/Mexico_City")
+    rows = raw(db)
+    visible = rows[(rows["owner_id"] == 5) | (rows["responsible_id"] == 5)]
+    assert board.metrics["Pendientes"] + board.metrics["Realizadas"] == len(visible)
+    assert visible["contact_id"].isin([1]).any()  # the contact reassigned to them is counted
+
+
+def test_the_analyst_sees_the_same_totals_as_the_admin(world):
+    db, store, analytics = world
+    admin = analytics.dashboard(Filters(), store.get_user(1), NOW, "UTC").metrics
+    analyst = analytics.dashboard(Filters(), store.get_user(2), NOW, "UTC").metrics
+    assert admin == analyst
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_filters_survive_the_url_round_trip(filters):
+    assert Filters.from_query(filters.to_query()) == filters
+
+
+def test_malformed_url_parameters_are_ignored():
+    query = {"date_from": "ayer", "date_to": "2026-02-30", "kind": "todo", "types": "Llamada,Fiesta",
+             "responsible_ids": "3,x,;DROP", "stages": "Ganada"}
+    assert Filters.from_query(query) == Filters(types=("Llamada",), responsible_ids=(3,), stages=("Ganada",))
+
+
+@pytest.mark.parametrize("selection", [
+    dict(responsible_id="busiest", state="Pendiente"), dict(responsible_id=0, state="Realizada"),
+    dict(type="Tarea", state="Vencida"), dict(type="Llamada"),
+])
+def test_drill_down_lists_exactly_the_items_behind_the_bar(world, selection):
+    db, store, analytics = world
+    admin, zone = store.get_user(1), "America/Mexico_City"
+    board = analytics.dashboard(Filters(), admin, NOW, zone)
+    if selection.get("responsible_id") == "busiest":  # the top bar: someone who surely has one
+        selection = {**selection, "responsible_id": int(board.by_responsible["responsible_id"].iloc[0])}
+    frame, total = analytics.items_behind(Filters(), admin, NOW, zone, limit=10_000, **selection)
+    if "responsible_id" in selection:
+        bars = board.by_responsible[board.by_responsible["responsible_id"] == selection["responsible_id"]]
+    else:
+        bars = board.by_type[board.by_type["type"] == selection["type"]]
+    if "state" in selection:
+        bars = bars[bars["state"] == selection["state"]]
+    assert total == len(frame) == bars["count"].sum()
