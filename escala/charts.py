@@ -7,7 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
-STATUS_COLORS = {"Pendiente": "#f0a202", "Realizada": "#2e933c", "Vencida": "#d1495b"}
+STATUS_COLORS = {"Pendiente": "#f0a202", "Vencida": "#d1495b", "Realizada": "#2e933c"}
 
 
 def week_timeline(activities: pd.DataFrame, week_start, week_end) -> go.Figure:
@@ -33,8 +33,9 @@ SERIES_COLORS = {"Creadas": "#1f6feb", "Realizadas": STATUS_COLORS["Realizada"]}
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend_title_text=None,
-                         legend_orientation="h", legend_y=1.1, barmode="stack", clickmode="event+select")
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend_title_text=None,
+                         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"),
+                         barmode="stack", clickmode="event+select")
     return figure
 
 
@@ -48,8 +49,6 @@ def state_bars(frame: pd.DataFrame, category: str, horizontal: bool = True, key_
                     color_discrete_map=STATUS_COLORS, custom_data=custom,
                     category_orders={category: order, "state": list(STATUS_COLORS)},
                     labels={"count": "Elementos", "state": "Estado", category: ""})
-    if horizontal:
-        figure.update_yaxes(autorange="reversed")
     return _layout(figure, max(260, 28 * len(order) + 90) if horizontal else 340)
 
 
@@ -69,5 +68,4 @@ def ageing(frame: pd.DataFrame) -> go.Figure:
                     color_discrete_map=AGE_COLORS,
                     category_orders={"responsible": list(totals.index), "bucket": list(AGE_COLORS)},
                     labels={"count": "Vencidas", "responsible": "", "bucket": "Días de atraso"})
-    figure.update_yaxes(autorange="reversed")
     return _layout(figure, max(260, 24 * len(totals) + 90))

@@ -50,11 +50,13 @@ def app(user_id: int | None = None, page: str | None = None, **query) -> AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     if user_id is not None:
         at.session_state["user_id"] = user_id
+    if page is None:
+        at.query_params.update(query)
+        return at.run()
+    at.run()  # the landing page first (it may rewrite the URL), then the page asked for
+    at.query_params.clear()
     at.query_params.update(query)
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    return at
+    return at.switch_page(page).run()
 
 
 def store_of(at_path) -> Store:
@@ -94,9 +96,9 @@ def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
 
 
 @pytest.mark.parametrize("email, landing, menu", [
-    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Contactos"]),
-    ("admin@escala.demo", "Contactos", ["Contactos", "Mi agenda"]),
-    ("analista@escala.demo", "Contactos", ["Contactos"]),
+    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Contactos"]),
+    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos"]),
+    ("analista@escala.demo", "Tablero", ["Tablero", "Contactos"]),
 ])
 def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
     at = sign_in(app(), email)
@@ -119,7 +121,7 @@ def test_sign_out_returns_to_the_form(demo_db):
     assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
 
 
-@pytest.mark.parametrize("page", ["agenda.py", "contactos.py"])
+@pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py"])
 def test_a_page_file_run_on_its_own_still_refuses_a_signed_out_visitor(demo_db, page):
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
     assert not at.exception and not at.title
@@ -254,3 +256,54 @@ def test_selected_items_are_completed_together(demo_db):
 def test_admin_has_an_agenda_of_their_own_work(demo_db):
     at = app(user_id=1, page="pages/agenda.py")
     assert not at.exception and at.title[0].value == "Mi agenda"
+
+
+# ---------------------------------------------------------------- Tablero
+
+def metric_values(at: AppTest) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_tablero_shows_the_four_metrics_every_chart_and_the_comparison(demo_db):
+    at = app(user_id=1)
+    assert not at.exception and at.title[0].value == "Tablero"
+    assert list(metric_values(at)) == ["Pendientes", "Realizadas", "Vencidas", "% completado"]
+    titles = [s.value for s in at.subheader if s.value != "Filtros"]
+    assert titles[:3] == ["Por responsable", "Por tipo", "Oportunidades con más trabajo pendiente"]
+    assert titles[3].startswith("Creadas vs. realizadas por ")
+    assert titles[4:] == ["Antigüedad de lo vencido", "Comparativo por responsable"]
+    assert len(at.get("plotly_chart")) >= 4
+    store = store_of(demo_db)
+    total = store.db.query_one("SELECT count(*) FROM items")[0]
+    values = metric_values(at)
+    assert int(values["Pendientes"].replace(".", "")) + int(values["Realizadas"].replace(".", "")) == total
+
+
+def test_tablero_reads_its_filters_from_the_url(demo_db):
+    at = app(user_id=1, kind="tareas", states="Realizada")  # the Tablero is the admin's landing page
+    assert at.radio(key="f_kind").value == "tareas" and at.multiselect(key="f_states").value == ["Realizada"]
+    store = store_of(demo_db)
+    done_tasks = store.db.query_one("SELECT count(*) FROM items WHERE kind = 'Tarea' AND status = 'Realizada'")[0]
+    values = metric_values(at)
+    assert values["Pendientes"] == "0" and int(values["Realizadas"].replace(".", "")) == done_tasks
+
+
+def test_changing_a_filter_writes_it_to_the_url(demo_db):
+    at = app(user_id=1, page="pages/tablero.py")
+    at.radio(key="f_kind").set_value("actividades").run()
+    assert at.query_params["kind"] == ["actividades"] or at.query_params["kind"] == "actividades"
+
+
+def test_a_sellers_tablero_counts_only_their_work(demo_db):
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    visible = store.db.query_one("SELECT count(*) FROM items WHERE contact_owner_id = 3 OR responsible_id = 3")[0]
+    at = app(user_id=3, page="pages/tablero.py")
+    values = metric_values(at)
+    assert int(values["Pendientes"].replace(".", "")) + int(values["Realizadas"].replace(".", "")) == visible
+    assert seller.role.value == "seller" and any("Tu trabajo" in c.value for c in at.caption)
+
+
+def test_an_empty_filter_result_says_so(demo_db):
+    at = app(user_id=1, date_from="2001-01-01", date_to="2001-01-31")
+    assert "No hay actividades ni tareas con estos filtros" in at.info[0].value

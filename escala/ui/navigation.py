@@ -28,8 +28,9 @@ class PageSpec:
 
 AGENDA = PageSpec("pages/agenda.py", "Mi agenda", ":material/event:", "agenda", frozenset({Role.SELLER, Role.ADMIN}))
 CONTACTS = PageSpec("pages/contactos.py", "Contactos", ":material/group:", "contactos", frozenset(Role))
-PAGES = [AGENDA, CONTACTS]  # menu order
-LANDING = {Role.SELLER: AGENDA, Role.ADMIN: CONTACTS, Role.ANALYST: CONTACTS}
+TABLERO = PageSpec("pages/tablero.py", "Tablero", ":material/monitoring:", "tablero", frozenset(Role))
+PAGES = [TABLERO, AGENDA, CONTACTS]  # menu order
+LANDING = {Role.SELLER: AGENDA, Role.ADMIN: TABLERO, Role.ANALYST: TABLERO}
 
 
 def pages_for(role: Role) -> list[PageSpec]:

@@ -25,12 +25,12 @@ def test_sign_in_shows_the_demo_accounts_then_lands_the_seller(page):
 def test_wrong_password_is_refused_in_spanish(page):
     sign_in(page, "admin@escala.demo", "no-es-esta")
     expect(page.get_by_text("Correo electrónico o contraseña incorrectos.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Contactos")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Tablero", exact=True)).to_have_count(0)
 
 
 def test_sign_out_returns_to_the_form(page):
     sign_in(page, "admin@escala.demo")
-    expect(page.get_by_role("heading", name="Contactos")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tablero", exact=True)).to_be_visible()
     page.get_by_role("button", name="Cerrar sesión").click()
     expect(page.get_by_role("button", name="Ingresar")).to_be_visible()
     page.reload()  # the session is over on the server, not just in this tab

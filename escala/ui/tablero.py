@@ -1,0 +1,182 @@
+"""The Tablero: filters in the sidebar (mirrored in the URL), metrics, charts with
+drill-down, and the comparison table per responsible."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from escala import charts, times
+from escala.analytics import AGE_BUCKETS, STATES, Analytics, Dashboard, Filters
+from escala.domain import ActivityType, Role, Stage, User
+from escala.store import Store
+
+PRESETS = ["Todo el historial", "Últimos 7 días", "Últimos 30 días", "Últimos 90 días", "Este mes",
+           "Próximos 30 días", "Personalizado"]
+KIND_LABELS = {"ambas": "Ambas", "actividades": "Actividades", "tareas": "Tareas"}
+GRANULARITY = {"day": "por día", "week": "por semana", "month": "por mes"}
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=200)
+def _dashboard(_analytics: Analytics, filters: Filters, user: User, zone: str, version: int, minute: datetime
+               ) -> Dashboard:
+    """Cached per filter set *and* user (their scope), store version (any write invalidates)
+    and minute (Vencida moves with the clock)."""
+    return _analytics.dashboard(filters, user, minute, zone)
+
+
+def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
+    return {
+        "Todo el historial": (None, None),
+        "Últimos 7 días": (today - timedelta(days=6), today),
+        "Últimos 30 días": (today - timedelta(days=29), today),
+        "Últimos 90 días": (today - timedelta(days=89), today),
+        "Este mes": (today.replace(day=1), today),
+        "Próximos 30 días": (today, today + timedelta(days=29)),
+    }.get(preset, (None, None))
+
+
+def _initial_preset(filters: Filters, today: date) -> str:
+    for preset in PRESETS[:-1]:
+        if preset_range(preset, today) == (filters.date_from, filters.date_to):
+            return preset
+    return "Personalizado"
+
+
+def sidebar_filters(store: Store, user: User, today: date) -> Filters:
+    """The filter widgets, started from the URL once per tab; the URL follows every change."""
+    if "tablero_filtros" not in st.session_state:  # first run in this tab: the URL wins
+        from_url = Filters.from_query(st.query_params.to_dict())
+        st.session_state.update({
+            "tablero_filtros": True, "f_preset": _initial_preset(from_url, today),
+            "f_range": (from_url.date_from or today - timedelta(days=29), from_url.date_to or today),
+            "f_kind": from_url.kind, "f_types": list(from_url.types), "f_states": list(from_url.states),
+            "f_people": list(from_url.responsible_ids), "f_owners": list(from_url.owner_ids),
+            "f_stages": list(from_url.stages)})
+    people = {u.id: u.name for u in store.list_users(include_inactive=True) if u.role is not Role.ANALYST}
+    with st.sidebar:
+        st.subheader("Filtros")
+        preset = st.selectbox("Periodo (por vencimiento)", PRESETS, key="f_preset")
+        date_from, date_to = preset_range(preset, today)
+        if preset == "Personalizado":
+            chosen = st.date_input("Fechas", key="f_range", format="DD/MM/YYYY")
+            if isinstance(chosen, (list, tuple)) and len(chosen) == 2:
+                date_from, date_to = chosen
+        kind = st.radio("Mostrar", list(KIND_LABELS), format_func=KIND_LABELS.get, key="f_kind", horizontal=True)
+        types = st.multiselect("Tipo", [t.value for t in ActivityType], key="f_types", placeholder="Todos")
+        states = st.multiselect("Estado", list(STATES), key="f_states", placeholder="Todos")
+        responsible = st.multiselect("Responsable", [0, *people], key="f_people", placeholder="Todos",
+                                     format_func=lambda i: "Sin asignar" if i == 0 else people.get(i, f"Usuario {i}"))
+        owners = st.multiselect("Dueño del contacto", list(people), key="f_owners", placeholder="Todos",
+                                format_func=lambda i: people.get(i, f"Usuario {i}"))
+        stages = st.multiselect("Etapa de la oportunidad", [s.value for s in Stage], key="f_stages",
+                                placeholder="Todas")
+    filters = Filters(date_from, date_to, kind, tuple(types), tuple(states), tuple(responsible), tuple(owners),
+                      tuple(stages))
+    query = filters.to_query()
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)  # bookmarkable and shareable
+    return filters
+
+
+def _metric_row(metrics: dict) -> None:
+    previous = metrics.get("previous")
+    columns = st.columns(4)
+    for column, name in zip(columns, ["Pendientes", "Realizadas", "Vencidas", "% completado"]):
+        value = metrics[name]
+        shown = "—" if value is None else (f"{value:.1f} %" if name == "% completado" else f"{value:,}".replace(",", "."))
+        delta = None
+        if previous is not None and value is not None and previous[name] is not None:
+            change = value - previous[name]
+            delta = f"{change:+.1f} pp" if name == "% completado" else f"{change:+,}".replace(",", ".")
+        column.metric(name, shown, delta, delta_color="inverse" if name in ("Pendientes", "Vencidas") else "normal",
+                      help="Cambio frente al periodo anterior de la misma duración" if previous else None)
+
+
+def _selected(event) -> dict | None:
+    """The first selected bar of a chart as {category, state, key}, if any."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if not points:
+        return None
+    point = points[0]
+    return {"x": point.get("x"), "y": point.get("y"), "state": point.get("legendgroup"),
+            "key": (point.get("customdata") or [None])[0]}
+
+
+def _drill_down(analytics: Analytics, filters: Filters, user: User, now: datetime, zone: str, **selection) -> None:
+    frame, total = analytics.items_behind(filters, user, now, zone, **selection)
+    st.markdown(f"**{total:,} elementos** en la barra seleccionada".replace(",", "."))
+    frame["Contacto"] = [f"/contactos?contacto={cid}#{name}" for cid, name in zip(frame.pop("contact_id"), frame["Contacto"])]
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={"Contacto": st.column_config.LinkColumn("Contacto", display_text=r"#(.*)$")})
+    if total > len(frame):
+        st.caption(f"Se muestran los primeros {len(frame)} por fecha de vencimiento.")
+
+
+def tablero(store: Store, user: User) -> None:
+    analytics = Analytics(store.db)
+    zone, now = user.time_zone, store.clock()
+    today = times.to_local(now, zone).date()
+    filters = sidebar_filters(store, user, today)
+    st.title("Tablero")
+    if user.role is Role.SELLER:
+        st.caption("Tu trabajo: tus contactos y todo lo que tienes asignado.")
+    minute = now.replace(second=0, microsecond=0)
+    board = _dashboard(analytics, filters, user, zone, store.version, minute)
+    _metric_row(board.metrics)
+    if board.metrics["Pendientes"] + board.metrics["Realizadas"] == 0:
+        st.info("No hay actividades ni tareas con estos filtros. Amplía el periodo o quita algún filtro.")
+        return
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Por responsable")
+        event = st.plotly_chart(charts.state_bars(board.by_responsible, "responsible", key_column="responsible_id"),
+                                key="chart_responsable", on_select="rerun", selection_mode="points",
+                                config={"displayModeBar": False})
+        chosen = _selected(event)
+        if chosen and chosen["key"] is not None and not pd.isna(chosen["key"]):
+            _drill_down(analytics, filters, user, minute, zone, responsible_id=int(chosen["key"]), state=chosen["state"])
+    with right:
+        st.subheader("Por tipo")
+        event = st.plotly_chart(charts.state_bars(board.by_type, "type", horizontal=False), key="chart_tipo",
+                                on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+        chosen = _selected(event)
+        if chosen:
+            _drill_down(analytics, filters, user, minute, zone, type=chosen["x"], state=chosen["state"])
+
+    st.subheader("Oportunidades con más trabajo pendiente")
+    if board.by_opportunity.empty:
+        st.caption("Ningún elemento pendiente está vinculado a una oportunidad.")
+    else:
+        frame = board.by_opportunity.assign(label=board.by_opportunity["opportunity"] + " · "
+                                            + board.by_opportunity["stage"])
+        event = st.plotly_chart(charts.state_bars(frame, "label", key_column="opportunity_id"),
+                                key="chart_oportunidad", on_select="rerun", selection_mode="points",
+                                config={"displayModeBar": False})
+        chosen = _selected(event)
+        if chosen and chosen["key"] is not None:
+            _drill_down(analytics, filters, user, minute, zone, opportunity_id=int(chosen["key"]),
+                        state=chosen["state"])
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Creadas vs. realizadas {GRANULARITY[board.granularity]}")
+        st.plotly_chart(charts.over_time(board.over_time, board.granularity), key="chart_tiempo",
+                        config={"displayModeBar": False})
+    with right:
+        st.subheader("Antigüedad de lo vencido")
+        if board.ageing.empty:
+            st.caption("Nada vencido. 🎉")
+        else:
+            st.plotly_chart(charts.ageing(board.ageing), key="chart_antiguedad", config={"displayModeBar": False})
+            st.caption("Días de atraso: " + ", ".join(AGE_BUCKETS) + ".")
+
+    st.subheader("Comparativo por responsable")
+    st.dataframe(board.comparison, hide_index=True, width="stretch", column_config={
+        "% a tiempo": st.column_config.NumberColumn(format="%.1f %%", help="Realizadas a más tardar en su fecha"),
+        "Mediana de días para completar": st.column_config.NumberColumn(format="%.1f",
+                                                                        help="Desde que se creó hasta que se realizó"),
+    })
