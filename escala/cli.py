@@ -67,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("users", help="lista los usuarios")
 
+    export = commands.add_parser("export", help="exporta actividades y tareas (CSV o Parquet)")
+    export.add_argument("what", choices=["actividades", "tareas", "todo"])
+    export.add_argument("--out", required=True, help="archivo de salida")
+    export.add_argument("--format", choices=["csv", "parquet"], default=None,
+                        help="por defecto, según la extensión de --out (csv si no es .parquet)")
+    export.add_argument("--sep", choices=[",", ";"], default=",")
+    export.add_argument("--bom", action="store_true", help="BOM UTF-8 al inicio (Excel)")
+    export.add_argument("--no-escape", action="store_true", help="no neutraliza celdas que parecen fórmulas")
+    export.add_argument("--desde", type=_day, help="vencimiento desde AAAA-MM-DD")
+    export.add_argument("--hasta", type=_day, help="vencimiento hasta AAAA-MM-DD (incluido)")
+    export.add_argument("--estatus", choices=["pendiente", "realizada"])
+    export.add_argument("--responsable", help="correo del responsable")
+    export.add_argument("--as", dest="as_email", required=True, help="correo del usuario con cuyos permisos se exporta")
+
     bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
     bench.add_argument("--items", type=_positive, default=10_000_000)
     bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
@@ -87,6 +101,37 @@ def _read_password(from_stdin: bool) -> str:
     if getpass.getpass("Repite la contraseña: ") != first:
         raise CliError("Las contraseñas no coinciden.")
     return first
+
+
+def _acting_user(store: Store, email: str):
+    user, _ = store.credentials(email)
+    if user is None or not user.active:
+        raise CliError(f"No existe un usuario activo con el correo {email}.")
+    return user
+
+
+def _export(args, db: Database, store: Store) -> None:
+    from escala import times
+    from escala.analytics import Filters
+    from escala.export import CsvOptions, Exporter
+
+    user = _acting_user(store, args.as_email)
+    responsible = ()
+    if args.responsable:
+        person, _ = store.credentials(args.responsable)
+        if person is None:
+            raise CliError(f"No existe un usuario con el correo {args.responsable}.")
+        responsible = (person.id,)
+    filters = Filters(date_from=args.desde, date_to=args.hasta,
+                      kind={"todo": "ambas"}.get(args.what, args.what),
+                      states=({"pendiente": ("Pendiente",), "realizada": ("Realizada",)}[args.estatus]
+                              if args.estatus else ()),
+                      responsible_ids=responsible)
+    fmt = args.format or ("parquet" if args.out.lower().endswith(".parquet") else "csv")
+    rows = Exporter(db).write(Path(args.out), filters, user, times.now_utc(), user.time_zone, fmt,
+                              CsvOptions(args.sep, args.bom, not args.no_escape),
+                              gzip=args.out.lower().endswith(".gz"))
+    print(f"{rows} filas exportadas a {args.out}")
 
 
 def run(args) -> None:
@@ -121,6 +166,8 @@ def run(args) -> None:
                               args.time_zone or UserDraft.__dataclass_fields__["time_zone"].default_factory())
             user = store.create_user(None, draft)
             print(f"Usuario creado: {user.email} ({user.role.label}, id {user.id})")
+        elif args.command == "export":
+            _export(args, db, store)
         elif args.command == "users":
             for user in store.list_users(include_inactive=True):
                 state = "activo" if user.active else "inactivo"

@@ -1,0 +1,149 @@
+"""Export exactly what the Tablero counts, written by DuckDB's ``COPY ... TO`` (streamed to
+a file, never a whole-table DataFrame).
+
+CSV is UTF-8 with a header row and RFC 4180 quoting; the separator (``,`` or ``;`` for Excel
+in Spanish locales) and a UTF-8 BOM are options. Text cells a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF) get a leading ``'``
+(OWASP); so that this stays reversible, a cell that already starts with ``'`` gets one too,
+and ``unescape_cell`` undoes it exactly (the import does). Parquet keeps real types.
+Instants are ISO 8601 with the offset of the exporting user's zone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from escala import times
+from escala.analytics import Analytics, Filters
+from escala.db import Database
+from escala.domain import User
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+SIZE_LIMIT = 200 * 2**20  # above this the app offers gzip or Parquet instead
+HEADERS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Responsable", "Modo de responsable",
+           "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa", "Descripción", "Estatus",
+           "Vencida", "Días vencida", "Creada", "Creada por", "Realizada el", "Realizada por"]
+TEXT_COLUMNS = {"Nombre", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad",
+                "Descripción", "Creada por", "Realizada por"}
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    separator: str = ","
+    bom: bool = False
+    escape_formulas: bool = True
+
+    def __post_init__(self):
+        if self.separator not in (",", ";"):
+            raise ValueError("El separador debe ser ',' o ';'.")
+
+
+def unescape_cell(value: str) -> str:
+    """Undo the formula neutralisation: drop the ``'`` that export added."""
+    return value[1:] if value.startswith("'") and len(value) > 1 and value[1] in FORMULA_STARTS else value
+
+
+def _iso(column: str) -> str:
+    """SQL: a naive-UTC column as ISO 8601 local time with the zone's offset, e.g. 2026-03-05T10:00:00-06:00."""
+    local = f"timezone(getvariable('export_zone'), {column}::TIMESTAMPTZ)"
+    offset = f"(epoch({local}) - epoch({column}))::INTEGER // 60"
+    return (f"CASE WHEN {column} IS NOT NULL THEN strftime({local}, '%Y-%m-%dT%H:%M:%S') "
+            f"|| CASE WHEN {offset} < 0 THEN '-' ELSE '+' END "
+            f"|| lpad((abs({offset}) // 60)::VARCHAR, 2, '0') || ':' || lpad((abs({offset}) % 60)::VARCHAR, 2, '0') END")
+
+
+def _safe(expression: str, escape: bool) -> str:
+    if not escape:
+        return expression
+    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
+    return f"CASE WHEN left({expression}, 1) IN ({starts}) THEN '''' || {expression} ELSE {expression} END"
+
+
+class Exporter:
+    """Builds the export query from the Tablero's filters and writes files with COPY."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.analytics = Analytics(db)
+
+    def _select(self, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
+                escape: bool = True) -> tuple[str, list]:
+        where, params = self.analytics.where(filters, user, now, zone)
+        late = "(i.status = 'Pendiente' AND i.due_at < getvariable('export_now'))"
+        days = f"CASE WHEN {late} THEN date_diff('day', timezone(getvariable('export_zone'), i.due_at::TIMESTAMPTZ)::DATE, getvariable('export_today')) END"
+        if typed:
+            instant = lambda c: f"timezone('UTC', {c})"  # noqa: E731  TIMESTAMPTZ in Parquet
+            overdue = late
+        else:
+            instant = _iso
+            overdue = f"CASE WHEN {late} THEN 'Sí' ELSE 'No' END"
+        text = (lambda e: _safe(e, escape)) if not typed else (lambda e: e)
+        columns = [
+            ("ID", "i.id"), ("Clase", "i.kind::VARCHAR"), ("Nombre", text("i.name")),
+            ("Tipo", "i.activity_type::VARCHAR"),
+            ("Desde", f"CASE WHEN i.kind = 'Actividad' THEN {instant('i.starts_at')} END"),
+            ("Hasta", f"CASE WHEN i.kind = 'Actividad' THEN {instant('i.due_at')} END"),
+            ("Fecha", f"CASE WHEN i.kind = 'Tarea' THEN {instant('i.due_at')} END"),
+            ("Responsable", text("r.name")), ("Modo de responsable", "i.responsible_mode::VARCHAR"),
+            ("Contacto", text("c.name")), ("Email del contacto", text("c.email")), ("Empresa", text("co.name")),
+            ("Oportunidad", text("o.name")), ("Etapa", "o.stage::VARCHAR"), ("Descripción", text("i.description")),
+            ("Estatus", "i.status::VARCHAR"), ("Vencida", overdue), ("Días vencida", days),
+            ("Creada", instant("i.created_at")), ("Creada por", text("cu.name")),
+            ("Realizada el", instant("i.completed_at")), ("Realizada por", text("du.name")),
+        ]
+        select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns)
+        return f"""SELECT {select}
+            FROM items i
+            JOIN contacts c ON c.id = i.contact_id
+            LEFT JOIN companies co ON co.id = c.company_id
+            LEFT JOIN users r ON r.id = i.responsible_id
+            LEFT JOIN opportunities o ON o.id = i.opportunity_id
+            LEFT JOIN users cu ON cu.id = i.created_by
+            LEFT JOIN users du ON du.id = i.completed_by
+            WHERE {where}
+            ORDER BY i.id""", params  # sql-ok: fixed column list, where() binds every value
+
+    def _cursor(self, now: datetime, zone: str):
+        cursor = self.db.cursor()
+        cursor.execute("SET VARIABLE export_zone = ?", [zone])
+        cursor.execute("SET VARIABLE export_now = ?::TIMESTAMP", [times.to_db(now)])
+        cursor.execute("SET VARIABLE export_today = ?::DATE", [times.to_local(now, zone).date()])
+        return cursor
+
+    def count(self, filters: Filters, user: User, now: datetime, zone: str) -> int:
+        where, params = self.analytics.where(filters, user, now, zone)
+        return self.db.query_one(f"SELECT count(*) FROM items i WHERE {where}", params)[0]  # sql-ok
+
+    def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
+        """The first ``rows`` rows exactly as the CSV will hold them, as a DataFrame."""
+        sql, params = self._select(filters, user, now, zone, typed=False)
+        return self._cursor(now, zone).execute(f"{sql} LIMIT ?", [*params, rows]).df()  # sql-ok
+
+    def write(self, path: Path, filters: Filters, user: User, now: datetime, zone: str, fmt: str = "csv",
+              options: CsvOptions = CsvOptions(), gzip: bool = False) -> int:
+        """Write the export to ``path``; returns the number of rows. The file appears only
+        complete (written beside it, then renamed)."""
+        path = Path(path)
+        sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas)
+        if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
+            sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
+        if fmt == "csv":
+            copy = (f"(FORMAT csv, HEADER true, DELIMITER '{options.separator}', QUOTE '\"', ESCAPE '\"', "
+                    f"NULLSTR ''{', COMPRESSION gzip' if gzip else ''})")
+        elif fmt == "parquet":
+            copy = "(FORMAT parquet, COMPRESSION zstd)"
+        else:
+            raise ValueError("El formato debe ser csv o parquet.")
+        partial = path.with_name(path.name + ".parcial")
+        cursor = self._cursor(now, zone)
+        # The file name and options are ours (a validated separator); values stay bound.
+        (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
+        os.replace(partial, path)
+        return rows
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,148 @@
+"""Export: hostile text survives, spreadsheets stay safe, rows match the Tablero and the user's rights."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from escala.analytics import Analytics, Filters
+from escala.domain import ResponsibleMode
+from escala.export import HEADERS, CsvOptions, Exporter, unescape_cell
+from tests.conftest import activity, task
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ZONE = "America/Mexico_City"
+HOSTILE = [
+    'Comillas "dobles" y \'simples\'', "coma, punto y coma; fin", "línea uno\nlínea dos\r\nlínea tres",
+    "tab\taquí", "emoji 🎉👩‍💻 y acentos áéíóú ñ Ü", "עברית وعربي RTL", "=SUM(A1:A9)", "+34 600", "-1-1",
+    "@cmd", "'ya con apóstrofo", "x" * 200,
+]
+
+
+def read_csv(path: Path, sep: str = ",") -> list[dict]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle, delimiter=sep))
+
+
+@pytest.fixture
+def hostile(store, world):
+    """One item per hostile string (in the name) and a 5,000-character hostile description."""
+    description = ("=" + "\n".join(HOSTILE))[:5000].ljust(5000, "ñ")
+    ids = [store.create_item(world.ana, task(world.ana_contact, name=text, description=description)).id
+           for text in HOSTILE]
+    with store.db.transaction() as cursor:  # legacy rows the forms could never produce (leading tab / CR / LF)
+        for n, text in enumerate(["\tTab delante", "\rCR delante", "\nLF delante"], start=1000):
+            cursor.execute("""INSERT INTO items SELECT ?, kind, ?, activity_type, starts_at, due_at, responsible_mode,
+                              responsible_id, contact_id, contact_owner_id, opportunity_id, description, status,
+                              completed_at, completed_by, created_at, created_by, updated_at FROM items WHERE id = ?""",
+                           [n, text, ids[0]])
+    return {"names": HOSTILE + ["\tTab delante", "\rCR delante", "\nLF delante"], "description": description}
+
+
+def export(store, user, tmp_path, name="out.csv", filters=Filters(), **options) -> Path:
+    path = tmp_path / name
+    Exporter(store.db).write(path, filters, user, NOW, ZONE, "csv", CsvOptions(**options))
+    return path
+
+
+def test_hostile_text_survives_export_to_pandas_and_csv_field_for_field(store, world, hostile, tmp_path):
+    path = export(store, world.admin, tmp_path, escape_formulas=False)
+    rows = read_csv(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == HEADERS and [r["Nombre"] for r in rows] == list(frame["Nombre"])
+    assert sorted(r["Nombre"] for r in rows) == sorted(hostile["names"])
+    assert {r["Descripción"] for r in rows if not r["Nombre"].endswith("delante")} == {hostile["description"]}
+    assert len(hostile["description"]) == 5000
+
+
+def test_formula_cells_are_neutralised_by_default_and_reversibly(store, world, hostile, tmp_path):
+    rows = read_csv(export(store, world.admin, tmp_path))
+    for row in rows:
+        for column in ("Nombre", "Descripción"):
+            value = row[column]
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r", "\n")), value
+        assert unescape_cell(row["Nombre"]) in hostile["names"]
+    names = {row["Nombre"] for row in rows}
+    assert "'=SUM(A1:A9)" in names and "'@cmd" in names and "''ya con apóstrofo" in names
+    assert "'\tTab delante" in names and "coma, punto y coma; fin" in names
+
+
+def test_semicolon_separator_and_bom_for_excel(store, world, tmp_path):
+    store.create_item(world.ana, task(world.ana_contact, name="a;b"))
+    path = export(store, world.admin, tmp_path, separator=";", bom=True)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfID;Clase;Nombre")
+    (row,) = read_csv(path, ";")
+    assert row["Nombre"] == "a;b" and row["Clase"] == "Tarea"
+
+
+def test_instants_carry_the_users_offset_and_columns_follow_the_kind(store, world, tmp_path):
+    store.create_item(world.ana, activity(world.ana_contact))  # Mar 5 10:00-11:00 Mexico City
+    store.create_item(world.ana, task(world.ana_contact, start=datetime(2026, 2, 20, 9, 0)))  # overdue
+    rows = {r["Clase"]: r for r in read_csv(export(store, world.admin, tmp_path))}
+    act, tsk = rows["Actividad"], rows["Tarea"]
+    assert (act["Desde"], act["Hasta"], act["Fecha"]) == ("2026-03-05T10:00:00-06:00", "2026-03-05T11:00:00-06:00", "")
+    assert (tsk["Desde"], tsk["Hasta"], tsk["Fecha"]) == ("", "", "2026-02-20T09:00:00-06:00")
+    assert (tsk["Vencida"], tsk["Días vencida"], act["Vencida"], act["Días vencida"]) == ("Sí", "10", "No", "")
+    assert act["Responsable"] == "Ana Vendedora" and act["Modo de responsable"] == "Dueño del contacto"
+    assert act["Empresa"] == "Acme" and act["Email del contacto"] == "cliente.ana@example.com"
+
+
+def test_parquet_keeps_real_types(store, world, tmp_path):
+    store.create_item(world.ana, activity(world.ana_contact))
+    path = tmp_path / "out.parquet"
+    Exporter(store.db).write(path, Filters(), world.admin, NOW, ZONE, "parquet")
+    frame = pd.read_parquet(path)
+    assert list(frame.columns) == HEADERS
+    assert frame["Desde"].iloc[0] == pd.Timestamp("2026-03-05 16:00", tz="UTC")
+    assert frame["Vencida"].dtype == bool and frame["ID"].dtype.kind == "i"
+
+
+def test_a_seller_exports_only_what_they_can_see(store, world, tmp_path):
+    mine = store.create_item(world.ana, task(world.ana_contact)).id
+    shared = store.create_item(world.bruno, task(world.bruno_contact, responsible_mode=ResponsibleMode.USER,
+                                                  responsible_id=world.ana.id)).id
+    store.create_item(world.bruno, task(world.bruno_contact))
+    rows = read_csv(export(store, world.ana, tmp_path))
+    assert sorted(int(r["ID"]) for r in rows) == sorted([mine, shared])
+    assert len(read_csv(export(store, world.carla, tmp_path, "all.csv"))) == 3
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(), Filters(kind="tareas"), Filters(states=("Vencida",)), Filters(states=("Realizada",)),
+    Filters(date_from=datetime(2026, 3, 1).date(), date_to=datetime(2026, 3, 31).date(), kind="actividades"),
+])
+def test_the_file_counts_the_same_rows_as_the_tablero(store, world, tmp_path, filters):
+    for n in range(6):
+        when = datetime(2026, 2, 25, 9, 0) + timedelta(days=3 * n)
+        store.create_item(world.ana, task(world.ana_contact, start=when, status="Realizada" if n % 2 else "Pendiente"))
+        store.create_item(world.bruno, activity(world.bruno_contact, start=when, end=when + timedelta(hours=1)))
+    for user in (world.admin, world.ana):
+        metrics = Analytics(store.db).dashboard(filters, user, NOW, ZONE).metrics
+        rows = read_csv(export(store, user, tmp_path, f"{user.id}.csv", filters))
+        assert len(rows) == metrics["Pendientes"] + metrics["Realizadas"]
+        assert sum(r["Vencida"] == "Sí" for r in rows) == metrics["Vencidas"]
+
+
+def test_cli_export_acts_with_the_given_users_rights(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    base = [sys.executable, "-m", "escala", "--db", str(db)]
+    assert subprocess.run([*base, "seed-demo", "--contacts", "20", "--activities", "50", "--tasks", "50"],
+                          cwd=ROOT, capture_output=True).returncode == 0
+    out = tmp_path / "mias.csv"
+    done = subprocess.run([*base, "export", "tareas", "--out", str(out), "--sep", ";", "--estatus", "realizada",
+                           "--as", "vendedor1@escala.demo"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out, ";")
+    assert rows and {r["Clase"] for r in rows} == {"Tarea"} and {r["Estatus"] for r in rows} == {"Realizada"}
+    refused = subprocess.run([*base, "export", "todo", "--out", str(out), "--as", "nadie@example.com"],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
