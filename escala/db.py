@@ -67,6 +67,12 @@ class Database:
             cursor.execute("SET TimeZone = 'UTC'")  # naive TIMESTAMPs hold UTC: casts must not use the host's zone
         return cursor
 
+    def new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of the caller's own (to change session settings safely); close it after use."""
+        cursor = self._connection.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
+
     def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         """Run one read and fetch all of it."""
         return self.cursor().execute(sql, params).fetchall()

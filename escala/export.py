@@ -47,19 +47,17 @@ def unescape_cell(value: str) -> str:
 
 
 def _iso(column: str) -> str:
-    """SQL: a naive-UTC column as ISO 8601 local time with the zone's offset, e.g. 2026-03-05T10:00:00-06:00."""
-    local = f"timezone(getvariable('export_zone'), {column}::TIMESTAMPTZ)"
-    offset = f"(epoch({local}) - epoch({column}))::INTEGER // 60"
-    return (f"CASE WHEN {column} IS NOT NULL THEN strftime({local}, '%Y-%m-%dT%H:%M:%S') "
-            f"|| CASE WHEN {offset} < 0 THEN '-' ELSE '+' END "
-            f"|| lpad((abs({offset}) // 60)::VARCHAR, 2, '0') || ':' || lpad((abs({offset}) % 60)::VARCHAR, 2, '0') END")
+    """SQL: a naive-UTC column as ISO 8601 in the session's time zone, e.g. 2026-03-05T10:00:00-06:00.
+    (The export cursor's TimeZone is the user's zone; casting an instant to text uses it.)"""
+    text = f"make_timestamptz(epoch_us({column}) // 1000000 * 1000000)::VARCHAR"
+    return f"regexp_replace(replace({text}, ' ', 'T'), '([+-]\\d\\d)$', '\\1:00')"
 
 
 def _safe(expression: str, escape: bool) -> str:
     if not escape:
         return expression
-    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
-    return f"CASE WHEN left({expression}, 1) IN ({starts}) THEN '''' || {expression} ELSE {expression} END"
+    codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)  # the first character's code: cheaper than a substring
+    return f"CASE WHEN ascii({expression}) IN ({codes}) THEN '''' || {expression} ELSE {expression} END"
 
 
 class Exporter:
@@ -70,10 +68,11 @@ class Exporter:
         self.analytics = Analytics(db)
 
     def _select(self, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
-                escape: bool = True) -> tuple[str, list]:
+                escape: bool = True, limit: int | None = None) -> tuple[str, list]:
         where, params = self.analytics.where(filters, user, now, zone)
         late = "(i.status = 'Pendiente' AND i.due_at < getvariable('export_now'))"
-        days = f"CASE WHEN {late} THEN date_diff('day', timezone(getvariable('export_zone'), i.due_at::TIMESTAMPTZ)::DATE, getvariable('export_today')) END"
+        days = (f"CASE WHEN {late} THEN date_diff('day', make_timestamptz(epoch_us(i.due_at))::DATE, "
+                "getvariable('export_today')) END")
         if typed:
             instant = lambda c: f"timezone('UTC', {c})"  # noqa: E731  TIMESTAMPTZ in Parquet
             overdue = late
@@ -95,6 +94,9 @@ class Exporter:
             ("Realizada el", instant("i.completed_at")), ("Realizada por", text("du.name")),
         ]
         select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns)
+        # Rows come in storage order (by responsible, then due date), which an import keeps,
+        # so export -> import -> export gives the same file; a ``limit`` takes the first rows
+        # of that order and stops the scan there.
         return f"""SELECT {select}
             FROM items i
             JOIN contacts c ON c.id = i.contact_id
@@ -103,12 +105,12 @@ class Exporter:
             LEFT JOIN opportunities o ON o.id = i.opportunity_id
             LEFT JOIN users cu ON cu.id = i.created_by
             LEFT JOIN users du ON du.id = i.completed_by
-            WHERE {where}
-            ORDER BY i.id""", params  # sql-ok: fixed column list, where() binds every value
+            WHERE {where}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
 
     def _cursor(self, now: datetime, zone: str):
-        cursor = self.db.cursor()
-        cursor.execute("SET VARIABLE export_zone = ?", [zone])
+        """A cursor of its own whose session time zone is the user's (instants print in it)."""
+        cursor = self.db.new_cursor()
+        cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
         cursor.execute("SET VARIABLE export_now = ?::TIMESTAMP", [times.to_db(now)])
         cursor.execute("SET VARIABLE export_today = ?::DATE", [times.to_local(now, zone).date()])
         return cursor
@@ -119,15 +121,20 @@ class Exporter:
 
     def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
         """The first ``rows`` rows exactly as the CSV will hold them, as a DataFrame."""
-        sql, params = self._select(filters, user, now, zone, typed=False)
-        return self._cursor(now, zone).execute(f"{sql} LIMIT ?", [*params, rows]).df()  # sql-ok
+        sql, params = self._select(filters, user, now, zone, typed=False, limit=rows)
+        cursor = self._cursor(now, zone)
+        try:
+            return cursor.execute(sql, params).df()
+        finally:
+            cursor.close()
 
     def write(self, path: Path, filters: Filters, user: User, now: datetime, zone: str, fmt: str = "csv",
-              options: CsvOptions = CsvOptions(), gzip: bool = False) -> int:
+              options: CsvOptions = CsvOptions(), gzip: bool = False, limit: int | None = None) -> int:
         """Write the export to ``path``; returns the number of rows. The file appears only
         complete (written beside it, then renamed)."""
         path = Path(path)
-        sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas)
+        sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas,
+                                   limit=limit)
         if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
             sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
         if fmt == "csv":
@@ -139,8 +146,10 @@ class Exporter:
             raise ValueError("El formato debe ser csv o parquet.")
         partial = path.with_name(path.name + ".parcial")
         cursor = self._cursor(now, zone)
-        # The file name and options are ours (a validated separator); values stay bound.
-        (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
+        try:  # the file name and options are ours (a validated separator); values stay bound
+            (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
+        finally:
+            cursor.close()
         os.replace(partial, path)
         return rows
 

@@ -96,9 +96,9 @@ def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
 
 
 @pytest.mark.parametrize("email, landing, menu", [
-    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Contactos"]),
-    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos"]),
-    ("analista@escala.demo", "Tablero", ["Tablero", "Contactos"]),
+    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Contactos", "Exportar"]),
+    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos", "Exportar"]),
+    ("analista@escala.demo", "Tablero", ["Tablero", "Contactos", "Exportar"]),
 ])
 def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
     at = sign_in(app(), email)
@@ -121,7 +121,7 @@ def test_sign_out_returns_to_the_form(demo_db):
     assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
 
 
-@pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py"])
+@pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py", "exportar.py"])
 def test_a_page_file_run_on_its_own_still_refuses_a_signed_out_visitor(demo_db, page):
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
     assert not at.exception and not at.title
@@ -307,3 +307,17 @@ def test_a_sellers_tablero_counts_only_their_work(demo_db):
 def test_an_empty_filter_result_says_so(demo_db):
     at = app(user_id=1, date_from="2001-01-01", date_to="2001-01-31")
     assert "No hay actividades ni tareas con estos filtros" in at.info[0].value
+
+
+# ---------------------------------------------------------------- Exportar
+
+def test_export_page_previews_the_rows_the_tablero_counts(demo_db):
+    at = app(user_id=3, page="pages/exportar.py")
+    assert not at.exception and at.title[0].value == "Exportar"
+    store = store_of(demo_db)
+    visible = store.db.query_one("SELECT count(*) FROM items WHERE contact_owner_id = 3 OR responsible_id = 3")[0]
+    assert any(m.value == f"**{visible} filas** con estos filtros." for m in at.markdown)
+    assert len(at.dataframe[0].value) == min(visible, 100)
+    next(b for b in at.button if b.label == "Preparar archivo").click().run()
+    assert not at.exception
+    assert any(d.label.startswith("Descargar escala-") for d in at.get("download_button"))

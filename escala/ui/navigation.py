@@ -29,7 +29,8 @@ class PageSpec:
 AGENDA = PageSpec("pages/agenda.py", "Mi agenda", ":material/event:", "agenda", frozenset({Role.SELLER, Role.ADMIN}))
 CONTACTS = PageSpec("pages/contactos.py", "Contactos", ":material/group:", "contactos", frozenset(Role))
 TABLERO = PageSpec("pages/tablero.py", "Tablero", ":material/monitoring:", "tablero", frozenset(Role))
-PAGES = [TABLERO, AGENDA, CONTACTS]  # menu order
+EXPORT = PageSpec("pages/exportar.py", "Exportar", ":material/download:", "exportar", frozenset(Role))
+PAGES = [TABLERO, AGENDA, CONTACTS, EXPORT]  # menu order
 LANDING = {Role.SELLER: AGENDA, Role.ADMIN: TABLERO, Role.ANALYST: TABLERO}
 
 

@@ -1,0 +1,78 @@
+"""Exportar: the Tablero's filters, a preview of the first 100 rows, and the file."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from escala import times
+from escala.domain import User
+from escala.export import SIZE_LIMIT, CsvOptions, Exporter
+from escala.store import Store
+from escala.ui.tablero import sidebar_filters
+
+SEPARATORS = {",": "Coma (,)", ";": "Punto y coma (;) · Excel en español"}
+PREPARED = "export_prepared"
+
+
+def _prepare(exporter: Exporter, filters, user: User, now, fmt: str, options: CsvOptions, gzip: bool) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="escala-export-"))
+    suffix = ".parquet" if fmt == "parquet" else ".csv.gz" if gzip else ".csv"
+    path = folder / f"escala-{now:%Y%m%d-%H%M}{suffix}"
+    with st.status("Exportando…", expanded=False) as status:
+        rows = exporter.write(path, filters, user, now, user.time_zone, fmt, options, gzip=gzip)
+        status.update(label=f"Listo: {rows:,} filas".replace(",", "."), state="complete")
+    st.session_state[PREPARED] = {"path": str(path), "rows": rows, "size": path.stat().st_size, "fmt": fmt,
+                                  "gzip": gzip, "key": (filters, fmt, options, gzip)}
+
+
+def exportar(store: Store, user: User) -> None:
+    now = store.clock()
+    filters = sidebar_filters(store, user, times.to_local(now, user.time_zone).date())
+    st.title("Exportar")
+    st.caption("Exporta exactamente lo que cuenta el Tablero con los filtros de la barra lateral.")
+    exporter = Exporter(store.db)
+    fmt = st.radio("Formato", ["csv", "parquet"], horizontal=True, key="x_format",
+                   format_func={"csv": "CSV", "parquet": "Parquet (tipos reales, para notebooks)"}.get)
+    options = CsvOptions()
+    if fmt == "csv":
+        separator = st.radio("Separador", list(SEPARATORS), format_func=SEPARATORS.get, horizontal=True, key="x_sep")
+        bom = st.checkbox("Incluir BOM UTF-8 (para que Excel reconozca los acentos)", key="x_bom")
+        escape = st.checkbox("Neutralizar celdas que una hoja de cálculo ejecutaría como fórmula (recomendado)",
+                             value=True, key="x_escape",
+                             help="Antepone ' a las celdas que empiezan con =, +, -, @, tabulador o salto de línea.")
+        options = CsvOptions(separator, bom, escape)
+
+    total = exporter.count(filters, user, now, user.time_zone)
+    st.markdown(f"**{total:,} filas** con estos filtros.".replace(",", "."))
+    if total == 0:
+        st.info("No hay nada que exportar con estos filtros.")
+        return
+    st.dataframe(exporter.preview(filters, user, now, user.time_zone), hide_index=True, width="stretch")
+    st.caption("Vista previa: las primeras 100 filas.")
+
+    prepared = st.session_state.get(PREPARED)
+    if prepared and prepared["key"][:3] != (filters, fmt, options):
+        prepared = None  # the filters or options changed since
+    if st.button("Preparar archivo", type="primary", icon=":material/download:"):
+        _prepare(exporter, filters, user, now, fmt, options, gzip=False)
+        prepared = st.session_state[PREPARED]
+    if not prepared:
+        return
+    if prepared["fmt"] == "csv" and not prepared["gzip"] and prepared["size"] > SIZE_LIMIT:
+        st.warning(f"El CSV ocupa {prepared['size'] / 2**20:,.0f} MB, más del límite de descarga "
+                   f"({SIZE_LIMIT // 2**20} MB). Prepáralo comprimido o en Parquet.")
+        gzip_column, parquet_column = st.columns(2)
+        if gzip_column.button("Preparar .csv.gz"):
+            _prepare(exporter, filters, user, now, "csv", options, gzip=True)
+            st.rerun()
+        if parquet_column.button("Preparar Parquet"):
+            _prepare(exporter, filters, user, now, "parquet", options, gzip=False)
+            st.rerun()
+        return
+    path = Path(prepared["path"])
+    st.download_button(f"Descargar {path.name}", path.read_bytes(), file_name=path.name, type="primary",
+                       mime={"parquet": "application/vnd.apache.parquet"}.get(prepared["fmt"], "text/csv"),
+                       on_click="ignore", key="x_download", icon=":material/file_download:")
