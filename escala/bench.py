@@ -131,6 +131,7 @@ def run(items: int, folder: Path = Path("bench")) -> dict:
     }
     result["baseline_ratio"] = round(result["pandas_baseline_ms"] / result["tablero_ms"], 1)
     result.update(export_numbers(db, admin, now, zone, min(items, EXPORT_ROWS), Path(folder)))
+    result.update(import_numbers(db, admin, now, zone, min(items // 2, EXPORT_ROWS), Path(folder)))
     db.close()
     return result
 
@@ -170,6 +171,8 @@ LABELS = {
     "export_csv_1m_s": "Exportar esas filas a CSV con DuckDB (s)",
     "pandas_to_csv_1m_s": "Las mismas filas con pandas to_csv (s)",
     "export_ratio": "Veces más rápido que pandas to_csv",
+    "import_rows": "Filas de la importación medida (tareas)",
+    "import_csv_1m_s": "Importar esas filas a una base vacía (s, una vez)",
 }
 
 
@@ -179,3 +182,27 @@ def report(result: dict, as_json: bool) -> str:
     if as_json:
         lines.append(json.dumps(result))
     return "\n".join(lines)
+
+
+def import_numbers(db: Database, user, now: datetime, zone: str, rows: int, folder: Path) -> dict:
+    """Export ``rows`` tasks, then import them into an empty database with the same users."""
+    from escala.imports import import_items
+
+    source = folder / "bench-import.csv"
+    Exporter(db).write(source, Filters(kind="tareas"), user, now, zone, limit=rows)
+    target_path = folder / "bench-import.duckdb"
+    target_path.unlink(missing_ok=True)
+    target = Database(target_path)
+    target.migrate()
+    with target.transaction() as cursor:
+        people = db.query("SELECT id, name, email, role::VARCHAR, active, time_zone, password_hash, created_at FROM users")
+        cursor.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [list(p) for p in people])
+        cursor.execute("UPDATE id_counters SET last_id = (SELECT max(id) FROM users) WHERE name = 'users'")
+    store = Store(target)
+    started = time.perf_counter()
+    report = import_items(store, store.get_user(user.id), "tareas", source)
+    seconds = round(time.perf_counter() - started, 2)
+    target.close()
+    for leftover in (source, target_path, target_path.with_name(target_path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    return {"import_rows": report.inserted, "import_csv_1m_s": seconds}

@@ -9,6 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from escala import demo
 from escala.db import Database, DatabaseLocked, default_path
 from escala.domain import NotFound, PermissionDenied, Role, UserDraft, ValidationError
@@ -81,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--responsable", help="correo del responsable")
     export.add_argument("--as", dest="as_email", required=True, help="correo del usuario con cuyos permisos se exporta")
 
+    imports = commands.add_parser("import", help="importa actividades, tareas o contactos desde un CSV")
+    imports.add_argument("what", choices=["actividades", "tareas", "contactos"])
+    imports.add_argument("file", help="CSV con los encabezados de la exportación")
+    imports.add_argument("--as", dest="as_email", required=True, help="correo del administrador que importa")
+    imports.add_argument("--skip-invalid", action="store_true", help="carga las líneas válidas y omite las demás")
+
     bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
     bench.add_argument("--items", type=_positive, default=10_000_000)
     bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
@@ -134,6 +142,25 @@ def _export(args, db: Database, store: Store) -> None:
     print(f"{rows} filas exportadas a {args.out}")
 
 
+def _import(args, store: Store) -> None:
+    from escala.imports import import_contacts, import_items
+
+    user = _acting_user(store, args.as_email)
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"No existe el archivo {path}.")
+    try:
+        report = (import_contacts(store, user, path, args.skip_invalid) if args.what == "contactos"
+                  else import_items(store, user, args.what, path, args.skip_invalid))
+    except duckdb.Error as error:  # unreadable CSV: say so in one line
+        raise CliError(f"No se pudo leer {path} como CSV: {str(error).splitlines()[0]}") from None
+    for line, errors in report.rejected:
+        print(f"línea {line}: " + " ".join(errors.values()), file=sys.stderr)
+    print(report.summary())
+    if report.rejected and not report.written:
+        raise CliError("Importación cancelada; corrige las líneas indicadas.")
+
+
 def run(args) -> None:
     if args.command == "bench":
         from escala import bench
@@ -168,6 +195,8 @@ def run(args) -> None:
             print(f"Usuario creado: {user.email} ({user.role.label}, id {user.id})")
         elif args.command == "export":
             _export(args, db, store)
+        elif args.command == "import":
+            _import(args, store)
         elif args.command == "users":
             for user in store.list_users(include_inactive=True):
                 state = "activo" if user.active else "inactivo"

@@ -98,12 +98,17 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
         CREATE OR REPLACE TEMP MACRO person(n, k) AS
             pick({_sql_list(FIRST_NAMES)}, n, k) || ' ' || pick({_sql_list(LAST_NAMES)}, n, k + 1)
             || ' ' || pick({_sql_list(LAST_NAMES)}, n, k + 2);
+        -- users get distinct names (imports match people by name), drawn by index
+        CREATE OR REPLACE TEMP MACRO unique_person(n) AS
+            {_sql_list(FIRST_NAMES)}[1 + ((n + {seed_value}) % {len(FIRST_NAMES)})::INTEGER] || ' '
+            || {_sql_list(LAST_NAMES)}[1 + ((n // {len(FIRST_NAMES)}) % {len(LAST_NAMES)})::INTEGER] || ' '
+            || {_sql_list(LAST_NAMES)}[1 + ((n // {len(FIRST_NAMES) * len(LAST_NAMES)} + n) % {len(LAST_NAMES)})::INTEGER];
     """  # sql-ok
     with db.transaction() as cursor:
         cursor.execute(macros)
         cursor.execute(f"""
             INSERT INTO users (id, name, email, role, active, time_zone, password_hash, created_at)
-            SELECT n + 1, person(n, 10),
+            SELECT n + 1, unique_person(n),
                    CASE n WHEN 0 THEN 'admin@{DEMO_DOMAIN}' WHEN 1 THEN 'analista@{DEMO_DOMAIN}'
                           ELSE 'vendedor' || (n - 1) || '@{DEMO_DOMAIN}' END,
                    CASE n WHEN 0 THEN 'admin' WHEN 1 THEN 'analyst' ELSE 'seller' END,

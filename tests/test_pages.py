@@ -321,3 +321,11 @@ def test_export_page_previews_the_rows_the_tablero_counts(demo_db):
     next(b for b in at.button if b.label == "Preparar archivo").click().run()
     assert not at.exception
     assert any(d.label.startswith("Descargar escala-") for d in at.get("download_button"))
+
+
+def test_only_admins_see_the_import_section(demo_db):
+    admin = app(user_id=1, page="pages/exportar.py")
+    assert any(h.value == "Importar" for h in admin.header)
+    for user_id in (2, 3):
+        at = app(user_id=user_id, page="pages/exportar.py")
+        assert not any(h.value == "Importar" for h in at.header)

@@ -76,3 +76,42 @@ def exportar(store: Store, user: User) -> None:
     st.download_button(f"Descargar {path.name}", path.read_bytes(), file_name=path.name, type="primary",
                        mime={"parquet": "application/vnd.apache.parquet"}.get(prepared["fmt"], "text/csv"),
                        on_click="ignore", key="x_download", icon=":material/file_download:")
+
+
+IMPORT_KINDS = {"actividades": "Actividades", "tareas": "Tareas", "contactos": "Contactos"}
+
+
+def importar(store: Store, user: User) -> None:
+    """Admins: load a CSV with the export's headers (or contacts); every bad line is reported."""
+    from escala.domain import ValidationError
+    from escala.imports import import_contacts, import_items
+
+    st.divider()
+    st.header("Importar")
+    st.caption("Usa los mismos encabezados de la exportación (así una exportación se vuelve a importar). "
+               "Los contactos se reconocen por correo, las oportunidades por nombre y las personas por nombre. "
+               "Si el archivo tiene errores no se importa nada, salvo que elijas cargar solo las líneas válidas.")
+    kind = st.radio("Qué importar", list(IMPORT_KINDS), format_func=IMPORT_KINDS.get, horizontal=True, key="i_kind")
+    upload = st.file_uploader("Archivo CSV", type=["csv"], key="i_file")
+    skip = st.checkbox("Cargar solo las líneas válidas", key="i_skip")
+    if not st.button("Importar", type="primary", disabled=upload is None, icon=":material/upload:"):
+        return
+    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
+        handle.write(upload.getvalue())
+    path = Path(handle.name)
+    try:
+        with st.spinner("Validando e importando…"):
+            report = (import_contacts(store, user, path, skip) if kind == "contactos"
+                      else import_items(store, user, kind, path, skip))
+    except ValidationError as error:
+        st.error(" ".join(error.errors.values()))
+        return
+    except Exception as error:  # an unreadable file: say so, never a traceback
+        st.error(f"No se pudo leer el archivo como CSV: {str(error).splitlines()[0]}")
+        return
+    finally:
+        path.unlink(missing_ok=True)
+    (st.success if report.written else st.error)(report.summary())
+    if report.rejected:
+        st.dataframe([{"Línea": line, "Errores": " ".join(errors.values())} for line, errors in report.rejected],
+                     hide_index=True, width="stretch")
