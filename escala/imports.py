@@ -78,6 +78,15 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
         SELECT row_number() OVER () + 1 AS line, {", ".join(select)} FROM raw_csv""")
 
 
+def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
+    """Fill the report from ``verdicts`` (first message per field); True if loading goes ahead."""
+    report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
+    report.rejected = [(line, {e["field"]: e["message"] for e in reversed(errors)})
+                       for line, errors in cursor.execute(
+                           "SELECT line, errors FROM verdicts WHERE len(errors) > 0 ORDER BY line").fetchall()]
+    return not report.rejected or skip_invalid
+
+
 def _people(cursor) -> None:
     cursor.execute("""CREATE OR REPLACE TEMP TABLE people AS
         SELECT lower(name) AS key, min(id) AS id, count(*) AS n, bool_or(role <> 'analyst') AS can_work
@@ -141,11 +150,7 @@ def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid:
                                (n, c, m.replace("'", "''")) for n, c, m in rules))
         cursor.execute(f"""CREATE OR REPLACE TEMP TABLE verdicts AS
             SELECT line, list_filter([{checks}], lambda x: x IS NOT NULL) AS errors FROM checked""")  # sql-ok
-        report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
-        report.rejected = [(line, {e["field"]: e["message"] for e in reversed(errors)})
-                           for line, errors in cursor.execute(
-                               "SELECT line, errors FROM verdicts WHERE len(errors) > 0 ORDER BY line").fetchall()]
-        if report.rejected and not skip_invalid:
+        if not _judge(cursor, report, skip_invalid):
             return report
         _load_items(store, cursor, actor, clase, report)
         report.written = True
@@ -287,11 +292,7 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
                 CASE WHEN email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1
                      THEN {{'field': 'email', 'message': 'Ese correo aparece en más de una línea del archivo.'}} END
             ], lambda x: x IS NOT NULL) AS errors FROM checked""")  # sql-ok: constants only
-        report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
-        report.rejected = [(line, {e["field"]: e["message"] for e in reversed(errors)})
-                           for line, errors in cursor.execute(
-                               "SELECT line, errors FROM verdicts WHERE len(errors) > 0 ORDER BY line").fetchall()]
-        if report.rejected and not skip_invalid:
+        if not _judge(cursor, report, skip_invalid):
             return report
         cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
             SELECT c.*, (SELECT min(id) FROM contacts k WHERE k.email = c.email) AS existing
