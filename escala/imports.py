@@ -171,12 +171,7 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
     _insert_with_ids(cursor, db, "companies", "new_companies",
                      "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
     # contacts: by email, else by name; a new one is owned by the first row's responsible in owner mode
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE good_contacts AS
-        SELECT g.line, coalesce(
-                 (SELECT min(id) FROM contacts c WHERE c.email = lower(g."Email del contacto")),
-                 CASE WHEN g."Email del contacto" IS NULL
-                      THEN (SELECT min(id) FROM contacts c WHERE lower(c.name) = lower(g."Contacto")) END) AS contact_id
-        FROM good g""")
+    _match_contacts(cursor)
     cursor.execute("""CREATE OR REPLACE TEMP TABLE new_contacts AS
         SELECT lower(coalesce(g."Email del contacto", g."Contacto")) AS key,
                arg_min(coalesce(g."Contacto", g."Email del contacto"), g.line) AS name,
@@ -186,38 +181,37 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
                min(g.line) AS first_line
         FROM good g JOIN good_contacts gc USING (line)
         WHERE gc.contact_id IS NULL GROUP BY 1""")
-    _insert_with_ids(cursor, db, "contacts", "new_contacts", """
+    if _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n.name, n.email, NULL, co.id, n.owner_id, ?, ?, ?
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n.company)""",
-                     order="first_line", params=[now, actor.id, now])
-    cursor.execute("""UPDATE good_contacts gc SET contact_id = c.id
-        FROM good g, contacts c
-        WHERE gc.line = g.line AND gc.contact_id IS NULL
-          AND ((g."Email del contacto" IS NOT NULL AND c.email = lower(g."Email del contacto"))
-               OR (g."Email del contacto" IS NULL AND lower(c.name) = lower(g."Contacto")))""")
+                        order="first_line", params=[now, actor.id, now]):
+        _match_contacts(cursor)
     # opportunities: by name within the contact
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE known_opportunities AS
+        SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL""")
     cursor.execute("""CREATE OR REPLACE TEMP TABLE new_opportunities AS
         SELECT gc.contact_id, g."Oportunidad" AS name, arg_min(g."Etapa", g.line) AS stage, min(g.line) AS first_line
         FROM good g JOIN good_contacts gc USING (line)
-        WHERE g."Oportunidad" IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM opportunities o WHERE o.contact_id = gc.contact_id AND lower(o.name) = lower(g."Oportunidad"))
+        ANTI JOIN known_opportunities k ON k.contact_id = gc.contact_id AND k.key = lower(g."Oportunidad")
+        WHERE g."Oportunidad" IS NOT NULL
         GROUP BY 1, 2""")
-    _insert_with_ids(cursor, db, "opportunities", "new_opportunities",
-                     "SELECT id, name, contact_id, coalesce(stage, 'Prospecto'), 0, ? FROM numbered",
-                     order="first_line", params=[now])
+    if _insert_with_ids(cursor, db, "opportunities", "new_opportunities",
+                        "SELECT id, name, contact_id, coalesce(stage, 'Prospecto'), 0, ? FROM numbered",
+                        order="first_line", params=[now]):
+        cursor.execute("""CREATE OR REPLACE TEMP TABLE known_opportunities AS
+            SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL""")
     cursor.execute(f"""CREATE OR REPLACE TEMP TABLE ready AS
         SELECT g.item_id, g.line, '{clase}' AS kind, g."Nombre" AS name, g."Tipo" AS activity_type,
                g.starts_at, g.due_at, g.mode,
                CASE g.mode WHEN 'Dueño del contacto' THEN c.owner_id
                            WHEN 'Un usuario específico' THEN g.named_id END AS responsible_id,
-               c.id AS contact_id, c.owner_id AS contact_owner_id,
-               (SELECT min(o.id) FROM opportunities o WHERE o.contact_id = c.id AND lower(o.name) = lower(g."Oportunidad"))
-                   AS opportunity_id,
+               c.id AS contact_id, c.owner_id AS contact_owner_id, k.id AS opportunity_id,
                g."Descripción" AS description, g.status,
                CASE WHEN g.status = 'Realizada' THEN coalesce(g.completed_at, ?::TIMESTAMP) END AS completed_at,
                CASE WHEN g.status = 'Realizada' THEN coalesce(g.completed_by, ?) END AS completed_by,
                coalesce(g.created_at, ?::TIMESTAMP) AS created_at, coalesce(g.created_by, ?) AS created_by
-        FROM good g JOIN good_contacts gc USING (line) JOIN contacts c ON c.id = gc.contact_id""",  # sql-ok
+        FROM good g JOIN good_contacts gc USING (line) JOIN contacts c ON c.id = gc.contact_id
+        LEFT JOIN known_opportunities k ON k.contact_id = c.id AND k.key = lower(g."Oportunidad")""",  # sql-ok
                    [now, actor.id, now, actor.id])
     columns = ("kind, name, activity_type, starts_at, due_at, responsible_mode, responsible_id, contact_id, "
                "contact_owner_id, opportunity_id, description, status, completed_at, completed_by, created_at, "
@@ -251,6 +245,17 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
     cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM items))
                       WHERE name = 'items'""")
     _audit_landed(cursor, db, actor, now, "item", report)
+
+
+def _match_contacts(cursor) -> None:
+    """good_contacts(line, contact_id): each good row's contact by email, else (no email) by name."""
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE good_contacts AS
+        SELECT g.line, CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END AS contact_id
+        FROM good g
+        LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY 1) by_email
+               ON by_email.email = lower(g."Email del contacto")
+        LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY 1) by_name
+               ON by_name.key = lower(g."Contacto")""")
 
 
 def _insert_with_ids(cursor, db, table: str, source: str, select: str, order: str, params: list | None = None) -> int:
