@@ -99,6 +99,31 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """One bar of a chart, narrowing the filters to the items behind it (None matches all)."""
+
+    responsible_id: int | None = None  # 0 = Sin asignar
+    type: str | None = None  # an activity type or "Tarea"
+    state: str | None = None  # Pendiente (not yet late), Vencida or Realizada: the charts' states
+    opportunity_id: int | None = None
+
+    def clauses(self, now: datetime, a: str = "i") -> tuple[list[str], list]:
+        clauses, params = [], []
+        for condition, value in ((f"coalesce({a}.responsible_id, 0) = ?", self.responsible_id),
+                                 (f"coalesce({a}.activity_type::VARCHAR, 'Tarea') = ?", self.type),
+                                 (f"{a}.opportunity_id = ?", self.opportunity_id)):
+            if value is not None:
+                clauses.append(condition)
+                params.append(value)
+        if self.state is not None:
+            clauses.append({"Realizada": f"{a}.status = 'Realizada'",
+                            "Vencida": f"{a}.status = 'Pendiente' AND {a}.due_at < ?",
+                            "Pendiente": f"{a}.status = 'Pendiente' AND {a}.due_at >= ?"}[self.state])
+            params.extend([] if self.state == "Realizada" else [times.to_db(now)])
+        return clauses, params
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the Tablero draws, each a small tidy frame."""
 
@@ -122,7 +147,7 @@ class Analytics:
     # --------------------------------------------------------- shared WHERE
 
     def where(self, filters: Filters, user: User, now: datetime, zone: str, alias: str = "i",
-              dated: bool = True) -> tuple[str, list]:
+              dated: bool = True, selection: Selection | None = None) -> tuple[str, list]:
         """The filter as SQL over ``items`` (``alias``) plus bound values; always scoped to ``user``."""
         scope, params = access.item_scope(user, alias)
         clauses = [scope]
@@ -163,6 +188,10 @@ class Analytics:
             clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE stage IN "
                            "(SELECT unnest(?::VARCHAR[])))")
             params.append(list(filters.stages))
+        if selection is not None:
+            extra, values = selection.clauses(now, a)
+            clauses.extend(extra)
+            params.extend(values)
         return " AND ".join(clauses), params
 
     def _frame(self, sql: str, params: list) -> pd.DataFrame:
@@ -272,28 +301,11 @@ class Analytics:
         """Pendientes, Realizadas, Vencidas and % completado."""
         return _metrics(self.status_counts(filters, user, now, zone), self.overdue(filters, user, now, zone))
 
-    def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, *,
-                     responsible_id: int | None = None, type: str | None = None, state: str | None = None,
-                     opportunity_id: int | None = None, limit: int = 200) -> tuple[pd.DataFrame, int]:
+    def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection,
+                     limit: int = 200) -> tuple[pd.DataFrame, int]:
         """The items behind one bar (drill-down): the first ``limit`` by due date, and how many
         there are in all, which is exactly the bar's count."""
-        where, params = self.where(filters, user, now, zone)
-        extra = []
-        if responsible_id is not None:
-            extra.append("coalesce(i.responsible_id, 0) = ?")
-            params.append(responsible_id)
-        if type is not None:
-            extra.append("coalesce(i.activity_type::VARCHAR, 'Tarea') = ?")
-            params.append(type)
-        if opportunity_id is not None:
-            extra.append("i.opportunity_id = ?")
-            params.append(opportunity_id)
-        if state is not None:
-            extra.append({"Realizada": "i.status = 'Realizada'",
-                          "Vencida": "i.status = 'Pendiente' AND i.due_at < ?",
-                          "Pendiente": "i.status = 'Pendiente' AND i.due_at >= ?"}[state])
-            params.extend([] if state == "Realizada" else [times.to_db(now)])
-        condition = " AND ".join([where, *extra])
+        condition, params = self.where(filters, user, now, zone, selection=selection)
         frame = self._frame(f"""
             SELECT i.id AS "ID", i.kind::VARCHAR AS "Clase", i.name AS "Nombre",
                    coalesce(i.activity_type::VARCHAR, '') AS "Tipo", i.due_at AS due_at,

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from escala import times
-from escala.analytics import Analytics, Filters
+from escala.analytics import Analytics, Filters, Selection
 from escala.db import Database
 from escala.domain import User
 
@@ -68,8 +68,9 @@ class Exporter:
         self.analytics = Analytics(db)
 
     def _select(self, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
-                escape: bool = True, limit: int | None = None) -> tuple[str, list]:
-        where, params = self.analytics.where(filters, user, now, zone)
+                escape: bool = True, limit: int | None = None, selection: Selection | None = None
+                ) -> tuple[str, list]:
+        where, params = self.analytics.where(filters, user, now, zone, selection=selection)
         late = "(i.status = 'Pendiente' AND i.due_at < getvariable('export_now'))"
         days = (f"CASE WHEN {late} THEN date_diff('day', make_timestamptz(epoch_us(i.due_at))::DATE, "
                 "getvariable('export_today')) END")
@@ -115,8 +116,8 @@ class Exporter:
         cursor.execute("SET VARIABLE export_today = ?::DATE", [times.to_local(now, zone).date()])
         return cursor
 
-    def count(self, filters: Filters, user: User, now: datetime, zone: str) -> int:
-        where, params = self.analytics.where(filters, user, now, zone)
+    def count(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection | None = None) -> int:
+        where, params = self.analytics.where(filters, user, now, zone, selection=selection)
         return self.db.query_one(f"SELECT count(*) FROM items i WHERE {where}", params)[0]  # sql-ok
 
     def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
@@ -129,12 +130,13 @@ class Exporter:
             cursor.close()
 
     def write(self, path: Path, filters: Filters, user: User, now: datetime, zone: str, fmt: str = "csv",
-              options: CsvOptions = CsvOptions(), gzip: bool = False, limit: int | None = None) -> int:
+              options: CsvOptions = CsvOptions(), gzip: bool = False, limit: int | None = None,
+              selection: Selection | None = None) -> int:
         """Write the export to ``path``; returns the number of rows. The file appears only
         complete (written beside it, then renamed)."""
         path = Path(path)
         sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas,
-                                   limit=limit)
+                                   limit=limit, selection=selection)
         if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
             sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
         if fmt == "csv":

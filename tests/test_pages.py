@@ -329,3 +329,15 @@ def test_only_admins_see_the_import_section(demo_db):
     for user_id in (2, 3):
         at = app(user_id=user_id, page="pages/exportar.py")
         assert not any(h.value == "Importar" for h in at.header)
+
+
+def test_agenda_exports_the_sellers_pending_work(demo_db):
+    import csv
+    store = store_of(demo_db)
+    pending = store.list_items(store.get_user(3), responsible_id=3, status=Status.PENDING)
+    at = app(user_id=3)
+    at.button(key="agenda-export-prepare").click().run()
+    assert [d.label for d in at.get("download_button") if d.label.startswith("Descargar escala-")]
+    path = Path(at.session_state["agenda-export"]["path"])
+    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    assert len(rows) == len(pending) and {r["Estatus"] for r in rows} == {"Pendiente"}

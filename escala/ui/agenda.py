@@ -10,7 +10,9 @@ import streamlit as st
 
 from escala import charts, times
 from escala.domain import Item, Kind, Status, User
+from escala.analytics import Filters
 from escala.store import Store
+from escala.ui.downloads import quick_export
 from escala.ui import format as fmt
 from escala.ui.items import item_row
 
@@ -42,6 +44,8 @@ def agenda(store: Store, user: User) -> None:
         st.success("No tienes pendientes. 🎉 Revisa tus contactos para planear el siguiente paso.")
         st.page_link("pages/contactos.py", label="Ir a Contactos", icon=":material/group:")
     else:
+        quick_export(store, user, Filters(states=("Pendiente",), responsible_ids=(user.id,)), "agenda-export",
+                     label="Exportar mis pendientes (CSV)")
         groups = group_by_due(pending, now, user.time_zone)
         tabs = st.tabs([f"{name} ({len(items)})" for name, items in groups.items()])
         for tab, (name, items) in zip(tabs, groups.items()):

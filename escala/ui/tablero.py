@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from escala import charts, times
-from escala.analytics import AGE_BUCKETS, STATES, Analytics, Dashboard, Filters
+from escala.analytics import AGE_BUCKETS, STATES, Analytics, Dashboard, Filters, Selection
 from escala.domain import ActivityType, Role, Stage, User
 from escala.store import Store
+from escala.ui.downloads import quick_export
 
 PRESETS = ["Todo el historial", "Últimos 7 días", "Últimos 30 días", "Últimos 90 días", "Este mes",
            "Próximos 30 días", "Personalizado"]
@@ -105,14 +106,17 @@ def _selected(event) -> dict | None:
             "key": (point.get("customdata") or [None])[0]}
 
 
-def _drill_down(analytics: Analytics, filters: Filters, user: User, now: datetime, zone: str, **selection) -> None:
-    frame, total = analytics.items_behind(filters, user, now, zone, **selection)
+def _drill_down(store: Store, analytics: Analytics, filters: Filters, user: User, now: datetime, zone: str,
+                key: str, **bar) -> None:
+    selection = Selection(**bar)
+    frame, total = analytics.items_behind(filters, user, now, zone, selection)
     st.markdown(f"**{total:,} elementos** en la barra seleccionada".replace(",", "."))
     frame["Contacto"] = [f"/contactos?contacto={cid}#{name}" for cid, name in zip(frame.pop("contact_id"), frame["Contacto"])]
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"Contacto": st.column_config.LinkColumn("Contacto", display_text=r"#(.*)$")})
     if total > len(frame):
         st.caption(f"Se muestran los primeros {len(frame)} por fecha de vencimiento.")
+    quick_export(store, user, filters, f"drill-{key}", selection, label="Exportar estos elementos (CSV)")
 
 
 def tablero(store: Store, user: User) -> None:
@@ -138,14 +142,15 @@ def tablero(store: Store, user: User) -> None:
                                 config={"displayModeBar": False})
         chosen = _selected(event)
         if chosen and chosen["key"] is not None and not pd.isna(chosen["key"]):
-            _drill_down(analytics, filters, user, minute, zone, responsible_id=int(chosen["key"]), state=chosen["state"])
+            _drill_down(store, analytics, filters, user, minute, zone, "responsable", responsible_id=int(chosen["key"]),
+                        state=chosen["state"])
     with right:
         st.subheader("Por tipo")
         event = st.plotly_chart(charts.state_bars(board.by_type, "type", horizontal=False), key="chart_tipo",
                                 on_select="rerun", selection_mode="points", config={"displayModeBar": False})
         chosen = _selected(event)
         if chosen:
-            _drill_down(analytics, filters, user, minute, zone, type=chosen["x"], state=chosen["state"])
+            _drill_down(store, analytics, filters, user, minute, zone, "tipo", type=chosen["x"], state=chosen["state"])
 
     st.subheader("Oportunidades con más trabajo pendiente")
     if board.by_opportunity.empty:
@@ -158,7 +163,7 @@ def tablero(store: Store, user: User) -> None:
                                 config={"displayModeBar": False})
         chosen = _selected(event)
         if chosen and chosen["key"] is not None:
-            _drill_down(analytics, filters, user, minute, zone, opportunity_id=int(chosen["key"]),
+            _drill_down(store, analytics, filters, user, minute, zone, "oportunidad", opportunity_id=int(chosen["key"]),
                         state=chosen["state"])
 
     left, right = st.columns(2)
