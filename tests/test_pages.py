@@ -341,3 +341,15 @@ def test_agenda_exports_the_sellers_pending_work(demo_db):
     path = Path(at.session_state["agenda-export"]["path"])
     rows = list(csv.DictReader(open(path, encoding="utf-8")))
     assert len(rows) == len(pending) and {r["Estatus"] for r in rows} == {"Pendiente"}
+
+
+def test_a_csv_above_the_size_limit_offers_gzip_or_parquet(demo_db, monkeypatch):
+    import escala.ui.exportar as page
+    monkeypatch.setattr(page, "SIZE_LIMIT", 10)  # any real export is bigger than 10 bytes
+    at = app(user_id=1, page="pages/exportar.py")
+    next(b for b in at.button if b.label == "Preparar archivo").click().run()
+    assert any("más del límite de descarga" in w.value for w in at.warning)
+    assert {"Preparar .csv.gz", "Preparar Parquet"} <= {b.label for b in at.button}
+    assert not [d for d in at.get("download_button") if d.label.startswith("Descargar escala-")]
+    next(b for b in at.button if b.label == "Preparar .csv.gz").click().run()
+    assert any(d.label.endswith(".csv.gz") for d in at.get("download_button"))
