@@ -217,7 +217,7 @@ class Store:
 
     def credentials(self, email: str) -> tuple[User | None, str | None]:
         """For sign-in only: the user with this email and their password hash."""
-        row = self.db.query_one(f"SELECT id, name, email, role, active, time_zone, password_hash FROM users "
+        row = self.db.query_one("SELECT id, name, email, role, active, time_zone, password_hash FROM users "
                                 "WHERE email = ?", [normalize_email(email)])
         return (_user(row), row[6]) if row else (None, None)
 

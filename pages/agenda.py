@@ -1,7 +1,5 @@
 """Mi agenda: the signed-in user's pending work, grouped by when it is due, and their week."""
 
-import streamlit as st
-
 from escala.ui.agenda import agenda
 from escala.ui.navigation import AGENDA, page_user
 from escala.ui.resources import get_store
