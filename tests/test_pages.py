@@ -97,7 +97,7 @@ def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
 
 @pytest.mark.parametrize("email, landing, menu", [
     ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Contactos", "Exportar"]),
-    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos", "Exportar"]),
+    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos", "Exportar", "Usuarios"]),
     ("analista@escala.demo", "Tablero", ["Tablero", "Contactos", "Exportar"]),
 ])
 def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
@@ -121,7 +121,7 @@ def test_sign_out_returns_to_the_form(demo_db):
     assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
 
 
-@pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py", "exportar.py"])
+@pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py", "exportar.py", "usuarios.py"])
 def test_a_page_file_run_on_its_own_still_refuses_a_signed_out_visitor(demo_db, page):
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
     assert not at.exception and not at.title
@@ -353,3 +353,35 @@ def test_a_csv_above_the_size_limit_offers_gzip_or_parquet(demo_db, monkeypatch)
     assert not [d for d in at.get("download_button") if d.label.startswith("Descargar escala-")]
     next(b for b in at.button if b.label == "Preparar .csv.gz").click().run()
     assert any(d.label.endswith(".csv.gz") for d in at.get("download_button"))
+
+
+
+# ---------------------------------------------------------------- Usuarios
+
+def test_admin_changes_a_users_role_and_switches_them_off(demo_db):
+    store = store_of(demo_db)
+    at = app(user_id=1, page="pages/usuarios.py")
+    assert not at.exception and at.title[0].value == "Usuarios"
+    assert len(at.dataframe[0].value) == 4
+    at.selectbox(key="u_chosen").set_value(4).run()
+    at.selectbox[1].set_value("analyst")
+    at.toggle[0].set_value(False)
+    next(b for b in at.button if b.label == "Guardar").click().run()
+    changed = store.get_user(4)
+    assert (changed.role.value, changed.active) == ("analyst", False)
+
+
+def test_a_bad_time_zone_is_refused_in_spanish(demo_db):
+    at = app(user_id=1, page="pages/usuarios.py")
+    at.selectbox(key="u_chosen").set_value(3).run()
+    at.text_input[0].set_value("Marte/Olympus")
+    next(b for b in at.button if b.label == "Guardar").click().run()
+    assert any("Zona horaria desconocida" in e.value for e in at.error)
+    assert store_of(demo_db).get_user(3).time_zone != "Marte/Olympus"
+
+
+@pytest.mark.parametrize("user_id", [2, 3])
+def test_only_admins_can_open_usuarios(demo_db, user_id):
+    at = app(user_id=user_id)
+    with pytest.raises(ValueError):
+        at.switch_page("pages/usuarios.py")

@@ -30,7 +30,8 @@ AGENDA = PageSpec("pages/agenda.py", "Mi agenda", ":material/event:", "agenda", 
 CONTACTS = PageSpec("pages/contactos.py", "Contactos", ":material/group:", "contactos", frozenset(Role))
 TABLERO = PageSpec("pages/tablero.py", "Tablero", ":material/monitoring:", "tablero", frozenset(Role))
 EXPORT = PageSpec("pages/exportar.py", "Exportar", ":material/download:", "exportar", frozenset(Role))
-PAGES = [TABLERO, AGENDA, CONTACTS, EXPORT]  # menu order
+USERS = PageSpec("pages/usuarios.py", "Usuarios", ":material/manage_accounts:", "usuarios", frozenset({Role.ADMIN}))
+PAGES = [TABLERO, AGENDA, CONTACTS, EXPORT, USERS]  # menu order
 LANDING = {Role.SELLER: AGENDA, Role.ADMIN: TABLERO, Role.ANALYST: TABLERO}
 
 

@@ -1,0 +1,77 @@
+"""Usuarios (administradores): who can sign in, with which role, and in which time zone."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from escala import times
+from escala.domain import NotFound, PermissionDenied, Role, User, UserDraft, ValidationError
+from escala.store import Store
+from escala.ui.dialogs import FieldErrors
+from escala.ui.flash import flash
+
+ROLES = {role.value: role.label for role in Role}
+
+
+def usuarios(store: Store, admin: User) -> None:
+    st.title("Usuarios")
+    if st.button("Nuevo usuario", icon=":material/person_add:"):
+        st.dialog("Nuevo usuario", width="medium")(_new_user)(store, admin)
+    people = store.list_users(include_inactive=True)
+    st.caption(f"{len(people)} usuarios · {sum(p.active for p in people)} activos")
+    st.dataframe([{"Nombre": p.name, "Correo electrónico": p.email, "Rol": p.role.label,
+                   "Activo": p.active, "Zona horaria": p.time_zone} for p in people],
+                 hide_index=True, width="stretch")
+    st.subheader("Cambiar un usuario")
+    chosen = st.selectbox("Usuario", [p.id for p in people], key="u_chosen",
+                          format_func=lambda i: next(f"{p.name} · {p.email}" for p in people if p.id == i))
+    person = next(p for p in people if p.id == chosen)
+    with st.form(f"u_edit_{person.id}", border=True):
+        errors = FieldErrors()
+        roles = list(ROLES)
+        role = st.selectbox("Rol", roles, index=roles.index(person.role.value), format_func=ROLES.get)
+        errors.slot("role")
+        active = st.toggle("Activo", value=person.active)
+        zone = st.text_input("Zona horaria", value=person.time_zone)
+        errors.slot("time_zone")
+        password = st.text_input("Nueva contraseña (opcional)", type="password")
+        errors.slot("password")
+        saved = st.form_submit_button("Guardar", type="primary")
+    if saved:
+        try:
+            store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip())
+            if password:
+                store.set_password(admin, person.id, password)
+        except ValidationError as error:
+            errors.show(error.errors)
+        except (PermissionDenied, NotFound) as error:
+            st.error(str(error))
+        else:
+            flash(f"{person.name} actualizado")
+            st.rerun()
+
+
+def _new_user(store: Store, admin: User) -> None:
+    errors = FieldErrors()
+    with st.form("nuevo_usuario", border=False):
+        name = st.text_input("Nombre", max_chars=200)
+        errors.slot("name")
+        email = st.text_input("Correo electrónico", max_chars=254)
+        errors.slot("email")
+        role = st.selectbox("Rol", list(ROLES), index=list(ROLES).index(Role.SELLER.value), format_func=ROLES.get)
+        errors.slot("role")
+        zone = st.text_input("Zona horaria", value=times.default_zone())
+        errors.slot("time_zone")
+        password = st.text_input("Contraseña", type="password")
+        errors.slot("password")
+        submitted = st.form_submit_button("Crear", type="primary")
+    if submitted:
+        try:
+            store.create_user(admin, UserDraft(name, email, role, password, zone.strip()))
+        except ValidationError as error:
+            errors.show(error.errors)
+        except PermissionDenied as error:
+            st.error(str(error))
+        else:
+            flash("Usuario creado")
+            st.rerun()
