@@ -149,13 +149,13 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
                           opportunity_id=opportunity_id, description=description or "", status=status,
                           time_zone=zone)
         save = (lambda: store.create_item(user, draft)) if item is None else (lambda: store.update_item(user, item.id, draft))
-        if _save(save, errors):
+        if save_or_show(save, errors):
             flash(CREATED[kind] if item is None else SAVED[kind])
             _forget(scope)
             st.rerun()
 
 
-def _save(write: Callable[[], object], errors: FieldErrors) -> bool:
+def save_or_show(write: Callable[[], object], errors: FieldErrors) -> bool:
     """Run a store write; show its refusal in Spanish where it belongs. True if it was saved."""
     try:
         write()
@@ -230,7 +230,7 @@ def _opportunity_form(store: Store, user: User, contact: Contact) -> None:
         amount = st.number_input("Monto", min_value=0.0, step=1000.0, format="%.2f")
         errors.slot("amount")
         submitted = st.form_submit_button("Crear", type="primary")
-    if submitted and _save(lambda: store.create_opportunity(user, OpportunityDraft(name, contact.id, stage, amount)),
+    if submitted and save_or_show(lambda: store.create_opportunity(user, OpportunityDraft(name, contact.id, stage, amount)),
                            errors):
         flash("Oportunidad creada")
         st.rerun()

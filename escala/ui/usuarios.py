@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from escala import times
-from escala.domain import NotFound, PermissionDenied, Role, User, UserDraft, ValidationError
+from escala.domain import Role, User, UserDraft
 from escala.store import Store
-from escala.ui.dialogs import FieldErrors
+from escala.ui.dialogs import FieldErrors, save_or_show
 from escala.ui.flash import flash
 
 ROLES = {role.value: role.label for role in Role}
@@ -38,15 +38,12 @@ def usuarios(store: Store, admin: User) -> None:
         errors.slot("password")
         saved = st.form_submit_button("Guardar", type="primary")
     if saved:
-        try:
+        def save() -> None:
             store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip())
             if password:
                 store.set_password(admin, person.id, password)
-        except ValidationError as error:
-            errors.show(error.errors)
-        except (PermissionDenied, NotFound) as error:
-            st.error(str(error))
-        else:
+
+        if save_or_show(save, errors):
             flash(f"{person.name} actualizado")
             st.rerun()
 
@@ -65,13 +62,7 @@ def _new_user(store: Store, admin: User) -> None:
         password = st.text_input("Contraseña", type="password")
         errors.slot("password")
         submitted = st.form_submit_button("Crear", type="primary")
-    if submitted:
-        try:
-            store.create_user(admin, UserDraft(name, email, role, password, zone.strip()))
-        except ValidationError as error:
-            errors.show(error.errors)
-        except PermissionDenied as error:
-            st.error(str(error))
-        else:
-            flash("Usuario creado")
-            st.rerun()
+    if submitted and save_or_show(lambda: store.create_user(admin, UserDraft(name, email, role, password, zone.strip())),
+                                  errors):
+        flash("Usuario creado")
+        st.rerun()
