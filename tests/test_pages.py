@@ -114,6 +114,21 @@ def test_an_analyst_cannot_open_mi_agenda_by_url(demo_db):
         at.switch_page("pages/agenda.py")
 
 
+def test_signing_out_in_one_tab_ends_the_session_in_the_others(demo_db):
+    from escala import auth
+    store = store_of(demo_db)
+    secret = auth.session_secret(Path(demo_db).parent)
+    token = auth.issue_token(store, store.get_user(3), secret)
+    tabs = [AppTest.from_file(str(ROOT / "app.py"), default_timeout=30) for _ in range(2)]
+    for tab in tabs:
+        tab.session_state["user_id"], tab.session_state["session_token"] = 3, token
+        tab.run()
+        assert tab.title[0].value == "Mi agenda"
+    tabs[0].button(key="cerrar_sesion").click().run()
+    tabs[1].run()
+    assert [w.label for w in tabs[1].text_input] == ["Correo electrónico", "Contraseña"]
+
+
 def test_sign_out_returns_to_the_form(demo_db):
     at = app(user_id=3)
     at.button(key="cerrar_sesion").click().run()

@@ -41,6 +41,13 @@ def current_user(store: Store) -> User | None:
         if user is not None:
             st.session_state[USER_KEY], st.session_state[TOKEN_KEY] = user.id, token
         return user
+    token = st.session_state.get(TOKEN_KEY)
+    if token is not None:  # the server-side session may have ended (sign-out elsewhere, idle)
+        user = auth.user_from_token(store, token, _session_secret())
+        if user is None or user.id != user_id:
+            sign_out(store)
+            return None
+        return user
     user = store.get_user(user_id)
     if user is None or not user.active:
         sign_out(store)
