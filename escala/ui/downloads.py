@@ -9,21 +9,30 @@ import streamlit as st
 
 from escala.analytics import Filters, Selection
 from escala.domain import User
-from escala.export import Exporter
+from escala.export import CsvOptions, Exporter
 from escala.store import Store
+
+
+def export_file(store: Store, user: User, filters: Filters, fmt: str = "csv", options: CsvOptions = CsvOptions(),
+                gzip: bool = False, selection: Selection | None = None) -> tuple[Path, int]:
+    """Write the export into a fresh temporary folder; returns the file and its row count."""
+    now = store.clock()
+    suffix = ".parquet" if fmt == "parquet" else ".csv.gz" if gzip else ".csv"
+    path = Path(tempfile.mkdtemp(prefix="escala-export-")) / f"escala-{now:%Y%m%d-%H%M}{suffix}"
+    rows = Exporter(store.db).write(path, filters, user, now, user.time_zone, fmt, options, gzip=gzip,
+                                    selection=selection)
+    return path, rows
 
 
 def quick_export(store: Store, user: User, filters: Filters, key: str, selection: Selection | None = None,
                  label: str = "Exportar CSV") -> None:
     """The same export as the Exportar page (default options) for these filters and bar."""
-    now = store.clock()
     prepared = st.session_state.get(key)
     if prepared and prepared["what"] != (filters, selection):
         prepared = None  # something else is on screen now
     if st.button(label, key=f"{key}-prepare", icon=":material/download:"):
-        path = Path(tempfile.mkdtemp(prefix="escala-export-")) / f"escala-{now:%Y%m%d-%H%M}.csv"
         with st.spinner("Exportando…"):
-            Exporter(store.db).write(path, filters, user, now, user.time_zone, selection=selection)
+            path, _ = export_file(store, user, filters, selection=selection)
         prepared = st.session_state[key] = {"path": str(path), "what": (filters, selection)}
     if prepared:
         path = Path(prepared["path"])

@@ -11,18 +11,16 @@ from escala import times
 from escala.domain import User
 from escala.export import SIZE_LIMIT, CsvOptions, Exporter
 from escala.store import Store
+from escala.ui.downloads import export_file
 from escala.ui.tablero import sidebar_filters
 
 SEPARATORS = {",": "Coma (,)", ";": "Punto y coma (;) · Excel en español"}
 PREPARED = "export_prepared"
 
 
-def _prepare(exporter: Exporter, filters, user: User, now, fmt: str, options: CsvOptions, gzip: bool) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="escala-export-"))
-    suffix = ".parquet" if fmt == "parquet" else ".csv.gz" if gzip else ".csv"
-    path = folder / f"escala-{now:%Y%m%d-%H%M}{suffix}"
+def _prepare(store: Store, user: User, filters, fmt: str, options: CsvOptions, gzip: bool) -> None:
     with st.status("Exportando…", expanded=False) as status:
-        rows = exporter.write(path, filters, user, now, user.time_zone, fmt, options, gzip=gzip)
+        path, rows = export_file(store, user, filters, fmt, options, gzip)
         status.update(label=f"Listo: {rows:,} filas".replace(",", "."), state="complete")
     st.session_state[PREPARED] = {"path": str(path), "rows": rows, "size": path.stat().st_size, "fmt": fmt,
                                   "gzip": gzip, "key": (filters, fmt, options, gzip)}
@@ -57,7 +55,7 @@ def exportar(store: Store, user: User) -> None:
     if prepared and prepared["key"][:3] != (filters, fmt, options):
         prepared = None  # the filters or options changed since
     if st.button("Preparar archivo", type="primary", icon=":material/download:"):
-        _prepare(exporter, filters, user, now, fmt, options, gzip=False)
+        _prepare(store, user, filters, fmt, options, gzip=False)
         prepared = st.session_state[PREPARED]
     if not prepared:
         return
@@ -66,10 +64,10 @@ def exportar(store: Store, user: User) -> None:
                    f"({SIZE_LIMIT // 2**20} MB). Prepáralo comprimido o en Parquet.")
         gzip_column, parquet_column = st.columns(2)
         if gzip_column.button("Preparar .csv.gz"):
-            _prepare(exporter, filters, user, now, "csv", options, gzip=True)
+            _prepare(store, user, filters, "csv", options, gzip=True)
             st.rerun()
         if parquet_column.button("Preparar Parquet"):
-            _prepare(exporter, filters, user, now, "parquet", options, gzip=False)
+            _prepare(store, user, filters, "parquet", options, gzip=False)
             st.rerun()
         return
     path = Path(prepared["path"])
