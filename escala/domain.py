@@ -10,8 +10,9 @@ Checks that need the database (does the contact exist, is the user active) live 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from escala import times
@@ -19,6 +20,27 @@ from escala import times
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
 PASSWORD_MIN = 8
+
+# The one range of instants Escala accepts, on every path (forms, import, CLI, URL filters):
+# from 1970-01-01 00:00 UTC up to, not including, 2101-01-01 00:00 UTC. Anything outside is
+# a typo or an attack, and some of it (year 10000, "infinity") breaks date arithmetic.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive
+EARLIEST_DAY = date(1970, 1, 2)  # calendar days whose whole span is inside the range in every zone
+LATEST_DAY = date(2100, 12, 30)
+RANGE_MESSAGE = "La fecha debe estar entre 1970 y 2100."
+
+# Characters no text field accepts: C0/C1 controls (tab and line breaks only in long text)
+# and the bidirectional overrides, embeddings and isolates that make "factura\u202Efdp.exe"
+# read as "factura exe.pdf". The same sets, as RE2 classes, check imported files in SQL.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+FORBIDDEN_CHARS = re.compile(f"[{_CONTROLS}\t\n\r{_BIDI}]")
+FORBIDDEN_CHARS_MULTILINE = re.compile(f"[{_CONTROLS}{_BIDI}]")
+FORBIDDEN_SQL = "[\\x00-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
+FORBIDDEN_SQL_MULTILINE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
+VISIBLE_SQL = "[^\\p{Z}\\p{C}\\p{M}\\x{115f}\\x{1160}\\x{3164}\\x{ffa0}]"  # a name needs one letter, digit, mark of punctuation or symbol
+FORBIDDEN_MESSAGE = "contiene caracteres de control o de dirección de texto no permitidos."
 
 
 class Role(StrEnum):
@@ -220,12 +242,44 @@ class CleanItem:
     status: Status
 
 
-def _text_error(value: str, label: str, maximum: int, required: bool) -> str | None:
-    if required and not value:
-        return f"{label} es obligatorio."
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: letters that draw nothing
+
+
+def has_visible_character(value: str) -> bool:
+    """True if ``value`` shows something: a letter, digit, punctuation or symbol (not only
+    spaces, zero-width or other invisible characters)."""
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LETTERS for ch in value)
+
+
+def text_error(value: str, label: str, maximum: int, required: bool, multiline: bool = False) -> str | None:
+    """The one rule for user text: length, no control or bidi-override characters (tab and
+    line breaks allowed in ``multiline`` text), and a required value must show something."""
     if len(value) > maximum:
-        return f"{label} admite como máximo {maximum:,} caracteres (tiene {len(value):,}).".replace(",", ".")
+        return f"{label} admite como máximo {format_int(maximum)} caracteres (tiene {format_int(len(value))})."
+    if (FORBIDDEN_CHARS_MULTILINE if multiline else FORBIDDEN_CHARS).search(value):
+        return f"{label} {FORBIDDEN_MESSAGE}"
+    if required and not has_visible_character(value):
+        return f"{label} es obligatorio."
     return None
+
+
+_text_error = text_error
+
+
+def format_int(value: int) -> str:
+    """Whole numbers as in es-MX: 2,670."""
+    return f"{value:,}"
+
+
+def instant_error(instant: datetime | None) -> str | None:
+    """``RANGE_MESSAGE`` when an aware instant is outside Escala's range, else None."""
+    if instant is not None and not EARLIEST <= instant < LATEST:
+        return RANGE_MESSAGE
+    return None
+
+
+def day_in_range(day: date | None) -> bool:
+    return day is None or EARLIEST_DAY <= day <= LATEST_DAY
 
 
 def _enum_or_none(enum: type[StrEnum], value) -> StrEnum | None:
@@ -233,6 +287,28 @@ def _enum_or_none(enum: type[StrEnum], value) -> StrEnum | None:
         return enum(value)
     except ValueError:
         return None
+
+
+def _instant(moment, zone: str, field_name: str, errors: dict[str, str]) -> datetime | None:
+    """A form's wall-clock time (or an aware instant) as UTC, or its error under ``field_name``."""
+    if not isinstance(moment, datetime):
+        errors[field_name] = "Fecha y hora no válidas."
+        return None
+    if moment.tzinfo is None and not (EARLIEST_DAY <= moment.date() <= LATEST_DAY):
+        errors[field_name] = RANGE_MESSAGE  # before the zone arithmetic, which overflows near year 1 and 9999
+        return None
+    try:
+        instant = times.to_utc(moment, zone)
+    except times.NonexistentTime as gap:
+        errors[field_name] = str(gap)
+        return None
+    except (OverflowError, ValueError):
+        errors[field_name] = RANGE_MESSAGE
+        return None
+    if problem := instant_error(instant):
+        errors[field_name] = problem
+        return None
+    return instant
 
 
 def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
@@ -260,18 +336,12 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         errors["start"] = ("Indica desde cuándo (fecha y hora)." if kind is Kind.ACTIVITY
                            else "Indica la fecha y la hora.")
     else:
-        try:
-            starts_at = times.to_utc(draft.start, draft.time_zone)
-        except times.NonexistentTime as gap:
-            errors["start"] = str(gap)
+        starts_at = _instant(draft.start, draft.time_zone, "start", errors)
     if kind is Kind.ACTIVITY:
         if draft.end is None:
             errors["end"] = "Indica hasta cuándo (fecha y hora)."
         else:
-            try:
-                due_at = times.to_utc(draft.end, draft.time_zone)
-            except times.NonexistentTime as gap:
-                errors["end"] = str(gap)
+            due_at = _instant(draft.end, draft.time_zone, "end", errors)
         if starts_at and due_at and due_at < starts_at:
             errors["end"] = "Hasta no puede ser anterior a Desde."
     else:
@@ -290,7 +360,7 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         errors["contact"] = "El contacto es obligatorio."
 
     description = (draft.description or "").strip()
-    if problem := _text_error(description, "La descripción", DESCRIPTION_MAX, required=False):
+    if problem := _text_error(description, "La descripción", DESCRIPTION_MAX, required=False, multiline=True):
         errors["description"] = problem
 
     status = _enum_or_none(Status, draft.status)
@@ -315,7 +385,7 @@ def normalize_email(email: str | None) -> str:
 def email_error(email: str, required: bool) -> str | None:
     if not email:
         return "El correo electrónico es obligatorio." if required else None
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or FORBIDDEN_CHARS.search(email):
         return "Correo electrónico no válido (ejemplo: nombre@empresa.com)."
     return None
 
@@ -341,7 +411,7 @@ def validate_contact(draft: ContactDraft) -> tuple[ContactDraft | None, dict[str
         errors["email"] = problem
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = "Teléfono no válido: usa dígitos, espacios, +, -, ( )."
-    if problem := _text_error(company, "La empresa", NAME_MAX, required=False):
+    if problem := _text_error(company, "La empresa", NAME_MAX, required=bool(company)):
         errors["company"] = problem
     if errors:
         return None, errors

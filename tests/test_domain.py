@@ -27,7 +27,7 @@ from tests.conftest import activity, task
     (activity(1, responsible_mode="Mi jefe"), "responsible", "Dueño del contacto, Un usuario específico o No asignar"),
     (activity(1, responsible_mode=ResponsibleMode.USER, responsible_id=None), "responsible", "Elige el usuario"),
     (activity(None), "contact", "contacto es obligatorio"),
-    (activity(1, description="d" * 5001), "description", "5.000"),
+    (activity(1, description="d" * 5001), "description", "5,000"),
     (activity(1, status="Cancelada"), "status", "Pendiente o Realizada"),
     (activity(1, start=datetime(2026, 3, 8, 2, 30), end=datetime(2026, 3, 8, 4, 0), time_zone="America/New_York"),
      "start", "no existe en America/New_York"),
@@ -119,3 +119,43 @@ def test_opportunity_rules(draft, field):
 ])
 def test_user_rules(draft, field):
     assert list(validate_user(draft)[1]) == [field]
+
+
+@pytest.mark.parametrize("text", ["factura\u202efdp.exe", "nul\x00byte", "campana\x07", "aislado\u2066x\u2069",
+                                  "línea\nrota", "c1\x85x"])
+def test_names_refuse_control_and_bidi_override_characters(text):
+    _, errors = validate_item(activity(1, name=text))
+    assert "caracteres de control o de dirección" in errors["name"]
+    _, errors = validate_contact(ContactDraft(text))
+    assert "caracteres de control" in errors["name"]
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\u2060", "\u3164", "\ufeff"])
+def test_a_name_with_no_visible_character_is_missing(text):
+    _, errors = validate_item(activity(1, name=text))
+    assert errors["name"] == "El nombre es obligatorio."
+    _, errors = validate_contact(ContactDraft("Ana", company=text))
+    assert errors["company"] == "La empresa es obligatorio."
+
+
+def test_a_description_keeps_line_breaks_and_tabs_but_not_overrides():
+    clean, errors = validate_item(activity(1, description="uno\n\tdos\r\ntres"))
+    assert errors == {} and clean.description == "uno\n\tdos\r\ntres"
+    _, errors = validate_item(activity(1, description="a\u202eb"))
+    assert "dirección de texto" in errors["description"]
+
+
+@pytest.mark.parametrize("start", [datetime(1, 1, 1, 0, 0), datetime(9999, 12, 31, 23, 59), datetime(1969, 12, 31, 12),
+                                   datetime(2101, 1, 1, 12), datetime(10, 1, 1, tzinfo=UTC),
+                                   datetime(9999, 12, 31, 23, 59, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)])
+def test_instants_outside_1970_to_2100_are_refused_on_their_field(start):
+    _, errors = validate_item(task(1, start=start))
+    assert errors == {"start": "La fecha debe estar entre 1970 y 2100."}
+    _, errors = validate_item(activity(1, start=datetime(2026, 3, 5, 10), end=start))
+    assert errors["end"] in ("La fecha debe estar entre 1970 y 2100.", "Hasta no puede ser anterior a Desde.")
+
+
+def test_the_edges_of_the_range_are_accepted():
+    for start in (datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, 23, 59, tzinfo=UTC)):
+        _, errors = validate_item(task(1, start=start))
+        assert errors == {}
