@@ -1,9 +1,16 @@
 """Passwords, sign-in, and the signed session tokens that keep a browser signed in.
 
 Passwords are hashed with scrypt (stdlib), a random salt each, and compared in constant
-time; the clear text is never stored or logged. Repeated failures for one email lock
-sign-in for that email for a while, and an unknown email costs the same time as a wrong
-password so it does not reveal which emails exist.
+time; the clear text is never stored or logged.
+
+Guessing is slowed per email and per client (the browser's address). After ``MAX_FAILURES``
+failures since an email's last success (or an administrator's *Desbloquear*), each further
+attempt must wait a delay doubling from 30 s up to 15 minutes after the latest failure; a
+client gets at most ``CLIENT_MAX_FAILURES`` failures per ``CLIENT_WINDOW`` across all emails.
+The store reserves each attempt atomically (check and record under the writer lock), so
+concurrent guesses cannot overrun the limits; scrypt runs after, outside the lock. An
+unknown email costs the same time, delay and message as a wrong password, so it does not
+reveal which emails exist. Every success, failure, refusal and unlock is an audited row.
 """
 
 from __future__ import annotations
@@ -12,19 +19,25 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from escala import times
 from escala.domain import User, normalize_email
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILURES = 5  # per email, since its last success or unlock, before each attempt must wait
+FIRST_DELAY = timedelta(seconds=30)  # the wait after the MAX_FAILURES-th failure, doubling after each more
+MAX_DELAY = timedelta(minutes=15)
+CLIENT_MAX_FAILURES = 20  # per client across all emails, within CLIENT_WINDOW
+CLIENT_WINDOW = timedelta(minutes=15)
+UNKNOWN_CLIENT = "desconocido"
 
 
 def _b64(raw: bytes) -> str:
@@ -61,21 +74,87 @@ class SignInResult:
     error: str | None = None
 
 
-def sign_in(store, email: str, password: str) -> SignInResult:
-    """Check credentials and record the attempt; the error is Spanish and names no detail
-    that would tell an attacker whether the email exists."""
+@dataclass(frozen=True)
+class SignInHistory:
+    """What the limits weigh, read by the store inside the transaction that reserves an attempt."""
+    email_failures: int  # since the email's last success or unlock
+    last_email_failure: datetime | None
+    client_failures: tuple[datetime, ...]  # the client's failures within CLIENT_WINDOW, newest first
+
+
+def email_delay(failures: int) -> timedelta | None:
+    """The wait after the latest of ``failures`` failures in a row: none up to MAX_FAILURES - 1,
+    then FIRST_DELAY doubling with each further failure, at most MAX_DELAY."""
+    if failures < MAX_FAILURES:
+        return None
+    doublings = failures - MAX_FAILURES
+    return MAX_DELAY if doublings >= 16 else min(FIRST_DELAY * 2**doublings, MAX_DELAY)
+
+
+def retry_at(history: SignInHistory) -> datetime | None:
+    """The earliest instant the next attempt may run (None: no limit applies)."""
+    candidates = []
+    delay = email_delay(history.email_failures)
+    if delay is not None and history.last_email_failure is not None:
+        candidates.append(history.last_email_failure + delay)
+    if len(history.client_failures) >= CLIENT_MAX_FAILURES:  # wait until one leaves the window
+        candidates.append(history.client_failures[CLIENT_MAX_FAILURES - 1] + CLIENT_WINDOW)
+    return max(candidates, default=None)
+
+
+def delay_message(wait: timedelta) -> str:
+    """Spanish, rounded up: "… Espera 2 minutos …" or "… Espera 30 segundos …"."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds >= 60:
+        minutes = math.ceil(seconds / 60)
+        amount = "1 minuto" if minutes == 1 else f"{minutes} minutos"
+    else:
+        amount = "1 segundo" if seconds == 1 else f"{seconds} segundos"
+    return f"Demasiados intentos fallidos. Espera {amount} e inténtalo de nuevo."
+
+
+def sign_in(store, email: str, password: str, client: str | None = None, *,
+            clock: Callable[[], datetime] | None = None) -> SignInResult:
+    """Check credentials from ``client`` (the browser's address; None: unknown) within the limits.
+
+    The attempt is reserved first, atomically, as a provisional failure (or refused with how
+    long to wait); only then is the password verified, outside the writer lock, and a right
+    one turns the reservation into a success. The error is Spanish and names no detail that
+    would tell an attacker whether the email exists."""
     email = normalize_email(email)
-    now = times.now_utc()
     if not email or not password:
         return SignInResult(None, "Escribe tu correo electrónico y tu contraseña.")
-    if store.recent_sign_in_failures(email, since=now - LOCKOUT) >= MAX_FAILURES:
-        return SignInResult(None, "Demasiados intentos fallidos. Espera 15 minutos e inténtalo de nuevo.")
+    now = (clock or times.now_utc)()
+
+    def refuse_until(history: SignInHistory) -> datetime | None:
+        until = retry_at(history)
+        return until if until is not None and until > now else None
+
+    attempt_id, wait_until = store.reserve_sign_in(email, client or UNKNOWN_CLIENT, now,
+                                                   client_since=now - CLIENT_WINDOW, refuse_until=refuse_until)
+    if attempt_id is None:
+        return SignInResult(None, delay_message(wait_until - now))
     user, stored_hash = store.credentials(email)
     ok = verify_password(password, stored_hash if user else _DUMMY_HASH) and user is not None and user.active
-    store.record_sign_in_attempt(email, now, ok)
     if not ok:
         return SignInResult(None, "Correo electrónico o contraseña incorrectos.")
+    store.sign_in_succeeded(attempt_id)
     return SignInResult(user)
+
+
+@dataclass(frozen=True)
+class EmailDelay:
+    failures: int  # in a row, since the last success or unlock
+    until: datetime  # when the next attempt may run (may be past: the next failure waits longer)
+
+
+def email_delay_status(store, email: str, *, clock: Callable[[], datetime] | None = None) -> EmailDelay | None:
+    """For Usuarios' *Desbloquear*: the email's growing delay, if it has reached one."""
+    history = store.sign_in_history(normalize_email(email), None, (clock or times.now_utc)())
+    delay = email_delay(history.email_failures)
+    if delay is None or history.last_email_failure is None:
+        return None
+    return EmailDelay(history.email_failures, history.last_email_failure + delay)
 
 
 # ---------------------------------------------------------------- browser sessions

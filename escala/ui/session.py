@@ -73,6 +73,14 @@ def write_pending_cookie() -> None:
             "SameSite=Strict';</script>", unsafe_allow_javascript=True, width=1)
 
 
+def client_address() -> str:
+    """The browser's address (the connection's TCP peer, which headers cannot forge), for the
+    sign-in limits and their audit; "desconocido" on localhost, where Streamlit hides it (and
+    in AppTest, whose context is a mock)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else auth.UNKNOWN_CLIENT
+
+
 def sign_in_page(store: Store) -> None:
     """The sign-in form: Correo electrónico, Contraseña, Ingresar."""
     write_pending_cookie()
@@ -88,7 +96,7 @@ def _sign_in_form(store: Store) -> None:
         password = st.text_input("Contraseña", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Ingresar", type="primary")
     if submitted:
-        result = auth.sign_in(store, email, password)
+        result = auth.sign_in(store, email, password, client_address())
         if result.user is None:
             st.error(result.error)
         else:
