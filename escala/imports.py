@@ -1,33 +1,57 @@
 """Import activities, tasks or contacts from a CSV with the export's own headers.
 
 The whole file is read by DuckDB into a staging table and checked at once, in SQL, with the
-core's rules (the same limits and messages as the forms), so the report names every rejected
-line (as a spreadsheet numbers it: the header is line 1) with each field's message. By default
-it is all or nothing; ``skip_invalid`` loads the good lines. Contacts are matched by email
-(then by name), opportunities by name within their contact, people by name; contacts,
-companies and opportunities that do not exist yet are created. A row whose ID exists updates
-that item, so importing the same file twice never duplicates anything. Only administrators
-import.
+core's rules (the same limits and messages as the forms, every CHECK of the schema), so the
+report names every rejected line (as a spreadsheet numbers it: the header is line 1) with
+each field's message, and no constraint error ever reaches the user. By default it is all or
+nothing; ``skip_invalid`` loads the good lines. Contacts are matched by email (then by name),
+opportunities by name within their contact, people by name; contacts, companies and
+opportunities that do not exist yet are created. A row whose ID exists updates that item, so
+importing the same file twice never duplicates anything. Only administrators import.
+
+Staging and the file's own rules run on a cursor of the import's own, outside the writer
+lock, so a long import does not make sign-ins and saves wait; the lock is taken only for the
+final load, and the rules that depend on other tables (users, existing items) are checked
+again inside it, so the load stays all-or-nothing and correct.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from escala import access, times
-from escala.domain import DESCRIPTION_MAX, NAME_MAX, ActivityType, User, ValidationError
+from escala.db import Database
+from escala.domain import (DESCRIPTION_MAX, EARLIEST, FORBIDDEN_MESSAGE, FORBIDDEN_SQL, FORBIDDEN_SQL_MULTILINE, LATEST,
+                           NAME_MAX, PHONE_RE, RANGE_MESSAGE, VISIBLE_SQL, ActivityType, Kind, ResponsibleMode, Stage,
+                           Status, User, ValidationError, email_error, format_int, text_error)
 from escala.export import FORMULA_STARTS
 from escala.store import Store
 
-KINDS = {"actividades": "Actividad", "tareas": "Tarea"}
+log = logging.getLogger(__name__)
+
+KINDS = {"actividades": Kind.ACTIVITY, "tareas": Kind.TASK, "todo": None}  # "todo": each row's Clase decides
 ITEM_COLUMNS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Responsable", "Modo de responsable",
                 "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa", "Descripción", "Estatus",
                 "Creada", "Creada por", "Realizada el", "Realizada por"]
 CONTACT_COLUMNS = ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Dueño del contacto"]
 REQUIRED = {"actividades": ["Nombre", "Tipo", "Desde", "Hasta", "Contacto"], "tareas": ["Nombre", "Fecha", "Contacto"],
-            "contactos": ["Nombre"]}
+            "todo": ["Clase", "Nombre", "Contacto"], "contactos": ["Nombre"]}
+ID_MAX = 2**53 - 1  # the largest whole number a browser shows exactly
+CLI_SKIP_HINT = "usa --skip-invalid para cargar las válidas"
+
+# ISO 8601 with an explicit offset (Z or ±hh:mm), as the export writes it; 'T' or a space.
+_ISO_TIME = r"\d{4,}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?"
+ISO_PATTERN = _ISO_TIME + r"([Zz]|[+-](0\d|1[0-4]):[0-5]\d)"
+EXAMPLE_TIME = "2026-03-05T10:00:00-06:00"
 
 
 @dataclass
@@ -39,47 +63,188 @@ class ImportReport:
     rejected: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     written: bool = False
 
-    def summary(self) -> str:
+    def summary(self, how_to_skip: str = CLI_SKIP_HINT) -> str:
+        """One line for the user; ``how_to_skip`` says how to load only the valid lines where
+        the user is (the CLI's --skip-invalid by default, the page's checkbox there)."""
         if not self.written:
             return (f"No se importó nada: {len(self.rejected)} de {self.rows} líneas tienen errores "
-                    "(usa --skip-invalid para cargar las válidas).")
+                    f"({how_to_skip}).")
         skipped = f", {len(self.rejected)} líneas rechazadas" if self.rejected else ""
         return f"{self.inserted} creadas, {self.updated} actualizadas{skipped} (de {self.rows} líneas)."
+
+
+# ---------------------------------------------------------------- reading the file
 
 
 def _unescaped(column: str) -> str:
     """SQL: a text cell with the export's formula neutralisation undone."""
     codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
-    return (f"CASE WHEN ascii(\"{column}\") = 39 AND ascii(substr(\"{column}\", 2)) IN ({codes}) "
-            f"THEN substr(\"{column}\", 2) ELSE \"{column}\" END")
+    return (f"CASE WHEN ascii({column}) = 39 AND ascii(substr({column}, 2)) IN ({codes}) "
+            f"THEN substr({column}, 2) ELSE {column} END")
+
+
+def _header(path: Path) -> tuple[list[str], str]:
+    """The file's column names and its separator (',' or ';'), read from its first line."""
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        line = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": _NOT_UTF8}) from None
+    if not line.strip():
+        raise ValidationError({"file": "El archivo está vacío: la primera línea debe tener los encabezados."})
+    by_comma, by_semicolon = (next(csv.reader([line], delimiter=d)) for d in (",", ";"))
+    separator, names = (";", by_semicolon) if len(by_semicolon) > len(by_comma) else (",", by_comma)
+    names = [name.strip() for name in names]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise ValidationError({"file": "Encabezados repetidos: " + ", ".join(repeated) + "."})
+    return names, separator
+
+
+_NOT_UTF8 = "El archivo no está en UTF-8: guárdalo como «CSV UTF-8» e inténtalo de nuevo."
+
+
+def _csv_problem(error: duckdb.Error) -> str:
+    """DuckDB's reading error as one Spanish sentence, with the line but never a path."""
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f"línea {line.group(1)}: " if line else ""
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return f"No se pudo leer el archivo ({where}tiene {columns.group(2)} columnas y el encabezado {columns.group(1)})."
+    if "unicode" in text.lower():
+        return _NOT_UTF8
+    if "quote" in text.lower():
+        return f"No se pudo leer el archivo ({where}un valor entre comillas no se cierra bien)."
+    return "No se pudo leer el archivo como CSV (revisa las comillas y que todas las líneas terminen igual)."
+
+
+def _quotes_balanced(path: Path) -> bool:
+    """Every quoted value closes (DuckDB's strict reader stops silently at one that does not)."""
+    count = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b'"')
+    return count % 2 == 0
 
 
 def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
-    """Read the CSV (',' or ';', optional BOM, RFC 4180 quoting) into ``staged`` with line numbers."""
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE raw_csv AS
-        SELECT * FROM read_csv(?, header = true, all_varchar = true, quote = '"', escape = '"',
-                               null_padding = false, strict_mode = true, parallel = false)""", [str(path)])
-    present = [row[0].lstrip("\ufeff") for row in cursor.execute("DESCRIBE raw_csv").fetchall()]
-    missing = [c for c in REQUIRED[kind] if c not in present]
+    """Read the CSV (',' or ';', optional BOM, RFC 4180 quoting) into ``staged`` with line numbers.
+    Missing optional columns are NULL (Descripción: empty); trimmed empty cells are NULL."""
+    names, separator = _header(path)
+    missing = [c for c in REQUIRED[kind] if c not in names]
     if missing:
         raise ValidationError({"file": "Faltan columnas: " + ", ".join(missing) + ". Usa los encabezados de la exportación."})
-    renames = {row: row.lstrip("\ufeff") for row in present}
+    if not _quotes_balanced(path):
+        raise ValidationError({"file": "No se pudo leer el archivo: hay un valor entre comillas que no se cierra."})
+    types = ", ".join(f"'c{n}': 'VARCHAR'" for n in range(len(names)))
+    try:  # our own column names: the sniffer cannot misread the header; the separator is one of two
+        cursor.execute(f"""CREATE OR REPLACE TEMP TABLE raw_csv AS
+            SELECT * FROM read_csv(?, columns = {{{types}}}, header = false, skip = 1, delim = '{separator}',
+                                   auto_detect = false, quote = '"', escape = '"', null_padding = false,
+                                   strict_mode = true, parallel = false)""", [str(path)])  # sql-ok: our names
+    except duckdb.Error as error:
+        raise ValidationError({"file": _csv_problem(error)}) from None
     select = []
     for column in columns:
-        source = next((original for original, clean in renames.items() if clean == column), None)
-        if source is None:
-            select.append(f'NULL::VARCHAR AS "{column}"')
-        else:
-            source = source.replace('"', '""')
-            select.append(f'nullif(trim({_unescaped(source)}), \'\') AS "{column}"' if column not in ("Descripción",)
-                          else f'coalesce({_unescaped(source)}, \'\') AS "{column}"')
-    # sql-ok: column names come from our fixed header lists (and the file's own, quoted)
+        if column not in names:
+            select.append(f"{_literal('' if column == 'Descripción' else None)}::VARCHAR AS \"{column}\"")
+            continue
+        source = f"c{names.index(column)}"
+        select.append(f"coalesce({_unescaped(source)}, '') AS \"{column}\"" if column == "Descripción"
+                      else f"nullif(trim({_unescaped(source)}), '') AS \"{column}\"")
+    # sql-ok: column names come from our fixed header lists
     cursor.execute(f"""CREATE OR REPLACE TEMP TABLE staged AS
         SELECT row_number() OVER () + 1 AS line, {", ".join(select)} FROM raw_csv""")
 
 
+# ---------------------------------------------------------------- rules as SQL
+
+
+Rule = tuple[str, str, str]  # (field, SQL condition, SQL expression of the Spanish message)
+
+
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _rule(field_name: str, condition: str, message: str) -> Rule:
+    return field_name, condition, _literal(message)
+
+
+def _text_rules(column: str, field_name: str, label: str, maximum: int = NAME_MAX, required: bool = False,
+                multiline: bool = False) -> list[Rule]:
+    """domain.text_error in SQL, with its own messages: length, forbidden characters, and a
+    value that shows something (when given; ``required``: also when missing)."""
+    c = f'"{column}"'
+    rules = [_rule(field_name, f"{c} IS NULL", text_error("", label, maximum, required=True))] if required else []
+    forbidden = FORBIDDEN_SQL_MULTILINE if multiline else FORBIDDEN_SQL
+    rules += [
+        (field_name, f"length({c}) > {maximum}", _too_long(c, label, maximum)),
+        _rule(field_name, f"regexp_matches({c}, {_literal(forbidden)})", f"{label} {FORBIDDEN_MESSAGE}"),
+    ]
+    if not multiline:
+        rules.append(_rule(field_name, f"NOT regexp_matches({c}, {_literal(VISIBLE_SQL)})",
+                           text_error("\u200b", label, maximum, required=True)))
+    return rules
+
+
+def _too_long(value: str, label: str, maximum: int) -> str:
+    """SQL: text_error's length message for the SQL expression ``value`` (with its length)."""
+    message = text_error("x" * (maximum + 1), label, maximum, required=False)
+    head = message[:message.rindex("(tiene ") + len("(tiene ")]
+    return f"{_literal(head)} || format('{{:,}}', length({value})) || ').'"
+
+
+def _email_rules(column: str, field_name: str = "email") -> list[Rule]:
+    """domain.email_error in SQL (the column is already lower-cased where it is stored)."""
+    c = f'"{column}"'
+    bad = (f"length({c}) > 254 OR NOT regexp_full_match({c}, '[^@\\s\\p{{Z}}]+@[^@\\s\\p{{Z}}]+\\.[^@\\s\\p{{Z}}]+') "
+           f"OR regexp_matches({c}, {_literal(FORBIDDEN_SQL)})")
+    return [_rule(field_name, bad, email_error("no-es-correo", required=False))]
+
+
+def _instant(column: str) -> str:
+    """SQL: the cell as a naive UTC instant, only if it is ISO 8601 with an offset, else NULL."""
+    return (f"CASE WHEN regexp_full_match(\"{column}\", {_literal(ISO_PATTERN)}) "
+            f"THEN timezone('UTC', try_cast(\"{column}\" AS TIMESTAMPTZ)) END")
+
+
+def _instant_rules(column: str, field_name: str, typed: str, used: str = "TRUE", required: bool = False) -> list[Rule]:
+    """A date column's rules where ``used`` holds: given (if ``required``), with its offset,
+    a real instant (no 'infinity' or 'epoch'), inside Escala's range."""
+    c = f'"{column}"'
+    earliest, latest = (_literal(str(times.to_db(moment))) for moment in (EARLIEST, LATEST))
+    rules = [_rule(field_name, f"{used} AND {c} IS NULL", f"{column}: indica la fecha y la hora.")] if required else []
+    return rules + [
+        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL "
+                          f"AND regexp_full_match({c}, {_literal(_ISO_TIME)})",
+              f"{column}: indica la zona horaria (p. ej. {EXAMPLE_TIME})."),
+        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL AND NOT regexp_full_match({c}, "
+                          f"{_literal(_ISO_TIME + '.*')})",
+              f"{column}: fecha y hora no válidas (ISO 8601 con zona horaria, p. ej. {EXAMPLE_TIME})."),
+        _rule(field_name, f"{used} AND {c} IS NOT NULL AND ({typed} IS NULL OR {typed} < {earliest}::TIMESTAMP "
+                          f"OR {typed} >= {latest}::TIMESTAMP)",
+              f"{column}: {RANGE_MESSAGE[0].lower()}{RANGE_MESSAGE[1:]}"),
+    ]
+
+
+def _one_of(column: str, values) -> str:
+    return f'"{column}" NOT IN ({", ".join(_literal(str(v)) for v in values)})'
+
+
+def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
+    """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
+    checks = ", ".join(f"CASE WHEN {condition} THEN {{'field': '{name}', 'message': {message}}} END"
+                       for name, condition, message in rules)
+    # sql-ok: rules are our own constants; values in them are quoted literals
+    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT line, list_filter([{checks}], lambda x: x IS NOT NULL) AS errors FROM {source}""")
+
+
 def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
-    """Fill the report from ``verdicts`` (first message per field); True if loading goes ahead."""
+    """Fill the report from both verdict tables (first message per field); True if loading goes ahead."""
     report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
     report.rejected = [(line, {e["field"]: e["message"] for e in reversed(errors)})
                        for line, errors in cursor.execute(
@@ -87,89 +252,182 @@ def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
     return not report.rejected or skip_invalid
 
 
-def _people(cursor) -> None:
+def _people(cursor) -> tuple:
+    """``people``: users by lower-case name (imports name people); returns the users it saw."""
     cursor.execute("""CREATE OR REPLACE TEMP TABLE people AS
         SELECT lower(name) AS key, min(id) AS id, count(*) AS n, bool_or(role <> 'analyst') AS can_work
         FROM users GROUP BY 1""")
+    return _users(cursor)
+
+
+def _users(cursor) -> tuple:
+    """A fingerprint of the users' ids, names and roles: what ``people`` depends on."""
+    return cursor.execute("SELECT count(*), bit_xor(hash(id, name, role)) FROM users").fetchone()
+
+
+# ---------------------------------------------------------------- cursor and lock
+
+
+@contextmanager
+def _own_cursor(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The import's own cursor (its temp tables are the staging area); any DuckDB error left
+    becomes a Spanish ValidationError without paths, so no constraint text reaches the user."""
+    cursor = db.new_cursor()
+    try:
+        yield cursor
+    except duckdb.Error:
+        log.exception("import failed")
+        raise ValidationError({"file": "No se pudo importar el archivo; no se cargó nada."}) from None
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def _writing(db: Database, cursor) -> Iterator[None]:
+    """The final load: the process's writer lock, and one transaction on the import's cursor.
+    ``db.transaction()`` is what takes the lock (its own transaction stays empty)."""
+    with db.transaction():
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+
+# ---------------------------------------------------------------- activities and tasks
 
 
 def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid: bool = False) -> ImportReport:
-    """Import ``actividades`` or ``tareas`` from ``path``; see the module's docstring."""
+    """Import ``actividades``, ``tareas`` or ``todo`` (each row's Clase decides) from ``path``;
+    see the module's docstring."""
     access.require_admin(actor, "importar datos")
-    clase = KINDS[kind]
+    if kind not in KINDS:
+        raise ValidationError({"kind": "Qué importar: actividades, tareas o todo."})
     report = ImportReport(kind)
-    types = ", ".join(f"'{t.value}'" for t in ActivityType)
     db = store.db
-    with db.transaction() as cursor:
+    with _own_cursor(db) as cursor:
         _stage(cursor, path, ITEM_COLUMNS, kind)
-        _people(cursor)
-        start = "Desde" if clase == "Actividad" else "Fecha"
-        end = "Hasta" if clase == "Actividad" else "Fecha"
-        cursor.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
-            SELECT s.*,
-                   try_cast(s."ID" AS BIGINT) AS item_id,
-                   timezone('UTC', try_cast(s."{start}" AS TIMESTAMPTZ)) AS starts_at,
-                   timezone('UTC', try_cast(s."{end}" AS TIMESTAMPTZ)) AS due_at,
-                   timezone('UTC', try_cast(s."Creada" AS TIMESTAMPTZ)) AS created_at,
-                   timezone('UTC', try_cast(s."Realizada el" AS TIMESTAMPTZ)) AS completed_at,
-                   coalesce(s."Modo de responsable", 'Dueño del contacto') AS mode,
-                   coalesce(s."Estatus", 'Pendiente') AS status,
-                   r.id AS named_id, r.n AS named_count, r.can_work AS named_can_work,
-                   cb.id AS created_by, db.id AS completed_by
-            FROM staged s
-            LEFT JOIN people r ON r.key = lower(s."Responsable")
-            LEFT JOIN people cb ON cb.key = lower(s."Creada por")
-            LEFT JOIN people db ON db.key = lower(s."Realizada por")""")  # sql-ok: fixed column names
-        rules = [
-            ("name", "\"Nombre\" IS NULL", "El nombre es obligatorio."),
-            ("name", f"length(\"Nombre\") > {NAME_MAX}", f"El nombre admite como máximo {NAME_MAX} caracteres."),
-            ("kind", f"\"Clase\" IS NOT NULL AND \"Clase\" <> '{clase}'", f"Esta importación solo admite filas de Clase {clase}."),
-            ("activity_type", f"'{clase}' = 'Actividad' AND (\"Tipo\" IS NULL OR \"Tipo\" NOT IN ({types}))",
-             "Tipo no válido: elige Webinar, Evento, Llamada, Reunión u Otro."),
-            ("activity_type", f"'{clase}' = 'Tarea' AND \"Tipo\" IS NOT NULL", "Las tareas no tienen tipo."),
-            ("start", "starts_at IS NULL", f"{start}: fecha y hora no válidas (ISO 8601, p. ej. 2026-03-05T10:00:00-06:00)."),
-            ("end", "due_at IS NULL", f"{end}: fecha y hora no válidas (ISO 8601, p. ej. 2026-03-05T11:00:00-06:00)."),
-            ("end", "due_at < starts_at", "Hasta no puede ser anterior a Desde."),
-            ("responsible", "mode NOT IN ('Dueño del contacto', 'Un usuario específico', 'No asignar')",
-             "Modo de responsable no válido: Dueño del contacto, Un usuario específico o No asignar."),
-            ("responsible", "mode = 'Un usuario específico' AND (named_id IS NULL OR NOT named_can_work)",
-             "Responsable: no hay un vendedor o administrador con ese nombre."),
-            ("responsible", "\"Responsable\" IS NOT NULL AND named_count > 1",
-             "Responsable: hay varios usuarios con ese nombre."),
-            ("contact", "\"Contacto\" IS NULL AND \"Email del contacto\" IS NULL", "El contacto es obligatorio."),
-            ("description", f"length(\"Descripción\") > {DESCRIPTION_MAX}",
-             f"La descripción admite como máximo {DESCRIPTION_MAX:,} caracteres.".replace(",", ".")),
-            ("status", "status NOT IN ('Pendiente', 'Realizada')", "Estatus no válido: elige Pendiente o Realizada."),
-            ("created_at", "\"Creada\" IS NOT NULL AND created_at IS NULL", "Creada: fecha y hora no válidas."),
-            ("completed_at", "\"Realizada el\" IS NOT NULL AND completed_at IS NULL", "Realizada el: fecha y hora no válidas."),
-            ("stage", "\"Etapa\" IS NOT NULL AND \"Etapa\" NOT IN ('Prospecto', 'Calificada', 'Propuesta', "
-                      "'Negociación', 'Ganada', 'Perdida')", "Etapa no válida."),
-        ]
-        checks = ", ".join(f"CASE WHEN {condition} THEN {{'field': '{name}', 'message': '{message}'}} END"
-                           for name, condition, message in (
-                               (n, c, m.replace("'", "''")) for n, c, m in rules))
-        cursor.execute(f"""CREATE OR REPLACE TEMP TABLE verdicts AS
-            SELECT line, list_filter([{checks}], lambda x: x IS NOT NULL) AS errors FROM checked""")  # sql-ok
+        _check_items_file(cursor, KINDS[kind])
+        seen = _check_items_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
-        _load_items(store, cursor, actor, clase, report)
-        report.written = True
+        with _writing(db, cursor):
+            if _users(cursor) != seen or _kind_conflicts(cursor):  # changed meanwhile: check again
+                _check_items_against_database(cursor)
+                if not _judge(cursor, report, skip_invalid):
+                    return report
+            _load_items(store, cursor, actor, report)
+            report.written = True
     store._committed()
     return report
 
 
-def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportReport) -> None:
+def _check_items_file(cursor, clase: Kind | None) -> None:
+    """``checked``: the staged rows typed; ``file_verdicts``: every rule that needs no other table."""
+    row_kind = (_literal(str(clase)) if clase else
+                f"CASE WHEN \"Clase\" IN ({', '.join(_literal(str(k)) for k in Kind)}) THEN \"Clase\" END")
+    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT *, CASE WHEN row_kind = 'Actividad' THEN desde_at ELSE fecha_at END AS starts_at,
+                  CASE WHEN row_kind = 'Actividad' THEN hasta_at ELSE fecha_at END AS due_at
+        FROM (SELECT s.*, {row_kind} AS row_kind,
+                     CASE WHEN regexp_full_match(s."ID", '[0-9]{{1,16}}') THEN s."ID"::BIGINT END AS item_id,
+                     {_instant("Desde")} AS desde_at, {_instant("Hasta")} AS hasta_at, {_instant("Fecha")} AS fecha_at,
+                     {_instant("Creada")} AS created_at, {_instant("Realizada el")} AS completed_at,
+                     coalesce(s."Modo de responsable", 'Dueño del contacto') AS mode,
+                     coalesce(s."Estatus", 'Pendiente') AS status
+              FROM staged s)""")  # sql-ok: fixed column names and our own constants
+    activity, task = "row_kind = 'Actividad'", "row_kind = 'Tarea'"
+    if clase is None:
+        kind_rules = [_rule("kind", "row_kind IS NULL", "Clase no válida: Actividad o Tarea.")]
+    else:
+        kind_rules = [_rule("kind", f"\"Clase\" IS NOT NULL AND \"Clase\" <> '{clase}'",
+                            f"Esta importación solo admite filas de Clase {clase}.")]
+    rules = [
+        _rule("id", f"\"ID\" IS NOT NULL AND NOT coalesce(item_id BETWEEN 1 AND {ID_MAX}, false)",
+              f"ID: debe ser un número entero entre 1 y {format_int(ID_MAX)}, o quedar vacío en una fila nueva."),
+        _rule("id", "item_id IS NOT NULL AND count(*) OVER (PARTITION BY item_id) > 1",
+              "ID: aparece en más de una línea del archivo."),
+        *kind_rules,
+        *_text_rules("Nombre", "name", "El nombre", required=True),
+        _rule("activity_type", f"{activity} AND \"Tipo\" IS NULL", "Elige el tipo de actividad."),
+        _rule("activity_type", f"{activity} AND {_one_of('Tipo', ActivityType)}",
+              "Tipo no válido: elige Webinar, Evento, Llamada, Reunión u Otro."),
+        _rule("activity_type", f"{task} AND \"Tipo\" IS NOT NULL", "Las tareas no tienen tipo."),
+        *_instant_rules("Desde", "start", "desde_at", activity, required=True),
+        *_instant_rules("Hasta", "end", "hasta_at", activity, required=True),
+        *_instant_rules("Fecha", "start", "fecha_at", task, required=True),
+        _rule("end", "due_at < starts_at", "Hasta no puede ser anterior a Desde."),
+        _rule("responsible", _one_of("mode", ResponsibleMode),
+              "Modo de responsable no válido: Dueño del contacto, Un usuario específico o No asignar."),
+        _rule("responsible", "mode = 'Un usuario específico' AND \"Responsable\" IS NULL",
+              "Elige el usuario responsable."),
+        *_text_rules("Responsable", "responsible", "El responsable"),
+        _rule("contact", "\"Contacto\" IS NULL AND \"Email del contacto\" IS NULL", "El contacto es obligatorio."),
+        *_text_rules("Contacto", "contact", "El contacto"),
+        ("contact", f'"Contacto" IS NULL AND length("Email del contacto") > {NAME_MAX}',  # named by its email
+         _too_long('"Email del contacto"', "El contacto", NAME_MAX)),
+        *_email_rules("Email del contacto"),
+        *_text_rules("Empresa", "company", "El nombre de la empresa"),
+        *_text_rules("Oportunidad", "opportunity", "El nombre de la oportunidad"),
+        _rule("stage", f"\"Etapa\" IS NOT NULL AND {_one_of('Etapa', Stage)}",
+              "Etapa no válida: " + ", ".join(Stage) + "."),
+        *_text_rules("Descripción", "description", "La descripción", DESCRIPTION_MAX, multiline=True),
+        _rule("status", _one_of("status", Status), "Estatus no válido: elige Pendiente o Realizada."),
+        *_instant_rules("Creada", "created_at", "created_at"),
+        *_text_rules("Creada por", "created_by", "Creada por:"),
+        *_instant_rules("Realizada el", "completed_at", "completed_at"),
+        *_text_rules("Realizada por", "completed_by", "Realizada por:"),
+    ]
+    _verdicts(cursor, "file_verdicts", "checked", rules)
+
+
+def _check_items_against_database(cursor) -> tuple:
+    """``resolved``: each row's people and existing item; ``db_verdicts``: the rules that need them;
+    ``good``: the valid rows, typed and resolved. Returns the users it saw (see ``_users``)."""
+    seen = _people(cursor)
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE resolved AS
+        SELECT c.line, r.id AS named_id, r.n AS named_count, r.can_work AS named_can_work,
+               cb.id AS created_by, db.id AS completed_by, i.kind::VARCHAR AS existing_kind
+        FROM checked c
+        LEFT JOIN people r ON r.key = lower(c."Responsable")
+        LEFT JOIN people cb ON cb.key = lower(c."Creada por")
+        LEFT JOIN people db ON db.key = lower(c."Realizada por")
+        LEFT JOIN items i ON i.id = c.item_id""")
+    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+        _rule("responsible", "mode = 'Un usuario específico' AND \"Responsable\" IS NOT NULL "
+                             "AND (named_id IS NULL OR NOT named_can_work)",
+              "Responsable: no hay un vendedor o administrador con ese nombre."),
+        _rule("responsible", "\"Responsable\" IS NOT NULL AND named_count > 1",
+              "Responsable: hay varios usuarios con ese nombre."),
+        ("id", "existing_kind <> row_kind",
+         "'ID: es de una ' || lower(existing_kind) || ' existente; esta línea es una ' || lower(row_kind) || '.'"),
+    ])
+    _keep_good(cursor)
+    return seen
+
+
+def _kind_conflicts(cursor) -> bool:
+    """True if a good row's ID now belongs to an item of the other kind."""
+    return cursor.execute("""SELECT EXISTS (SELECT 1 FROM good g JOIN items i ON i.id = g.item_id
+                                            WHERE i.kind::VARCHAR <> g.row_kind)""").fetchone()[0]
+
+
+def _keep_good(cursor) -> None:
+    """``good``: the rows without errors, with what ``resolved`` found for them."""
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE verdicts AS
+        SELECT line, list_concat(f.errors, d.errors) AS errors FROM file_verdicts f JOIN db_verdicts d USING (line)""")
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
+        SELECT c.*, r.* EXCLUDE (line) FROM checked c JOIN resolved r USING (line) JOIN verdicts v USING (line)
+        WHERE len(v.errors) = 0""")
+
+
+def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None:
     """Insert or update the valid rows, creating missing companies, contacts and opportunities."""
     now = times.to_db(store.clock())
     db = store.db
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
-        SELECT c.* FROM checked c JOIN verdicts v USING (line) WHERE len(v.errors) = 0""")
-    # companies
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE new_companies AS
-        SELECT DISTINCT "Empresa" AS name FROM good
-        WHERE "Empresa" IS NOT NULL AND lower("Empresa") NOT IN (SELECT name_key FROM companies)""")
-    _insert_with_ids(cursor, db, "companies", "new_companies",
-                     "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
+    _create_companies(cursor, db)
     # contacts: by email, else by name; a new one is owned by the first row's responsible in owner mode
     _match_contacts(cursor)
     cursor.execute("""CREATE OR REPLACE TEMP TABLE new_contacts AS
@@ -186,22 +444,23 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n.company)""",
                         order="first_line", params=[now, actor.id, now]):
         _match_contacts(cursor)
-    # opportunities: by name within the contact
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE known_opportunities AS
-        SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL""")
+    # opportunities: by name (any case) within the contact
+    known = """CREATE OR REPLACE TEMP TABLE known_opportunities AS
+        SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL"""
+    cursor.execute(known)
     cursor.execute("""CREATE OR REPLACE TEMP TABLE new_opportunities AS
-        SELECT gc.contact_id, g."Oportunidad" AS name, arg_min(g."Etapa", g.line) AS stage, min(g.line) AS first_line
+        SELECT gc.contact_id, arg_min(g."Oportunidad", g.line) AS name, arg_min(g."Etapa", g.line) AS stage,
+               min(g.line) AS first_line
         FROM good g JOIN good_contacts gc USING (line)
         ANTI JOIN known_opportunities k ON k.contact_id = gc.contact_id AND k.key = lower(g."Oportunidad")
         WHERE g."Oportunidad" IS NOT NULL
-        GROUP BY 1, 2""")
+        GROUP BY gc.contact_id, lower(g."Oportunidad")""")
     if _insert_with_ids(cursor, db, "opportunities", "new_opportunities",
                         "SELECT id, name, contact_id, coalesce(stage, 'Prospecto'), 0, ? FROM numbered",
                         order="first_line", params=[now]):
-        cursor.execute("""CREATE OR REPLACE TEMP TABLE known_opportunities AS
-            SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL""")
-    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE ready AS
-        SELECT g.item_id, g.line, '{clase}' AS kind, g."Nombre" AS name, g."Tipo" AS activity_type,
+        cursor.execute(known)
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE ready AS
+        SELECT g.item_id, g.line, g.row_kind AS kind, g."Nombre" AS name, g."Tipo" AS activity_type,
                g.starts_at, g.due_at, g.mode,
                CASE g.mode WHEN 'Dueño del contacto' THEN c.owner_id
                            WHEN 'Un usuario específico' THEN g.named_id END AS responsible_id,
@@ -211,7 +470,7 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
                CASE WHEN g.status = 'Realizada' THEN coalesce(g.completed_by, ?) END AS completed_by,
                coalesce(g.created_at, ?::TIMESTAMP) AS created_at, coalesce(g.created_by, ?) AS created_by
         FROM good g JOIN good_contacts gc USING (line) JOIN contacts c ON c.id = gc.contact_id
-        LEFT JOIN known_opportunities k ON k.contact_id = c.id AND k.key = lower(g."Oportunidad")""",  # sql-ok
+        LEFT JOIN known_opportunities k ON k.contact_id = c.id AND k.key = lower(g."Oportunidad")""",
                    [now, actor.id, now, actor.id])
     columns = ("kind, name, activity_type, starts_at, due_at, responsible_mode, responsible_id, contact_id, "
                "contact_owner_id, opportunity_id, description, status, completed_at, completed_by, created_at, "
@@ -247,6 +506,16 @@ def _load_items(store: Store, cursor, actor: User, clase: str, report: ImportRep
     _audit_landed(cursor, db, actor, now, "item", report)
 
 
+def _create_companies(cursor, db: Database) -> None:
+    """The good rows' companies that do not exist yet (any case), named as their first line spells them."""
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE new_companies AS
+        SELECT arg_min("Empresa", line) AS name FROM good
+        WHERE "Empresa" IS NOT NULL AND lower("Empresa") NOT IN (SELECT name_key FROM companies)
+        GROUP BY lower("Empresa")""")
+    _insert_with_ids(cursor, db, "companies", "new_companies",
+                     "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
+
+
 def _match_contacts(cursor) -> None:
     """good_contacts(line, contact_id): each good row's contact by email, else (no email) by name."""
     cursor.execute("""CREATE OR REPLACE TEMP TABLE good_contacts AS
@@ -270,67 +539,85 @@ def _insert_with_ids(cursor, db, table: str, source: str, select: str, order: st
     return count
 
 
+# ---------------------------------------------------------------- contacts
+
+
 def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = False) -> ImportReport:
     """Contacts: Nombre, Correo electrónico, Teléfono, Empresa, Dueño del contacto (a name).
     A known email updates that contact (the CRM's registration rule) instead of duplicating it."""
     access.require_admin(actor, "importar datos")
     report = ImportReport("contactos")
     db = store.db
-    now = times.to_db(store.clock())
-    with db.transaction() as cursor:
+    with _own_cursor(db) as cursor:
         _stage(cursor, path, CONTACT_COLUMNS, "contactos")
-        _people(cursor)
         cursor.execute("""CREATE OR REPLACE TEMP TABLE checked AS
-            SELECT s.*, lower(s."Correo electrónico") AS email, o.id AS owner_id, o.n AS owner_count,
-                   o.can_work AS owner_can_work
-            FROM staged s LEFT JOIN people o ON o.key = lower(s."Dueño del contacto")""")
-        cursor.execute(f"""CREATE OR REPLACE TEMP TABLE verdicts AS
-            SELECT line, list_filter([
-                CASE WHEN "Nombre" IS NULL THEN {{'field': 'name', 'message': 'El nombre es obligatorio.'}} END,
-                CASE WHEN length("Nombre") > {NAME_MAX} THEN {{'field': 'name', 'message': 'El nombre admite como máximo {NAME_MAX} caracteres.'}} END,
-                CASE WHEN email IS NOT NULL AND NOT regexp_full_match(email, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')
-                     THEN {{'field': 'email', 'message': 'Correo electrónico no válido (ejemplo: nombre@empresa.com).'}} END,
-                CASE WHEN "Teléfono" IS NOT NULL AND NOT regexp_full_match("Teléfono", '\\+?[0-9 ()\\-.]{{6,25}}')
-                     THEN {{'field': 'phone', 'message': 'Teléfono no válido: usa dígitos, espacios, +, -, ( ).'}} END,
-                CASE WHEN "Dueño del contacto" IS NOT NULL AND (owner_id IS NULL OR NOT owner_can_work OR owner_count > 1)
-                     THEN {{'field': 'owner', 'message': 'Dueño del contacto: no hay un único vendedor o administrador con ese nombre.'}} END,
-                CASE WHEN email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1
-                     THEN {{'field': 'email', 'message': 'Ese correo aparece en más de una línea del archivo.'}} END
-            ], lambda x: x IS NOT NULL) AS errors FROM checked""")  # sql-ok: constants only
+            SELECT *, lower("Correo electrónico") AS email FROM staged""")
+        phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
+        _verdicts(cursor, "file_verdicts", "checked", [
+            *_text_rules("Nombre", "name", "El nombre", required=True),
+            *_email_rules("email"),
+            _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
+                  "Ese correo aparece en más de una línea del archivo."),
+            _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT regexp_full_match(\"Teléfono\", {_literal(phone)})",
+                  "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
+            *_text_rules("Empresa", "company", "El nombre de la empresa"),
+            *_text_rules("Dueño del contacto", "owner", "Dueño del contacto:"),
+        ])
+        seen = _check_contacts_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
-        cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
-            SELECT c.*, (SELECT min(id) FROM contacts k WHERE k.email = c.email) AS existing
-            FROM checked c JOIN verdicts v USING (line) WHERE len(v.errors) = 0""")
-        cursor.execute("""CREATE OR REPLACE TEMP TABLE new_companies AS
-            SELECT DISTINCT "Empresa" AS name FROM good
-            WHERE "Empresa" IS NOT NULL AND lower("Empresa") NOT IN (SELECT name_key FROM companies)""")
-        _insert_with_ids(cursor, db, "companies", "new_companies",
-                         "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
-        report.updated = cursor.execute("""
-            UPDATE contacts SET name = g."Nombre", phone = coalesce(g."Teléfono", contacts.phone),
-                   company_id = coalesce(co.id, contacts.company_id), owner_id = coalesce(g.owner_id, contacts.owner_id),
-                   updated_at = ?
-            FROM good g LEFT JOIN companies co ON co.name_key = lower(g."Empresa")
-            WHERE g.existing = contacts.id""", [now]).fetchone()[0]
-        cursor.execute("""UPDATE items SET contact_owner_id = c.owner_id,
-                   responsible_id = CASE WHEN items.responsible_mode = 'Dueño del contacto' THEN c.owner_id
-                                         ELSE items.responsible_id END
-            FROM contacts c WHERE c.id = items.contact_id AND c.id IN (SELECT existing FROM good)
-              AND items.contact_owner_id IS DISTINCT FROM c.owner_id""")
-        cursor.execute("CREATE OR REPLACE TEMP TABLE new_contacts AS SELECT * FROM good WHERE existing IS NULL")
-        report.inserted = _insert_with_ids(cursor, db, "contacts", "new_contacts", """
-            SELECT n.id, n."Nombre", n.email, n."Teléfono", co.id, n.owner_id, ?, ?, ?
-            FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n."Empresa")""",
-                                           order="line", params=[now, actor.id, now])
-        cursor.execute("""CREATE OR REPLACE TEMP TABLE landed AS
-            SELECT line, existing AS id, 'update' AS action FROM good WHERE existing IS NOT NULL""")
-        if report.inserted:
-            cursor.execute("INSERT INTO landed SELECT line, id, 'create' FROM numbered")
-        _audit_landed(cursor, db, actor, now, "contact", report)
-        report.written = True
+        with _writing(db, cursor):
+            if _users(cursor) != seen:  # changed meanwhile: check again
+                _check_contacts_against_database(cursor)
+                if not _judge(cursor, report, skip_invalid):
+                    return report
+            _load_contacts(store, cursor, actor, report)
+            report.written = True
     store._committed()
     return report
+
+
+def _check_contacts_against_database(cursor) -> tuple:
+    """``resolved``: each row's owner; ``db_verdicts``; ``good``. Returns the users it saw."""
+    seen = _people(cursor)
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE resolved AS
+        SELECT c.line, o.id AS owner_id, o.n AS owner_count, o.can_work AS owner_can_work
+        FROM checked c LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""")
+    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+        _rule("owner", "\"Dueño del contacto\" IS NOT NULL AND (owner_id IS NULL OR NOT owner_can_work OR owner_count > 1)",
+              "Dueño del contacto: no hay un único vendedor o administrador con ese nombre."),
+    ])
+    _keep_good(cursor)
+    return seen
+
+
+def _load_contacts(store: Store, cursor, actor: User, report: ImportReport) -> None:
+    now = times.to_db(store.clock())
+    db = store.db
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
+        SELECT g.*, (SELECT min(id) FROM contacts k WHERE k.email = g.email) AS existing FROM good g""")
+    _create_companies(cursor, db)
+    report.updated = cursor.execute("""
+        UPDATE contacts SET name = g."Nombre", phone = coalesce(g."Teléfono", contacts.phone),
+               company_id = coalesce(co.id, contacts.company_id), owner_id = coalesce(g.owner_id, contacts.owner_id),
+               updated_at = ?
+        FROM good g LEFT JOIN companies co ON co.name_key = lower(g."Empresa")
+        WHERE g.existing = contacts.id""", [now]).fetchone()[0]
+    cursor.execute("""UPDATE items SET contact_owner_id = c.owner_id,
+               responsible_id = CASE WHEN items.responsible_mode = 'Dueño del contacto' THEN c.owner_id
+                                     ELSE items.responsible_id END
+        FROM contacts c WHERE c.id = items.contact_id AND c.id IN (SELECT existing FROM good)
+          AND items.contact_owner_id IS DISTINCT FROM c.owner_id""")
+    cursor.execute("CREATE OR REPLACE TEMP TABLE new_contacts AS SELECT * FROM good WHERE existing IS NULL")
+    report.inserted = _insert_with_ids(cursor, db, "contacts", "new_contacts", """
+        SELECT n.id, n."Nombre", n.email, n."Teléfono", co.id, n.owner_id, ?, ?, ?
+        FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n."Empresa")""",
+                                       order="line", params=[now, actor.id, now])
+    cursor.execute("""CREATE OR REPLACE TEMP TABLE landed AS
+        SELECT line, existing AS id, 'update' AS action FROM good WHERE existing IS NOT NULL""")
+    if report.inserted:
+        cursor.execute("INSERT INTO landed SELECT line, id, 'create' FROM numbered")
+    _audit_landed(cursor, db, actor, now, "contact", report)
 
 
 def _audit_landed(cursor, db, actor: User, now, entity: str, report: ImportReport) -> None:

@@ -45,8 +45,8 @@ def source(tmp_path):
     db.migrate()
     demo.seed(db, demo.DemoSize(users=6, contacts=30, activities=300, tasks=200, seed=5, today=date(2026, 3, 2)))
     store = Store(db)
-    for text in HOSTILE:
-        store.create_item(store.get_user(1), task(1, name=text, description=text * 3))
+    for text in HOSTILE:  # names are one line (the text rule); descriptions keep tabs and line breaks
+        store.create_item(store.get_user(1), task(1, name=" ".join(text.split()), description=text * 3))
     return db
 
 
