@@ -6,13 +6,25 @@ go through ``transaction()``, which holds a process-wide lock for the duration o
 explicit ``BEGIN ... COMMIT``: writes never conflict, check-then-insert rules (unique
 contact emails, id counters) are race-free, and DuckDB syncs its log before ``COMMIT``
 returns, so a confirmed write survives a crash.
+
+The database holds every customer's data, so its files are private to the owner (0600):
+DuckDB creates the write-ahead log and its spill folder itself, whenever it needs them, with
+the process's umask, so the umask is ``0o077`` for as long as a database is open. Opening
+also refuses what is not a DuckDB file (DuckDB would otherwise open a CSV as a throwaway
+in-memory database) and clears what a killed process left behind (spill files, prepared
+exports and import uploads older than an hour).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import stat
+import tempfile
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -24,10 +36,21 @@ from escala import times
 
 DEFAULT_PATH = Path("data") / "escala.duckdb"
 DEFAULT_MEMORY_LIMIT = "1GB"
+DUCKDB_MAGIC = b"DUCK"  # every DuckDB file carries it at byte 8
+DUCKDB_MAGIC_OFFSET = 8
+PRIVATE_UMASK = 0o077
+PRIVATE_FILE_MODE = 0o600
+TEMP_PREFIXES = ("escala-export-", "escala-import-")  # names in the system temp folder that are ours
+STALE_TEMP_SECONDS = 3600
 
 
 class DatabaseLocked(RuntimeError):
     """Another process holds the database file; the message says which and what to do."""
+
+
+class DatabaseUnusable(RuntimeError):
+    """The path is not a database Escala can open (a folder, a CSV, an unreadable file...);
+    the message says which and what to do."""
 
 
 def default_path() -> Path:
@@ -42,22 +65,155 @@ def _lock_message(path: Path, error: Exception) -> str:
             "(por ejemplo, la app con Ctrl+C) o usa otra base con ESCALA_DB o --db.")
 
 
+def _unusable(path: Path, problem: str) -> DatabaseUnusable:
+    return DatabaseUnusable(f"No se puede usar {path} como base de datos: {problem}. "
+                            "Indica un archivo .duckdb con ESCALA_DB o --db.")
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse, before DuckDB sees it, a path that is not a DuckDB file or a place to create one."""
+    if path.is_dir():
+        raise _unusable(path, "es una carpeta")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise _unusable(path, f"{path.parent} no es una carpeta")
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise _unusable(path, "no es un archivo normal")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
+    except OSError as error:
+        raise _unusable(path, f"no se puede leer ({error.strerror})") from None
+    if header[DUCKDB_MAGIC_OFFSET:] != DUCKDB_MAGIC:
+        raise _unusable(path, "el archivo existe y no es una base de datos DuckDB")
+
+
+# What this process has open, under one lock: the umask is process-wide (the first open
+# database sets it, the last one closed restores it), and DuckDB shares one instance between
+# connections to the same file, so only the first of them may clear its spill folder.
+_open_lock = threading.Lock()
+_open_files: Counter[str] = Counter()
+_umask_saved = 0
+
+
+def _register_open(name: str) -> bool:
+    """Count ``name`` as open; True if no other database of this process had it open."""
+    global _umask_saved
+    with _open_lock:
+        if not _open_files:
+            _umask_saved = os.umask(PRIVATE_UMASK)
+        _open_files[name] += 1
+        return _open_files[name] == 1
+
+
+def _register_close(name: str) -> None:
+    with _open_lock:
+        _open_files[name] -= 1
+        if _open_files[name] <= 0:
+            del _open_files[name]
+        if not _open_files:
+            os.umask(_umask_saved)
+
+
+def _remove(entry: Path) -> None:
+    """Delete a file, link or folder tree; what cannot be deleted stays (never an error)."""
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def cleanup_stale_temp_files(max_age_seconds: float = STALE_TEMP_SECONDS, folder: Path | None = None) -> int:
+    """Delete this user's ``escala-export-*`` folders and ``escala-import-*`` files in the
+    system temp folder (or ``folder``) untouched for ``max_age_seconds``: what a killed or
+    closed session left behind. Returns how many entries went."""
+    folder = Path(folder or tempfile.gettempdir())
+    oldest = time.time() - max_age_seconds
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIXES):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_mtime < oldest and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            _remove(Path(entry.path))
+            removed += 1
+    return removed
+
+
 class Database:
     """A DuckDB file (or ``:memory:``) with per-thread cursors and serialized writes."""
 
     def __init__(self, path: str | Path | None = None, memory_limit: str | None = None):
+        if path is not None and not str(path).strip():
+            raise DatabaseUnusable("Falta la ruta de la base de datos: indica un archivo .duckdb con ESCALA_DB o --db.")
         self.path = Path(path) if path is not None else default_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.in_memory = str(self.path) == ":memory:"
         config = {"memory_limit": memory_limit or os.environ.get("ESCALA_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
+        self._key = ":memory:" if self.in_memory else str(self.path.resolve())
+        first = _register_open(self._key)
         try:
-            self._connection = duckdb.connect(str(self.path), config=config)
-        except duckdb.IOException as error:
-            if "lock" in str(error).lower():
-                raise DatabaseLocked(_lock_message(self.path, error)) from None
+            self._connection = self._connect(config)
+        except BaseException:
+            _register_close(self._key)
             raise
+        self._closed = False
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        if not self.in_memory:  # the file is ours now (DuckDB holds its lock): tidy up after others
+            self._make_private()
+            if first:
+                self._clear_spill_folder()
+        cleanup_stale_temp_files()
+
+    def _connect(self, config: dict) -> duckdb.DuckDBPyConnection:
+        if not self.in_memory:
+            _check_database_file(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                problem = f"no se puede crear la carpeta {self.path.parent} ({error.strerror})"
+                raise _unusable(self.path, problem) from None
+        try:
+            return duckdb.connect(str(self.path), config=config)
+        except duckdb.Error as error:  # a damaged file, a newer format, no permission...
+            if isinstance(error, duckdb.IOException) and "lock" in str(error).lower():
+                raise DatabaseLocked(_lock_message(self.path, error)) from None
+            raise _unusable(self.path, str(error).splitlines()[0]) from None
+
+    def own_files(self) -> tuple[Path, ...]:
+        """The file, its write-ahead log and its spill folder (DuckDB's default, ``<file>.tmp``):
+        paths nothing else may write to."""
+        if self.in_memory:
+            return ()
+        return (self.path, self.path.with_name(self.path.name + ".wal"),
+                self.path.with_name(self.path.name + ".tmp"))
+
+    def _make_private(self) -> None:
+        """0600 for a file and log created before files were private (or copied in loosely)."""
+        for file in self.own_files()[:2]:
+            try:
+                if file.exists() and stat.S_IMODE(file.stat().st_mode) != PRIVATE_FILE_MODE:
+                    file.chmod(PRIVATE_FILE_MODE)
+            except OSError:
+                pass  # not the owner: DuckDB could open it, so it is the operator's to fix
+
+    def _clear_spill_folder(self) -> None:
+        """Empty the spill folder a killed process left (nobody else can be using it: we hold the lock)."""
+        folder = self.own_files()[2]
+        if folder.is_dir() and not folder.is_symlink():
+            for entry in folder.iterdir():
+                _remove(entry)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (created on first use)."""
@@ -130,6 +286,9 @@ class Database:
 
     def close(self) -> None:
         self._connection.close()
+        if not self._closed:
+            self._closed = True
+            _register_close(self._key)
 
 
 def migration_files() -> list[tuple[int, str, str]]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from escala.db import Database, DatabaseLocked, migration_files
+from escala.db import Database, DatabaseLocked, DatabaseUnusable, cleanup_stale_temp_files, migration_files
 from escala.store import Store
 from tests.conftest import task
 
@@ -136,3 +139,111 @@ def test_the_cli_reports_a_held_database_in_one_line(held_database):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and str(pid) in result.stderr
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda p: p.write_text("ID,Nombre\n1,Llamada\n", encoding="utf-8"), id="csv"),
+    pytest.param(lambda p: p.write_bytes(b""), id="empty-file"),
+    pytest.param(lambda p: p.mkdir(), id="folder"),
+])
+def test_what_is_not_a_duckdb_file_is_refused_and_left_alone(tmp_path, make):
+    path = tmp_path / "datos.csv"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(DatabaseUnusable) as raised:
+        Database(path)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+    assert (path.read_bytes() if path.is_file() else None) == before
+
+
+def test_an_empty_path_is_refused(tmp_path):
+    with pytest.raises(DatabaseUnusable, match="Falta la ruta"):
+        Database("")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_database_its_log_and_spill_files_are_private(tmp_path):
+    path = tmp_path / "privada.duckdb"
+    db = Database(path)
+    db.migrate()
+    with db.transaction() as cursor:
+        cursor.execute("CREATE TABLE t AS SELECT range AS x FROM range(10)")
+    wal = tmp_path / "privada.duckdb.wal"
+    assert wal.exists()  # written since the last checkpoint
+    assert mode(path) == 0o600 and mode(wal) == 0o600
+    db.close()
+
+
+def test_opening_makes_an_existing_loose_database_private(tmp_path):
+    path = tmp_path / "suelta.duckdb"
+    Database(path).close()
+    path.chmod(0o644)
+    db = Database(path)
+    assert mode(path) == 0o600
+    db.close()
+
+
+UMASKS = """
+    import os, sys
+    from escala.db import Database
+    os.umask(0o022)
+    first, second = Database(sys.argv[1] + "/a.duckdb"), Database(sys.argv[1] + "/b.duckdb")
+    first.close()
+    held = os.umask(0o077)
+    os.umask(held)
+    second.close()
+    print(oct(held), oct(os.umask(0o022)))
+"""
+
+
+def test_the_umask_is_private_while_a_database_is_open_and_restored_after(tmp_path):
+    child = python(UMASKS, str(tmp_path))
+    out, err = child.communicate(timeout=60)
+    assert out.split() == ["0o77", "0o22"], err
+
+
+def test_opening_clears_the_spill_folder_a_killed_process_left(tmp_path):
+    path = tmp_path / "muerta.duckdb"
+    Database(path).close()
+    spill = tmp_path / "muerta.duckdb.tmp"
+    (spill / "sub").mkdir(parents=True)
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 1024)
+    (spill / "sub" / "more.tmp").write_bytes(b"y")
+    db = Database(path)
+    assert list(spill.iterdir()) == []
+    db.close()
+
+
+def test_a_second_handle_in_the_same_process_leaves_the_live_spill_folder_alone(tmp_path):
+    path = tmp_path / "viva.duckdb"
+    first = Database(path)
+    spill = tmp_path / "viva.duckdb.tmp"
+    spill.mkdir(exist_ok=True)
+    (spill / "en-uso.tmp").write_bytes(b"x")
+    second = Database(path)
+    assert [p.name for p in spill.iterdir()] == ["en-uso.tmp"]
+    second.close()
+    first.close()
+
+
+def test_opening_removes_exports_and_uploads_older_than_an_hour(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    old = time.time() - 2 * 3600
+    entries = {"escala-export-viejo": True, "escala-export-nuevo": False, "escala-import-viejo.csv": True,
+               "escala-import-nuevo.csv": False, "otro-programa-viejo": False}
+    for name in entries:
+        if name.endswith(".csv"):
+            (temp / name).write_text("a\n")
+        else:
+            (temp / name).mkdir()
+            (temp / name / "escala.csv").write_text("a\n")
+        if "viejo" in name:
+            os.utime(temp / name, (old, old))
+    Database(tmp_path / "arranque.duckdb").close()
+    assert sorted(p.name for p in temp.iterdir()) == sorted(name for name, gone in entries.items() if not gone)
+    assert cleanup_stale_temp_files(folder=temp) == 0
