@@ -1,20 +1,28 @@
-"""``python -m escala ...``: a thin layer over the core. Bad input exits non-zero with one
-Spanish line on stderr, never a traceback."""
+"""``python -m escala ...``: a thin layer over the core. Bad input exits with status 2 and
+one Spanish line on stderr; an unexpected failure exits with status 1 and one line naming a
+reference, while its traceback goes to the ``escala`` logger (a log file beside the
+database). Never a traceback on the terminal."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
+import tempfile
+import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from escala import demo
-from escala.db import Database, DatabaseLocked, default_path
-from escala.domain import NotFound, PermissionDenied, Role, UserDraft, ValidationError
+from escala.db import PRIVATE_FILE_MODE, Database, DatabaseLocked, DatabaseUnusable, default_path
+from escala.domain import RANGE_MESSAGE, NotFound, PermissionDenied, Role, UserDraft, ValidationError, day_in_range
 from escala.store import Store
+
+LOG_NAME = "escala.log"
+logger = logging.getLogger("escala")
 
 
 class CliError(Exception):
@@ -38,9 +46,12 @@ def _positive(text: str) -> int:
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} no es una fecha AAAA-MM-DD") from None
+    if not day_in_range(day):
+        raise argparse.ArgumentTypeError(f"{text}: {RANGE_MESSAGE.rstrip('.')}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="exporta actividades y tareas (CSV o Parquet)")
     export.add_argument("what", choices=["actividades", "tareas", "todo"])
-    export.add_argument("--out", required=True, help="archivo de salida")
+    export.add_argument("--out", required=True, help="archivo de salida (nunca la base de datos)")
+    export.add_argument("--force", action="store_true", help="reemplaza el archivo de salida si ya existe")
     export.add_argument("--format", choices=["csv", "parquet"], default=None,
                         help="por defecto, según la extensión de --out (csv si no es .parquet)")
     export.add_argument("--sep", choices=[",", ";"], default=",")
@@ -84,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--as", dest="as_email", required=True, help="correo del usuario con cuyos permisos se exporta")
 
     imports = commands.add_parser("import", help="importa actividades, tareas o contactos desde un CSV")
-    imports.add_argument("what", choices=["actividades", "tareas", "contactos"])
+    imports.add_argument("what", choices=["actividades", "tareas", "todo", "contactos"])
     imports.add_argument("file", help="CSV con los encabezados de la exportación")
     imports.add_argument("--as", dest="as_email", required=True, help="correo del administrador que importa")
     imports.add_argument("--skip-invalid", action="store_true", help="carga las líneas válidas y omite las demás")
@@ -97,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open(args) -> tuple[Database, Store]:
-    db = Database(args.db) if args.db else Database()
+    db = Database(args.db) if args.db is not None else Database()
     db.migrate()
     return db, Store(db)
 
@@ -121,7 +133,7 @@ def _acting_user(store: Store, email: str):
 def _export(args, db: Database, store: Store) -> None:
     from escala import times
     from escala.analytics import Filters
-    from escala.export import CsvOptions, Exporter
+    from escala.export import CsvOptions, Exporter, OutputExists, OutputPathError
 
     user = _acting_user(store, args.as_email)
     responsible = ()
@@ -136,9 +148,14 @@ def _export(args, db: Database, store: Store) -> None:
                               if args.estatus else ()),
                       responsible_ids=responsible)
     fmt = args.format or ("parquet" if args.out.lower().endswith(".parquet") else "csv")
-    rows = Exporter(db).write(Path(args.out), filters, user, times.now_utc(), user.time_zone, fmt,
-                              CsvOptions(args.sep, args.bom, not args.no_escape),
-                              gzip=args.out.lower().endswith(".gz"))
+    try:
+        rows = Exporter(db).write(args.out, filters, user, times.now_utc(), user.time_zone, fmt,
+                                  CsvOptions(args.sep, args.bom, not args.no_escape),
+                                  gzip=args.out.lower().endswith(".gz"), overwrite=args.force)
+    except OutputExists as error:
+        raise CliError(f"{error} Usa --force para reemplazarlo.") from None
+    except OutputPathError as error:
+        raise CliError(str(error)) from None
     print(f"{rows} filas exportadas a {args.out}")
 
 
@@ -205,10 +222,34 @@ def run(args) -> None:
         db.close()
 
 
+def _log_unexpected(reference: str, argv: list[str], db_path: str | None) -> Path | None:
+    """Send the traceback being handled to the ``escala`` logger, through a file handler
+    beside the database (or in the temp folder); returns that file, None if neither works."""
+    folder = Path(db_path).parent if db_path else default_path().parent
+    for candidate in (folder / LOG_NAME, Path(tempfile.gettempdir()) / LOG_NAME):
+        try:
+            handler = logging.FileHandler(candidate, encoding="utf-8")
+            candidate.chmod(PRIVATE_FILE_MODE)  # tracebacks may quote customer data
+        except OSError:
+            continue
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        try:
+            logger.error("Error inesperado (referencia %s) en: python -m escala %s", reference,
+                         " ".join(argv), exc_info=True)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+        return candidate
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = None
     try:
-        run(build_parser().parse_args(argv))
-    except (CliError, DatabaseLocked, PermissionDenied, NotFound) as error:
+        args = build_parser().parse_args(argv)
+        run(args)
+    except (CliError, DatabaseLocked, DatabaseUnusable, PermissionDenied, NotFound) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     except ValidationError as error:
@@ -217,4 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Cancelado.", file=sys.stderr)
         return 130
+    except Exception:  # a bug or a broken environment: one line here, the details in the log
+        reference = uuid.uuid4().hex[:8]
+        log = _log_unexpected(reference, sys.argv[1:] if argv is None else argv, getattr(args, "db", None))
+        details = f"los detalles quedaron en el registro {log}" if log else "no se pudo escribir el registro"
+        print(f"Error inesperado (referencia {reference}); {details}.", file=sys.stderr)
+        return 1
     return 0

@@ -7,14 +7,21 @@ formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF) get a leading 
 (OWASP); so that this stays reversible, a cell that already starts with ``'`` gets one too,
 and ``unescape_cell`` undoes it exactly (the import does). Parquet keeps real types.
 Instants are ISO 8601 with the offset of the exporting user's zone.
+
+A file is written only where ``check_output_path`` allows: never over the database's own
+files, never over an existing file unless asked to, and a failed write leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import duckdb
 
 from escala import times
 from escala.analytics import Analytics, Filters, Selection
@@ -28,6 +35,51 @@ HEADERS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Responsa
            "Vencida", "Días vencida", "Creada", "Creada por", "Realizada el", "Realizada por"]
 TEXT_COLUMNS = {"Nombre", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad",
                 "Descripción", "Creada por", "Realizada por"}
+
+
+class OutputPathError(ValueError):
+    """The export cannot go to this path; the message (Spanish, one line) says why."""
+
+
+class OutputExists(OutputPathError):
+    """The file exists and replacing it was not asked for."""
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(path.name + ".parcial")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    if path.resolve() == other.resolve():  # symlinks and ``..`` resolved
+        return True
+    try:
+        return os.path.samefile(path, other)  # hard links
+    except OSError:
+        return False
+
+
+def check_output_path(path: str | Path, protected: Iterable[Path] = (), overwrite: bool = False) -> Path:
+    """The export target ``path`` if a file may be written there, else ``OutputPathError``.
+
+    Refused: an empty path; a folder; a missing or unwritable parent folder; any of the
+    ``protected`` paths (the database's own files, whatever symlink or ``..`` leads to them),
+    also as the ``.parcial`` file written first; an existing file unless ``overwrite``."""
+    if not str(path).strip():
+        raise OutputPathError("Falta el archivo de salida.")
+    path = Path(path)
+    if path.is_dir() or not path.name:
+        raise OutputPathError(f"{path} es una carpeta; indica un archivo.")
+    for target in (path, _partial(path)):
+        if any(_same_file(target, own) for own in protected):
+            raise OutputPathError(f"{path} es un archivo de la base de datos; elige otro archivo de salida.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputPathError(f"No existe la carpeta {folder}.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"No se puede escribir en la carpeta {folder}.")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputExists(f"El archivo {path} ya existe.")
+    return path
 
 
 @dataclass(frozen=True)
@@ -131,10 +183,11 @@ class Exporter:
 
     def write(self, path: Path, filters: Filters, user: User, now: datetime, zone: str, fmt: str = "csv",
               options: CsvOptions = CsvOptions(), gzip: bool = False, limit: int | None = None,
-              selection: Selection | None = None) -> int:
+              selection: Selection | None = None, overwrite: bool = False) -> int:
         """Write the export to ``path``; returns the number of rows. The file appears only
-        complete (written beside it, then renamed)."""
-        path = Path(path)
+        complete (written beside it, then renamed) and only where ``check_output_path``
+        allows; on any failure the partial file is removed."""
+        path = check_output_path(path, self.db.own_files(), overwrite)
         sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas,
                                    limit=limit, selection=selection)
         if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
@@ -146,14 +199,24 @@ class Exporter:
             copy = "(FORMAT parquet, COMPRESSION zstd)"
         else:
             raise ValueError("El formato debe ser csv o parquet.")
-        partial = path.with_name(path.name + ".parcial")
+        partial = _partial(path)
         cursor = self._cursor(now, zone)
         try:  # the file name and options are ours (a validated separator); values stay bound
             (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
+            os.replace(partial, path)
+        except (OSError, duckdb.IOException) as error:  # disk full, permissions, a folder in the way
+            raise OutputPathError(f"No se pudo escribir {path}: {_first_line(error)}") from error
         finally:
             cursor.close()
-        os.replace(partial, path)
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
         return rows
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error).splitlines()[0].removeprefix("IO Error: ")
 
 
 def _quoted(path: Path) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +14,9 @@ import pandas as pd
 import pytest
 
 from escala.analytics import Analytics, Filters
-from escala.domain import ResponsibleMode
-from escala.export import HEADERS, CsvOptions, Exporter, unescape_cell
+from escala.domain import FORBIDDEN_CHARS, ResponsibleMode
+from escala.export import (HEADERS, CsvOptions, Exporter, OutputExists, OutputPathError, check_output_path,
+                           unescape_cell)
 from tests.conftest import activity, task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +39,10 @@ def hostile(store, world):
     """One item per hostile string (in the name) and a 5,000-character hostile description."""
     description = ("=" + "\n".join(HOSTILE))[:5000].ljust(5000, "ñ")
     ids = [store.create_item(world.ana, task(world.ana_contact, name=text, description=description)).id
-           for text in HOSTILE]
-    with store.db.transaction() as cursor:  # legacy rows the forms could never produce (leading tab / CR / LF)
-        for n, text in enumerate(["\tTab delante", "\rCR delante", "\nLF delante"], start=1000):
+           for text in HOSTILE if not FORBIDDEN_CHARS.search(text)]
+    legacy = [text for text in HOSTILE if FORBIDDEN_CHARS.search(text)]
+    with store.db.transaction() as cursor:  # legacy rows the forms no longer accept (tabs, line breaks in names)
+        for n, text in enumerate([*legacy, "\tTab delante", "\rCR delante", "\nLF delante"], start=1000):
             cursor.execute("""INSERT INTO items SELECT ?, kind, ?, activity_type, starts_at, due_at, responsible_mode,
                               responsible_id, contact_id, contact_owner_id, opportunity_id, description, status,
                               completed_at, completed_by, created_at, created_by, updated_at FROM items WHERE id = ?""",
@@ -145,3 +149,104 @@ def test_cli_export_acts_with_the_given_users_rights(tmp_path):
     refused = subprocess.run([*base, "export", "todo", "--out", str(out), "--as", "nadie@example.com"],
                              cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------------ where a file may go
+
+def _symlink_to_database(db, tmp_path):
+    (tmp_path / "enlace.csv").symlink_to(db.path)
+    return tmp_path / "enlace.csv"
+
+
+def _hard_link_to_database(db, tmp_path):
+    os.link(db.path, tmp_path / "duro.csv")
+    return tmp_path / "duro.csv"
+
+
+@pytest.mark.parametrize("target", [
+    pytest.param(lambda db, tmp: db.path, id="the-file"),
+    pytest.param(lambda db, tmp: Path(f"{db.path}.wal"), id="its-log"),
+    pytest.param(lambda db, tmp: tmp / "otra" / ".." / db.path.name, id="through-dotdot"),
+    pytest.param(_symlink_to_database, id="through-a-symlink"),
+    pytest.param(_hard_link_to_database, id="a-hard-link"),
+])
+def test_the_database_own_files_are_never_an_export_target_even_with_overwrite(store, world, tmp_path, target):
+    (tmp_path / "otra").mkdir()
+    path = target(store.db, tmp_path)
+    with pytest.raises(OutputPathError, match="archivo de la base de datos"):
+        Exporter(store.db).write(path, Filters(), world.admin, NOW, ZONE, overwrite=True)
+    assert store.db.query_one("SELECT count(*) FROM users")[0] == 4  # the database is untouched
+    assert not list(tmp_path.rglob("*.parcial"))
+
+
+@pytest.mark.parametrize("name, words", [
+    ("", "Falta el archivo"),
+    (".", "es una carpeta"),
+    ("no-existe/salida.csv", "No existe la carpeta"),
+])
+def test_bad_output_places_are_refused_in_one_line(db, tmp_path, monkeypatch, name, words):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputPathError, match=words) as raised:
+        check_output_path(name, db.own_files())
+    assert "\n" not in str(raised.value)
+
+
+def test_an_existing_file_is_replaced_only_when_asked(store, world, tmp_path):
+    path = tmp_path / "ya.csv"
+    path.write_text("mío\n", encoding="utf-8")
+    with pytest.raises(OutputExists):
+        Exporter(store.db).write(path, Filters(), world.admin, NOW, ZONE)
+    assert path.read_text(encoding="utf-8") == "mío\n"
+    Exporter(store.db).write(path, Filters(), world.admin, NOW, ZONE, overwrite=True)
+    assert path.read_text(encoding="utf-8-sig").startswith("ID,Clase")
+
+
+def test_a_failed_write_leaves_no_partial_file(store, world, tmp_path, monkeypatch):
+    store.create_item(world.ana, task(world.ana_contact))
+
+    def full_disk(source, target):
+        raise OSError(28, "No queda espacio en el dispositivo")
+
+    monkeypatch.setattr("escala.export.os.replace", full_disk)
+    with pytest.raises(OutputPathError, match="No queda espacio"):
+        Exporter(store.db).write(tmp_path / "out.csv", Filters(), world.admin, NOW, ZONE)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out")] == []
+
+
+def test_an_unwritable_place_is_one_error_and_no_file(store, world):
+    with pytest.raises(OutputPathError) as raised:
+        Exporter(store.db).write(Path("/proc/escala.csv"), Filters(), world.admin, NOW, ZONE)
+    assert "\n" not in str(raised.value) and not Path("/proc/escala.csv.parcial").exists()
+
+
+# ------------------------------------------------------------------ prepared downloads in the app
+
+@pytest.fixture
+def tab(tmp_path, monkeypatch):
+    """One browser tab's session state, and a private system temp folder."""
+    from escala.ui import downloads
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    state: dict = {}
+    monkeypatch.setattr(downloads.st, "session_state", state)
+    return state, temp
+
+
+def test_a_tab_keeps_only_its_latest_prepared_export(store, world, tab):
+    from escala.ui.downloads import export_file
+    state, temp = tab
+    first, _ = export_file(store, world.admin, Filters())
+    state["agenda-export"] = {"path": str(first), "what": None}
+    second, _ = export_file(store, world.admin, Filters(), fmt="parquet")
+    assert [p.name for p in temp.iterdir()] == [second.parent.name] and second.is_file()
+    assert "agenda-export" not in state  # the download that offered the deleted file is forgotten
+
+
+def test_a_failed_prepare_leaves_no_folder(store, world, tab, monkeypatch):
+    from escala.ui.downloads import export_file
+    _, temp = tab
+    monkeypatch.setattr("escala.export.os.replace", lambda source, target: (_ for _ in ()).throw(OSError(5, "E/S")))
+    with pytest.raises(OutputPathError):
+        export_file(store, world.admin, Filters())
+    assert list(temp.iterdir()) == []
