@@ -221,11 +221,9 @@ def _instant_rules(column: str, field_name: str, typed: str, used: str = "TRUE",
         _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL "
                           f"AND regexp_full_match({c}, {_literal(_ISO_TIME)})",
               f"{column}: indica la zona horaria (p. ej. {EXAMPLE_TIME})."),
-        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL AND NOT regexp_full_match({c}, "
-                          f"{_literal(_ISO_TIME + '.*')})",
+        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL",
               f"{column}: fecha y hora no válidas (ISO 8601 con zona horaria, p. ej. {EXAMPLE_TIME})."),
-        _rule(field_name, f"{used} AND {c} IS NOT NULL AND ({typed} IS NULL OR {typed} < {earliest}::TIMESTAMP "
-                          f"OR {typed} >= {latest}::TIMESTAMP)",
+        _rule(field_name, f"{used} AND ({typed} < {earliest}::TIMESTAMP OR {typed} >= {latest}::TIMESTAMP)",
               f"{column}: {RANGE_MESSAGE[0].lower()}{RANGE_MESSAGE[1:]}"),
     ]
 

@@ -175,3 +175,282 @@ def test_cli_import_reports_lines_and_exits_non_zero_when_cancelled(target, tmp_
     assert "Traceback" not in refused.stderr
     loaded = subprocess.run([*base, "--skip-invalid"], cwd=ROOT, capture_output=True, text=True)
     assert loaded.returncode == 0 and "1 creadas" in loaded.stdout
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_file_with_only_the_required_columns_takes_the_defaults(target, tmp_path):
+    store = Store(target)
+    path = write_csv(tmp_path / "minimo.csv", "Nombre,Fecha,Contacto\nLlamar,2026-03-05T10:00:00-06:00,Cliente Mínimo\n")
+    report = import_items(store, store.get_user(1), "tareas", path)
+    assert report.written and report.inserted == 1
+    (item,) = store.list_items(store.get_user(1))
+    assert (item.description, item.status, item.responsible_mode) == ("", "Pendiente", "Dueño del contacto")
+
+
+def rejected(target, tmp_path, rows: list[dict], kind: str = "actividades", skip_invalid: bool = False) -> dict:
+    store = Store(target)
+    report = import_items(store, store.get_user(1), kind, write_rows(tmp_path / "archivo.csv", rows), skip_invalid)
+    return dict(report.rejected)
+
+
+LONG = "x" * 201
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"Contacto": LONG}, "contact", "El contacto admite como máximo 200 caracteres (tiene 201)."),
+    ({"Contacto": "", "Email del contacto": "a" * 195 + "@x.com"}, "contact", "El contacto admite como máximo 200"),
+    ({"Empresa": LONG}, "company", "El nombre de la empresa admite como máximo 200"),
+    ({"Oportunidad": LONG}, "opportunity", "El nombre de la oportunidad admite como máximo 200"),
+    ({"Email del contacto": "no-es-correo"}, "email", "Correo electrónico no válido"),
+    ({"Email del contacto": "a@b.c" + "c" * 250}, "email", "Correo electrónico no válido"),
+    ({"Email del contacto": "ana maría@example.com"}, "email", "Correo electrónico no válido"),
+    ({"Descripción": "ñ" * 5001}, "description", "La descripción admite como máximo 5,000 caracteres (tiene 5,001)."),
+    ({"Tipo": ""}, "activity_type", "Elige el tipo de actividad."),
+    ({"Etapa": "Ganadísima"}, "stage", "Etapa no válida"),
+    ({"Modo de responsable": "Un usuario específico"}, "responsible", "Elige el usuario responsable."),
+    ({"Modo de responsable": "Otro"}, "responsible", "Modo de responsable no válido"),
+    ({"ID": "0"}, "id", "ID: debe ser un número entero entre 1 y"),
+    ({"ID": "-4"}, "id", "ID: debe ser un número entero entre 1 y"),
+    ({"ID": "12.5"}, "id", "ID: debe ser un número entero entre 1 y"),
+    ({"ID": "99999999999999999999"}, "id", "ID: debe ser un número entero entre 1 y"),
+    ({"Clase": "Tarea"}, "kind", "Esta importación solo admite filas de Clase Actividad."),
+], ids=["contacto largo", "contacto = correo largo", "empresa larga", "oportunidad larga", "correo", "correo largo",
+        "correo con espacio", "descripción larga", "sin tipo", "etapa", "usuario sin nombre", "modo", "ID 0",
+        "ID negativo", "ID decimal", "ID enorme", "otra clase"])
+def test_each_rule_is_a_spanish_message_on_its_line(target, tmp_path, changes, field, message):
+    lines = rejected(target, tmp_path, [GOOD, {**GOOD, **changes}])
+    assert list(lines) == [3] and lines[3][field].startswith(message)
+
+
+def test_skip_invalid_loads_around_what_the_schema_would_refuse(target, tmp_path):
+    rows = [GOOD, {**GOOD, "Contacto": LONG, "Email del contacto": ""}, {**GOOD, "Empresa": LONG},
+            {**GOOD, "Email del contacto": "malo"}, {**GOOD, "ID": "7"}, {**GOOD, "ID": "7", "Nombre": "Otra"}]
+    lines = rejected(target, tmp_path, rows, skip_invalid=True)
+    assert sorted(lines) == [3, 4, 5, 6, 7] and lines[6] == lines[7] == {"id": "ID: aparece en más de una línea del archivo."}
+    assert target.query_one("SELECT count(*) FROM items")[0] == 1
+
+
+def test_companies_and_opportunities_that_differ_only_in_case_are_one(target, tmp_path):
+    lines = rejected(target, tmp_path, [GOOD, {**GOOD, "Empresa": "EMPRESA NUEVA", "Oportunidad": "PLAN ANUAL"}])
+    assert lines == {}
+    assert target.query_one("SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM opportunities)") == (1, 1)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("10000-01-01T00:00:00Z", "Fecha: la fecha debe estar entre 1970 y 2100."),
+    ("294247-01-01T00:00:00Z", "Fecha: la fecha debe estar entre 1970 y 2100."),
+    ("0001-01-01T00:00:00Z", "Fecha: la fecha debe estar entre 1970 y 2100."),
+    ("1969-12-31T23:59:59Z", "Fecha: la fecha debe estar entre 1970 y 2100."),
+    ("2100-12-31T23:00:00-06:00", "Fecha: la fecha debe estar entre 1970 y 2100."),
+    ("2026-03-05T10:00:00", "Fecha: indica la zona horaria (p. ej. 2026-03-05T10:00:00-06:00)."),
+    ("2026-03-05 10:00", "Fecha: indica la zona horaria (p. ej. 2026-03-05T10:00:00-06:00)."),
+    ("2026-03-05T10:00:00 America/Mexico_City", "Fecha: fecha y hora no válidas"),
+    ("2026-03-05T10:00:00+99:00", "Fecha: fecha y hora no válidas"),
+    ("2026-02-30T10:00:00Z", "Fecha: fecha y hora no válidas"),
+    ("infinity", "Fecha: fecha y hora no válidas"),
+    ("-infinity", "Fecha: fecha y hora no válidas"),
+    ("epoch", "Fecha: fecha y hora no válidas"),
+    ("", "Fecha: indica la fecha y la hora."),
+])
+def test_task_dates_need_an_offset_and_the_allowed_range(target, tmp_path, value, message):
+    task_row = {"Clase": "Tarea", "Nombre": "Llamar", "Fecha": value, "Contacto": "Cliente"}
+    lines = rejected(target, tmp_path, [task_row], kind="tareas")
+    assert lines[2]["start"].startswith(message)
+
+
+@pytest.mark.parametrize("column, field", [("Desde", "start"), ("Hasta", "end"), ("Creada", "created_at"),
+                                           ("Realizada el", "completed_at")])
+def test_every_date_column_is_checked(target, tmp_path, column, field):
+    lines = rejected(target, tmp_path, [{**GOOD, "Estatus": "Realizada", column: "10000-01-01T00:00:00Z"}])
+    assert lines[2][field] == f"{column}: la fecha debe estar entre 1970 y 2100."
+
+
+def test_offsets_and_utc_are_read_as_the_instant_they_name(target, tmp_path):
+    rows = [{**GOOD, "Desde": "2026-03-05T16:00:00Z", "Hasta": "2026-03-05T22:30:00+05:30"},
+            {**GOOD, "Desde": "1970-01-01T00:00:00Z", "Hasta": "2100-12-31T23:59:59Z", "Nombre": "Extremos"}]
+    assert rejected(target, tmp_path, rows) == {}
+    spans = target.query("SELECT starts_at, due_at FROM items ORDER BY id")
+    assert spans == [(datetime(2026, 3, 5, 16), datetime(2026, 3, 5, 17)),
+                     (datetime(1970, 1, 1), datetime(2100, 12, 31, 23, 59, 59))]
+
+
+HIDDEN = {"nul": "a\x00b", "control": "a\x07b", "c1": "a\x85b", "bidi": "factura\u202Efdp.exe",
+          "isolate": "x\u2066y", "line break": "uno\ndos"}
+
+
+@pytest.mark.parametrize("column, field", [
+    ("Nombre", "name"), ("Contacto", "contact"), ("Empresa", "company"), ("Oportunidad", "opportunity"),
+    ("Responsable", "responsible"), ("Creada por", "created_by"), ("Realizada por", "completed_by"),
+    ("Email del contacto", "email")])
+@pytest.mark.parametrize("text", HIDDEN.values(), ids=HIDDEN.keys())
+def test_text_columns_refuse_controls_and_bidi_overrides(target, tmp_path, column, field, text):
+    lines = rejected(target, tmp_path, [{**GOOD, column: text}])
+    assert field in lines[2]
+    assert column == "Email del contacto" or lines[2][field].endswith(
+        "contiene caracteres de control o de dirección de texto no permitidos.")
+
+
+def test_description_keeps_tabs_and_line_breaks_but_not_other_controls(target, tmp_path):
+    lines = rejected(target, tmp_path, [{**GOOD, "Descripción": "uno\tdos\r\ntres"},
+                                        {**GOOD, "Descripción": "factura\u202Efdp.exe"}])
+    assert list(lines) == [3] and "description" in lines[3]
+
+
+@pytest.mark.parametrize("column, field", [("Nombre", "name"), ("Contacto", "contact"), ("Empresa", "company"),
+                                           ("Oportunidad", "opportunity")])
+def test_names_with_nothing_visible_are_refused(target, tmp_path, column, field):
+    lines = rejected(target, tmp_path, [{**GOOD, column: "\u200b\u3164"}])
+    assert lines[2][field].endswith("es obligatorio.")
+
+
+def test_contacts_import_applies_the_same_text_rules(target, tmp_path):
+    store = Store(target)
+    path = write_csv(tmp_path / "contactos.csv", (
+        "Nombre,Correo electrónico,Teléfono,Empresa,Dueño del contacto\n"
+        "Bien,bien@example.com,,,\n"
+        "factura\u202Efdp.exe,,,,\n"
+        "\u200b,,,,\n"
+        f"Largo,,,{LONG},\n"
+        "Tel,,55\x00123456,,\n"
+        "Correo,a\u202e@example.com,,,\n"
+        f"Empresa,,,Acme\x07,\n"))
+    report = import_contacts(store, store.get_user(1), path)
+    lines = dict(report.rejected)
+    assert sorted(lines) == [3, 4, 5, 6, 7, 8] and not report.written
+    assert set(lines[3]) == {"name"} and set(lines[4]) == {"name"} and set(lines[5]) == {"company"}
+    assert set(lines[6]) == {"phone"} and set(lines[7]) == {"email"} and set(lines[8]) == {"company"}
+
+
+def test_an_id_of_the_other_kind_is_refused(source, target, tmp_path):
+    store = Store(target)
+    activities = export(source, tmp_path / "actividades.csv", "actividades")
+    assert import_items(store, store.get_user(1), "actividades", activities).written
+    (activity_id,) = target.query_one("SELECT min(id) FROM items WHERE kind = 'Actividad'")
+    lines = rejected(target, tmp_path, [{"ID": str(activity_id), "Clase": "Tarea", "Nombre": "Pisar una actividad",
+                                         "Fecha": "2026-03-05T10:00:00Z", "Contacto": "Cliente"}], kind="tareas")
+    assert lines[2] == {"id": "ID: es de una actividad existente; esta línea es una tarea."}
+    assert target.query_one("SELECT kind FROM items WHERE id = ?", [activity_id])[0] == "Actividad"
+
+
+def test_the_default_export_of_everything_imports_back_as_it_came_out(source, target, tmp_path):
+    store = Store(target)
+    first = export(source, tmp_path / "todo-1.csv", "ambas")  # the default: both kinds
+    report = import_items(store, store.get_user(1), "todo", first)
+    assert report.written and not report.rejected and report.inserted == report.rows
+    assert export(target, tmp_path / "todo-2.csv", "ambas").read_bytes() == first.read_bytes()
+    assert store.integrity_problems() == []
+
+
+def test_everything_import_needs_each_rows_class(target, tmp_path):
+    lines = rejected(target, tmp_path, [GOOD, {**GOOD, "Clase": ""}, {**GOOD, "Clase": "Reunión"}], kind="todo")
+    assert lines == {3: {"kind": "Clase no válida: Actividad o Tarea."}, 4: {"kind": "Clase no válida: Actividad o Tarea."}}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Nombre,Fecha,Contacto\na,2026-03-05T10:00:00Z,c\nd,e\n", "línea 3: tiene 2 columnas y el encabezado 3"),
+    ("Nombre,Fecha,Contacto\na,\"2026-03-05T10:00:00Z,c\nd,e,f\n", "comillas que no se cierra"),
+    ("Nombre,Fecha,Contacto\na,\"b\"x,c\n", "un valor entre comillas no se cierra bien"),
+    ("", "El archivo está vacío"),
+    ("Nombre,Nombre,Fecha,Contacto\n", "Encabezados repetidos: Nombre."),
+], ids=["columnas", "comillas abiertas", "texto tras comillas", "vacío", "encabezado repetido"])
+def test_an_unreadable_file_is_one_spanish_message_without_paths(target, tmp_path, text, message):
+    store = Store(target)
+    path = write_csv(tmp_path / "roto.csv", text)
+    with pytest.raises(ValidationError) as refused:
+        import_items(store, store.get_user(1), "tareas", path)
+    assert message in refused.value.errors["file"] and str(tmp_path) not in refused.value.errors["file"]
+
+
+def test_a_file_that_is_not_utf8_is_refused(target, tmp_path):
+    store = Store(target)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("Nombre,Fecha,Contacto\nAndrés,2026-03-05T10:00:00Z,Peña\n".encode("latin-1"))
+    with pytest.raises(ValidationError, match="UTF-8"):
+        import_items(store, store.get_user(1), "tareas", path)
+
+
+def test_the_summary_names_the_way_to_skip_where_the_user_is(target, tmp_path):
+    store = Store(target)
+    report = import_items(store, store.get_user(1), "actividades", write_rows(tmp_path / "m.csv", [{**GOOD, "Nombre": ""}]))
+    assert "--skip-invalid" in report.summary()
+    assert report.summary("marca «Cargar solo las líneas válidas»").endswith("(marca «Cargar solo las líneas válidas»).")
+
+
+def test_an_unexpected_database_error_becomes_a_spanish_message(target, tmp_path, monkeypatch):
+    import escala.imports as imports
+
+    def broken(store, cursor, actor, report):
+        cursor.execute("INSERT INTO items (id) VALUES (1)")  # a NOT NULL violation, as a bug would cause
+
+    monkeypatch.setattr(imports, "_load_items", broken)
+    store = Store(target)
+    with pytest.raises(ValidationError) as refused:
+        import_items(store, store.get_user(1), "actividades", write_rows(tmp_path / "ok.csv", [GOOD]))
+    assert refused.value.errors == {"file": "No se pudo importar el archivo; no se cargó nada."}
+    assert target.query_one("SELECT count(*) FROM items")[0] == 0
+
+
+class FakePage:
+    """Just enough of ``streamlit`` for ``importar``: an upload of ``data`` and a click on Importar."""
+
+    def __init__(self, kind: str, data: bytes):
+        self.kind, self.data, self.shown = kind, data, []
+
+    def radio(self, *args, **kwargs):
+        return self.kind
+
+    def file_uploader(self, *args, **kwargs):
+        return type("Upload", (), {"getvalue": lambda _: self.data})()
+
+    def checkbox(self, *args, **kwargs):
+        return False
+
+    def button(self, *args, **kwargs):
+        return True
+
+    def spinner(self, *args, **kwargs):
+        from contextlib import nullcontext
+        return nullcontext()
+
+    def error(self, message):
+        self.shown.append(("error", message))
+
+    def success(self, message):
+        self.shown.append(("success", message))
+
+    def __getattr__(self, name):  # divider, header, caption, dataframe
+        return lambda *args, **kwargs: None
+
+
+def test_web_import_speaks_of_its_checkbox_and_never_of_server_paths(target, tmp_path, monkeypatch):
+    import escala.imports
+    import escala.ui.exportar as page
+
+    store = Store(target)
+    copies = []
+    real_import = escala.imports.import_items
+
+    def spy(store, user, kind, path, skip):
+        copies.append(Path(path))
+        assert Path(path).exists()
+        return real_import(store, user, kind, path, skip)
+
+    monkeypatch.setattr(escala.imports, "import_items", spy)
+    bad = write_rows(tmp_path / "malo.csv", [{**GOOD, "Nombre": ""}]).read_bytes()
+    fake = FakePage("actividades", bad)
+    monkeypatch.setattr(page, "st", fake)
+    page.importar(store, store.get_user(1))
+    ((level, message),) = fake.shown
+    assert level == "error" and "Cargar solo las líneas válidas" in message and "--skip-invalid" not in message
+    assert copies[0].name.startswith("escala-import-") and not copies[0].exists()
+
+    fake = FakePage("todo", b"Clase,Nombre,Contacto\n\"sin cerrar,x,y\n")
+    monkeypatch.setattr(page, "st", fake)
+    page.importar(store, store.get_user(1))
+    ((level, message),) = fake.shown
+    assert level == "error" and "escala-import-" not in message and "/" not in message
+    assert not copies[1].exists()

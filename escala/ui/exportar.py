@@ -76,17 +76,22 @@ def exportar(store: Store, user: User) -> None:
                        on_click="ignore", key="x_download", icon=":material/file_download:")
 
 
-IMPORT_KINDS = {"actividades": "Actividades", "tareas": "Tareas", "contactos": "Contactos"}
+IMPORT_KINDS = {"actividades": "Actividades", "tareas": "Tareas", "todo": "Actividades y tareas",
+                "contactos": "Contactos"}
+SKIP_HINT = "marca «Cargar solo las líneas válidas» para cargar las demás"
 
 
 def importar(store: Store, user: User) -> None:
     """Admins: load a CSV with the export's headers (or contacts); every bad line is reported."""
+    import logging
+
     from escala.domain import ValidationError
     from escala.imports import import_contacts, import_items
 
     st.divider()
     st.header("Importar")
-    st.caption("Usa los mismos encabezados de la exportación (así una exportación se vuelve a importar). "
+    st.caption("Usa los mismos encabezados de la exportación (así una exportación se vuelve a importar; "
+               "en «Actividades y tareas» la columna Clase dice qué es cada fila). "
                "Los contactos se reconocen por correo, las oportunidades por nombre y las personas por nombre. "
                "Si el archivo tiene errores no se importa nada, salvo que elijas cargar solo las líneas válidas.")
     kind = st.radio("Qué importar", list(IMPORT_KINDS), format_func=IMPORT_KINDS.get, horizontal=True, key="i_kind")
@@ -94,22 +99,25 @@ def importar(store: Store, user: User) -> None:
     skip = st.checkbox("Cargar solo las líneas válidas", key="i_skip")
     if not st.button("Importar", type="primary", disabled=upload is None, icon=":material/upload:"):
         return
-    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
-        handle.write(upload.getvalue())
-    path = Path(handle.name)
-    try:
+    path = None
+    try:  # the upload's copy is named so that start-up can clear what a killed import left behind
+        with tempfile.NamedTemporaryFile(prefix="escala-import-", suffix=".csv", delete=False) as handle:
+            path = Path(handle.name)
+            handle.write(upload.getvalue())
         with st.spinner("Validando e importando…"):
             report = (import_contacts(store, user, path, skip) if kind == "contactos"
                       else import_items(store, user, kind, path, skip))
     except ValidationError as error:
         st.error(" ".join(error.errors.values()))
         return
-    except Exception as error:  # an unreadable file: say so, never a traceback
-        st.error(f"No se pudo leer el archivo como CSV: {str(error).splitlines()[0]}")
+    except Exception:  # never a traceback or a server path in the page
+        logging.getLogger(__name__).exception("import failed")
+        st.error("No se pudo importar el archivo; no se cargó nada.")
         return
     finally:
-        path.unlink(missing_ok=True)
-    (st.success if report.written else st.error)(report.summary())
+        if path is not None:
+            path.unlink(missing_ok=True)
+    (st.success if report.written else st.error)(report.summary(SKIP_HINT))
     if report.rejected:
         st.dataframe([{"Línea": line, "Errores": " ".join(errors.values())} for line, errors in report.rejected],
                      hide_index=True, width="stretch")
