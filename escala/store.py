@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from escala import access, times
-from escala.auth import hash_password
+from escala.auth import SignInHistory, hash_password
 from escala.db import Database
 from escala.domain import (
     ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
@@ -221,18 +221,60 @@ class Store:
                                 "WHERE email = ?", [normalize_email(email)])
         return (_user(row), row[6]) if row else (None, None)
 
-    def record_sign_in_attempt(self, email: str, at: datetime, succeeded: bool) -> None:
-        with self.db.transaction() as cursor:
-            cursor.execute("INSERT INTO sign_in_attempts VALUES (?, ?, ?)", [email, times.to_db(at), succeeded])
+    def _record_sign_in(self, cursor, email: str, client: str | None, at: datetime, outcome: str) -> int:
+        attempt_id = self.db.next_ids(cursor, "sign_in_attempts")
+        cursor.execute("INSERT INTO sign_in_attempts (id, occurred_at, email, client, outcome) VALUES (?, ?, ?, ?, ?)",
+                       [attempt_id, times.to_db(at), email, client, outcome])
+        return attempt_id
 
-    def recent_sign_in_failures(self, email: str, since: datetime) -> int:
-        """Failures for ``email`` since ``since`` and after its last success."""
-        (count,) = self.db.query_one(
-            """SELECT count(*) FROM sign_in_attempts WHERE email = ? AND NOT succeeded AND occurred_at >= ?
-               AND occurred_at > coalesce((SELECT max(occurred_at) FROM sign_in_attempts WHERE email = ? AND succeeded),
-                                 TIMESTAMP '1970-01-01')""",
-            [email, times.to_db(since), email])
-        return count
+    def _sign_in_history(self, cursor, email: str, client: str | None, client_since: datetime) -> SignInHistory:
+        failures, last_failure = cursor.execute(
+            """SELECT count(*), max(occurred_at) FROM sign_in_attempts
+               WHERE email = ? AND outcome = 'failure'
+                 AND id > coalesce((SELECT max(id) FROM sign_in_attempts
+                                    WHERE email = ? AND outcome IN ('success', 'unlocked')), 0)""",
+            [email, email]).fetchone()
+        client_failures = cursor.execute(
+            """SELECT occurred_at FROM sign_in_attempts
+               WHERE client = ? AND outcome = 'failure' AND occurred_at > ? ORDER BY occurred_at DESC""",
+            [client, times.to_db(client_since)]).fetchall()
+        return SignInHistory(failures, times.from_db(last_failure),
+                             tuple(times.from_db(at) for (at,) in client_failures))
+
+    def sign_in_history(self, email: str, client: str | None, client_since: datetime) -> SignInHistory:
+        """The email's failures since its last success or unlock, and ``client``'s since ``client_since``."""
+        return self._sign_in_history(self.db.cursor(), email, client, client_since)
+
+    def reserve_sign_in(self, email: str, client: str, at: datetime, *, client_since: datetime,
+                        refuse_until: Callable[[SignInHistory], datetime | None]) -> tuple[int | None, datetime | None]:
+        """Check and record a sign-in attempt in one write transaction, so concurrent attempts
+        see each other. ``refuse_until`` (the policy, in ``auth``) weighs the history: an instant
+        means refuse until then (recorded as 'delayed'); None lets the attempt go on, recorded
+        as a provisional 'failure' until ``sign_in_succeeded``. Returns (attempt id, None) or
+        (None, the instant to wait for)."""
+        with self.db.transaction() as cursor:
+            until = refuse_until(self._sign_in_history(cursor, email, client, client_since))
+            if until is not None:
+                self._record_sign_in(cursor, email, client, at, "delayed")
+                return None, until
+            return self._record_sign_in(cursor, email, client, at, "failure"), None
+
+    def sign_in_succeeded(self, attempt_id: int) -> None:
+        """The reserved attempt's password was right: it counts as a success (and resets the email)."""
+        with self.db.transaction() as cursor:
+            cursor.execute("UPDATE sign_in_attempts SET outcome = 'success' WHERE id = ?", [attempt_id])
+
+    def unlock_sign_in(self, actor: User, user_id: int, client: str | None) -> None:
+        """Desbloquear: an admin clears a user's sign-in delay. History stays: an 'unlocked' row
+        ends the run of failures, and the user's audit trail names the admin."""
+        access.require_admin(actor)
+        with self.db.transaction() as cursor:
+            row = cursor.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()
+            if row is None:
+                raise NotFound("Usuario no encontrado.")
+            self._record_sign_in(cursor, row[0], client, self.clock(), "unlocked")
+            self._audit(cursor, actor, "update", "user", user_id, {"sign_in": ("en espera", "desbloqueado")})
+        self._committed()
 
     def create_session(self, user_id: int, at: datetime) -> str:
         """A new browser session for ``user_id``; returns its random id."""
