@@ -6,11 +6,13 @@ A page left out of ``st.navigation`` cannot be opened by URL, so each role gets 
 import streamlit as st
 
 from escala.ui.flash import show_flashes
+from escala.ui.format import document_language, md
 from escala.ui.navigation import pages_for
 from escala.ui.resources import get_store
 from escala.ui.session import current_user, sign_in_page, sign_out, write_pending_cookie
 
 st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon=":material/task_alt:", layout="wide")
+document_language()
 
 store = get_store()
 user = current_user(store)
@@ -26,7 +28,7 @@ pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_
 page = st.navigation([*pages, sign_in])  # sign-in stays reachable so sign-out can switch to it
 
 with st.sidebar:
-    st.markdown(f"**{user.name}**  \n{user.role.label} · {user.email}")
+    st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
         sign_out(store)
         st.switch_page(sign_in)

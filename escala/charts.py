@@ -1,4 +1,9 @@
-"""Tidy DataFrame -> plotly Figure. Pure functions; one fixed colour per status everywhere."""
+"""Tidy DataFrame -> plotly Figure. Pure functions; one fixed colour per status everywhere.
+
+Plotly reads a subset of HTML in every text it draws (tick labels, legend, hover): ``<a href>``
+becomes a live link, ``<b>`` bold, ``<br>`` a new line. Every value that comes from user data
+goes through ``plotly_text`` first, and hover boxes use templates with Spanish labels.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,25 @@ import plotly.graph_objects as go
 
 WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 STATUS_COLORS = {"Pendiente": "#f0a202", "Vencida": "#d1495b", "Realizada": "#2e933c"}
+PLOTLY_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;"})
+
+
+def plotly_text(value: object) -> object:
+    """User text as plotly shows it literally: its markup characters as HTML entities (and "$",
+    which would start LaTeX). Anything that is not a string is returned unchanged."""
+    return value.translate(PLOTLY_ENTITIES) if isinstance(value, str) else value
+
+
+def _literal(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy of ``frame`` with the user-text ``columns`` made literal for plotly."""
+    return frame.assign(**{column: frame[column].map(plotly_text) for column in columns})
+
+
+def _hover(figure: go.Figure, template: str) -> go.Figure:
+    """One hover template for every trace; ``{trace}`` stands for the trace's name (its state
+    or series, a fixed word), the rest is plotly's ``%{...}`` syntax over escaped data."""
+    return figure.for_each_trace(
+        lambda trace: trace.update(hovertemplate=template.replace("{trace}", plotly_text(trace.name)) + "<extra></extra>"))
 
 
 def week_timeline(activities: pd.DataFrame, week_start, week_end) -> go.Figure:
@@ -16,9 +40,13 @@ def week_timeline(activities: pd.DataFrame, week_start, week_end) -> go.Figure:
     ``activities`` has columns Actividad, Desde, Hasta, Estado (Pendiente/Realizada/Vencida),
     Contacto, with wall-clock times in the user's zone.
     """
-    figure = px.timeline(activities, x_start="Desde", x_end="Hasta", y="Actividad", color="Estado",
-                         color_discrete_map=STATUS_COLORS, hover_data={"Contacto": True, "Actividad": False},
+    frame = _literal(activities, "Actividad", "Contacto").assign(
+        desde=activities["Desde"].dt.strftime("%d/%m %H:%M"), hasta=activities["Hasta"].dt.strftime("%d/%m %H:%M"))
+    figure = px.timeline(frame, x_start="Desde", x_end="Hasta", y="Actividad", color="Estado",
+                         color_discrete_map=STATUS_COLORS, custom_data=["Contacto", "desde", "hasta"],
                          category_orders={"Estado": list(STATUS_COLORS)})
+    _hover(figure, "%{y}<br>Contacto: %{customdata[0]}<br>Desde: %{customdata[1]}<br>Hasta: %{customdata[2]}"
+                   "<br>Estado: {trace}")
     figure.update_yaxes(autorange="reversed", title=None)
     days = pd.date_range(week_start, week_end, freq="D", inclusive="left")
     figure.update_xaxes(range=[week_start, week_end], title=None, tickvals=days,
@@ -40,8 +68,10 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
 
 
 def state_bars(frame: pd.DataFrame, category: str, horizontal: bool = True, key_column: str | None = None) -> go.Figure:
-    """Stacked bars, one colour per state, categories in the frame's order. ``key_column``
-    travels in customdata so a selected bar can be traced back to the items behind it."""
+    """Stacked bars, one colour per state, categories (user text: names, opportunities) in the
+    frame's order. ``key_column`` travels in customdata so a selected bar can be traced back
+    to the items behind it."""
+    frame = _literal(frame, category)
     order = list(dict.fromkeys(frame[category]))
     custom = [key_column] if key_column else None
     axes = dict(y=category, x="count") if horizontal else dict(x=category, y="count")
@@ -49,7 +79,12 @@ def state_bars(frame: pd.DataFrame, category: str, horizontal: bool = True, key_
                     color_discrete_map=STATUS_COLORS, custom_data=custom,
                     category_orders={category: order, "state": list(STATUS_COLORS)},
                     labels={"count": "Elementos", "state": "Estado", category: ""})
+    _hover(figure, "%{y}<br>Estado: {trace}<br>Elementos: %{x:,}" if horizontal
+           else "%{x}<br>Estado: {trace}<br>Elementos: %{y:,}")
     return _layout(figure, max(260, 28 * len(order) + 90) if horizontal else 340)
+
+
+PERIOD_HOVER = {"day": "Día: %{x|%d/%m/%Y}", "week": "Semana del %{x|%d/%m/%Y}", "month": "Mes: %{x|%m/%Y}"}
 
 
 def over_time(frame: pd.DataFrame, granularity: str) -> go.Figure:
@@ -57,15 +92,17 @@ def over_time(frame: pd.DataFrame, granularity: str) -> go.Figure:
     label = {"day": "Día", "week": "Semana", "month": "Mes"}[granularity]
     figure = px.bar(frame, x="period", y="count", color="series", barmode="group",
                     color_discrete_map=SERIES_COLORS, labels={"period": label, "count": "Elementos", "series": ""})
-    figure.update_layout(barmode="group")
+    _hover(figure, PERIOD_HOVER[granularity] + "<br>{trace}: %{y:,}")
     return _layout(figure, 320).update_layout(barmode="group")
 
 
 def ageing(frame: pd.DataFrame) -> go.Figure:
     """Overdue work by how late it is, per responsible (most overdue first)."""
+    frame = _literal(frame, "responsible")
     totals = frame.groupby("responsible")["count"].sum().sort_values(ascending=False)
     figure = px.bar(frame, y="responsible", x="count", color="bucket", orientation="h",
                     color_discrete_map=AGE_COLORS,
                     category_orders={"responsible": list(totals.index), "bucket": list(AGE_COLORS)},
                     labels={"count": "Vencidas", "responsible": "", "bucket": "Días de atraso"})
+    _hover(figure, "%{y}<br>Días de atraso: {trace}<br>Vencidas: %{x:,}")
     return _layout(figure, max(260, 24 * len(totals) + 90))

@@ -14,9 +14,7 @@ from escala.analytics import Filters
 from escala.store import Store
 from escala.ui.downloads import quick_export
 from escala.ui import format as fmt
-from escala.ui.items import item_row
-
-GROUP_LIMIT = 30
+from escala.ui.items import item_row, paged
 
 
 def group_by_due(items: list[Item], now: datetime, zone: str) -> dict[str, list[Item]]:
@@ -47,15 +45,13 @@ def agenda(store: Store, user: User) -> None:
         quick_export(store, user, Filters(states=("Pendiente",), responsible_ids=(user.id,)), "agenda-export",
                      label="Exportar mis pendientes (CSV)")
         groups = group_by_due(pending, now, user.time_zone)
-        tabs = st.tabs([f"{name} ({len(items)})" for name, items in groups.items()])
+        tabs = st.tabs([f"{name} ({fmt.integer(len(items))})" for name, items in groups.items()])
         for tab, (name, items) in zip(tabs, groups.items()):
             with tab:
                 if not items:
                     st.caption(f"Nada en «{name}».")
-                for item in items[:GROUP_LIMIT]:
+                for item in paged(items, f"pagina-agenda-{name}"):
                     item_row(store, user, item, now, in_agenda=True)
-                if len(items) > GROUP_LIMIT:
-                    st.caption(f"… y {len(items) - GROUP_LIMIT} más. Ábrelas desde el perfil de cada contacto.")
     st.divider()
     _week(store, user, now)
 

@@ -15,6 +15,7 @@ from escala.ui.items import item_section
 PAGE_SIZE = 25
 SORTS = {"name": "Nombre", "company": "Empresa", "owner": "Dueño", "pending": "Más pendientes",
          "next_due": "Próximo vencimiento"}
+PROFILE_SHOWN = "perfil_mostrado"
 
 
 def open_contact(contact_id: int) -> None:
@@ -24,6 +25,10 @@ def open_contact(contact_id: int) -> None:
 
 
 def contact_list(store: Store, user: User, can_write: bool) -> None:
+    if st.session_state.pop(PROFILE_SHOWN, False):
+        # Back from a profile through a link to this same page: Streamlit ran the list without
+        # the query but left ?contacto=ID in the address bar (and sends it with the next rerun).
+        st.query_params.clear()
     st.title("Contactos")
     search_column, sort_column, new_column = st.columns([0.5, 0.3, 0.2], vertical_alignment="bottom")
     search = search_column.text_input("Buscar", placeholder="Nombre, correo o empresa", key="buscar_contacto")
@@ -38,7 +43,7 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
         rows, total = store.contact_summaries(user, search, sort, PAGE_SIZE, 0)
     if total == 0:
         if search.strip():
-            st.info(f"Ningún contacto coincide con «{search.strip()}». Prueba con otra parte del nombre, "
+            st.info(f"Ningún contacto coincide con «{fmt.md(search.strip())}». Prueba con otra parte del nombre, "
                     "el correo o la empresa.")
         elif can_write:
             st.info("Aún no tienes contactos. Crea el primero con **Nuevo contacto**.")
@@ -54,11 +59,11 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
     now = store.clock()
     for row in rows:
         cells = iter(st.columns(widths, vertical_alignment="center"))
-        next(cells).page_link("pages/contactos.py", label=row.name, query_params={"contacto": row.id})
+        next(cells).page_link("pages/contactos.py", label=fmt.md(row.name), query_params={"contacto": row.id})
         next(cells).write(fmt.md(row.company_name or "—"))
         if show_owner:
             next(cells).write(fmt.md(row.owner_name or "Sin dueño"))
-        work = f"{row.pending_activities} act. · {row.pending_tasks} tareas"
+        work = f"{fmt.integer(row.pending_activities)} act. · {fmt.plural(row.pending_tasks, 'tarea', 'tareas')}"
         if row.overdue:
             work += f" :red-badge[{fmt.plural(row.overdue, 'vencida', 'vencidas')}]"
         next(cells).markdown(work)
@@ -74,9 +79,35 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
         st.pagination(pages, key="pagina_contactos")
 
 
+# Streamlit reruns the current page with its query string kept when that page's own link in the
+# navigation is clicked, so on a profile (/contactos?contacto=ID) the menu's "Contactos" would
+# just redraw the profile, and the server cannot tell that click from any other rerun (the
+# page's widget states are the only difference, and Streamlit keeps them server-side). The
+# profile's own back link is an st.page_link without query params, which Streamlit sends with
+# an empty query string: this script makes a click on the current page's menu entry click the
+# back link instead. It is inert on every other page (there is no back link there).
+MENU_OPENS_THE_LIST = """<script>
+if (!window.escalaMenuOpensTheList) {
+  window.escalaMenuOpensTheList = true;
+  document.addEventListener("click", (event) => {
+    const menu = event.target.closest('[data-testid="stSidebarNav"] a[aria-current="page"]');
+    const back = document.querySelector(".st-key-volver-a-contactos a");
+    if (menu && back) {
+      event.preventDefault();
+      event.stopPropagation();
+      back.click();
+    }
+  }, true);
+}
+</script>"""
+
+
 def contact_profile(store: Store, user: User, contact: Contact, can_write: bool) -> None:
-    st.page_link("pages/contactos.py", label="Contactos", icon=":material/arrow_back:")
-    st.title(contact.name)
+    with st.container(key="volver-a-contactos"):
+        st.page_link("pages/contactos.py", label="Contactos", icon=":material/arrow_back:")
+    st.sidebar.html(MENU_OPENS_THE_LIST, unsafe_allow_javascript=True, width=1)
+    st.session_state[PROFILE_SHOWN] = True
+    st.title(fmt.md(contact.name))
     info = st.columns(4)
     for column, label, value in zip(info, ["Correo electrónico", "Teléfono", "Empresa", "Dueño del contacto"],
                                     [contact.email, contact.phone, contact.company_name, contact.owner_name]):

@@ -12,6 +12,7 @@ from escala.domain import User
 from escala.export import SIZE_LIMIT, CsvOptions, Exporter
 from escala.store import Store
 from escala.ui.downloads import export_file
+from escala.ui.format import plural
 from escala.ui.tablero import sidebar_filters
 
 SEPARATORS = {",": "Coma (,)", ";": "Punto y coma (;) · Excel en español"}
@@ -21,7 +22,7 @@ PREPARED = "export_prepared"
 def _prepare(store: Store, user: User, filters, fmt: str, options: CsvOptions, gzip: bool) -> None:
     with st.status("Exportando…", expanded=False) as status:
         path, rows = export_file(store, user, filters, fmt, options, gzip)
-        status.update(label=f"Listo: {rows:,} filas".replace(",", "."), state="complete")
+        status.update(label=f"Listo: {plural(rows, 'fila', 'filas')}", state="complete")
     st.session_state[PREPARED] = {"path": str(path), "rows": rows, "size": path.stat().st_size, "fmt": fmt,
                                   "gzip": gzip, "key": (filters, fmt, options, gzip)}
 
@@ -44,11 +45,13 @@ def exportar(store: Store, user: User) -> None:
         options = CsvOptions(separator, bom, escape)
 
     total = exporter.count(filters, user, now, user.time_zone)
-    st.markdown(f"**{total:,} filas** con estos filtros.".replace(",", "."))
+    st.markdown(f"**{plural(total, 'fila', 'filas')}** con estos filtros.")
     if total == 0:
         st.info("No hay nada que exportar con estos filtros.")
         return
-    st.dataframe(exporter.preview(filters, user, now, user.time_zone), hide_index=True, width="stretch")
+    preview = exporter.preview(filters, user, now, user.time_zone)
+    preview = preview.fillna({column: "" for column in preview.select_dtypes(exclude="number")})  # not "None"
+    st.dataframe(preview, hide_index=True, width="stretch")
     st.caption("Vista previa: las primeras 100 filas.")
 
     prepared = st.session_state.get(PREPARED)

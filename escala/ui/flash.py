@@ -8,6 +8,7 @@ KEY = "flash_messages"
 
 
 def flash(message: str, icon: str = ":material/check_circle:") -> None:
+    """Queue a toast for the next run. ``message`` is Markdown: pass user text through ``format.md``."""
     st.session_state.setdefault(KEY, []).append((message, icon))
 
 

@@ -1,11 +1,16 @@
-"""Spanish wording for dates, due states and people, shared by the pages."""
+"""Spanish wording for dates, due states, people and numbers, and user text made literal
+in Markdown; shared by the pages."""
 
 from __future__ import annotations
 
+import re
+import string
 from datetime import datetime
 
+import streamlit as st
+
 from escala import times
-from escala.domain import Item, Kind
+from escala.domain import Item, Kind, format_int
 
 
 def when(item: Item, zone: str) -> str:
@@ -27,13 +32,26 @@ def overdue_badge(item: Item, now: datetime, zone: str) -> str:
     return f":red-badge[Vencida · {late}]"
 
 
-MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$")
+# CommonMark lets a backslash escape any ASCII punctuation, and escaping all of it is the only
+# safe rule: besides Markdown proper (*, _, [, !, <, &, #, 1., >, ...) Streamlit adds :red[...]
+# directives, $math$, :material/icon: (rewritten by the browser before parsing, so "/" must be
+# escaped too), emoji shortcodes (only looked for when some "word:" follows a bare colon) and
+# autolinked URLs and e-mail addresses.
+MARKDOWN_SPECIALS = frozenset(string.punctuation)
+
+
+# GFM turns bare URLs and e-mail addresses into links after escapes are resolved, so no
+# backslash stops it: an invisible word joiner after "://" and "@" and before "www." does.
+AUTOLINK_STARTS = re.compile(r"(?<=://)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def md(text: str) -> str:
-    """User text inside our Markdown: every character Markdown (or Streamlit's :color[]
-    and $math$ directives) would interpret is escaped, so it shows exactly as typed."""
-    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text).replace("\n", " ")
+    """User text inside our Markdown (st.markdown/write/caption/title/toast/info and every
+    widget label), escaped so it shows exactly as typed on one line."""
+    text = AUTOLINK_STARTS.sub(WORD_JOINER, text)
+    escaped = "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
+    return " ".join(escaped.split())  # a newline or a leading tab would start a new block
 
 
 def shorten(text: str, limit: int) -> str:
@@ -47,5 +65,33 @@ def responsible(item: Item) -> str:
     return "Sin asignar"
 
 
+# Numbers as es-MX writes them: thousands with a comma, decimals with a point ("2,670",
+# "73.3 %"). The whole-number rule lives in the domain (its messages count characters too).
+integer = format_int
+
+
+def percent(value: float) -> str:
+    """"73.3 %"."""
+    return f"{value:,.1f} %"
+
+
+def signed(change: float, decimals: int = 0) -> str:
+    """A change with its sign ("+1,204", "-3", "+2.5"); zero is "0", with no sign at all."""
+    if round(change, decimals) == 0:
+        return "0"
+    return f"{change:+,.{decimals}f}"
+
+
 def plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+    """"1 tarea", "2 tareas", "1,204 tareas"."""
+    return f"{integer(count)} {one if count == 1 else many}"
+
+
+LANGUAGE = "es-MX"
+
+
+def document_language() -> None:
+    """Mark the page as Spanish for screen readers, spell-check, hyphenation and translation
+    offers: Streamlit serves ``<html lang="en">`` and has no setting for it."""
+    st.html(f"<script>document.documentElement.lang = '{LANGUAGE}';</script>", unsafe_allow_javascript=True,
+            width=1)

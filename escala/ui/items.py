@@ -56,7 +56,7 @@ def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable:
             st.caption(fmt.md(fmt.shorten(item.description, 160)))
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             if in_agenda:
-                st.page_link("pages/contactos.py", label=item.contact_name, icon=":material/person:",
+                st.page_link("pages/contactos.py", label=fmt.md(item.contact_name), icon=":material/person:",
                              query_params={"contacto": item.contact_id})
             _actions(store, user, item, in_agenda, can_write)
 
@@ -65,23 +65,24 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
     if item.status is Status.PENDING:
         st.button("Realizada", key=f"done-{item.id}", disabled=not can_write, type="primary",
                   icon=":material/check:", on_click=_run,
-                  args=(lambda: store.complete_item(user, item.id), f"«{item.name}» marcada como Realizada"))
+                  args=(lambda: store.complete_item(user, item.id), f"«{fmt.md(item.name)}» marcada como Realizada"))
     else:
         st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
-                  on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{item.name}» reabierta"))
+                  on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
     if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
     with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
-        st.write(f"¿Eliminar «{item.name}»? No se puede deshacer.")
+        st.write(f"¿Eliminar «{fmt.md(item.name)}»? No se puede deshacer.")
         st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
-                  on_click=_run, args=(lambda: store.delete_item(user, item.id), f"«{item.name}» eliminada"))
+                  on_click=_run, args=(lambda: store.delete_item(user, item.id), f"«{fmt.md(item.name)}» eliminada"))
     if item.kind is Kind.ACTIVITY and in_agenda:
         st.download_button("Agregar al calendario", activity_ics(item, store.clock()), icon=":material/event:",
                            file_name=ics_file_name(item), mime="text/calendar", key=f"ics-{item.id}",
                            on_click="ignore")
 
 
-def _paged(items: list[Item], key: str) -> list[Item]:
+def paged(items: list[Item], key: str) -> list[Item]:
+    """The page of ``items`` chosen in a pagination widget (shown only when there is more than one)."""
     if len(items) <= PAGE_SIZE:
         return items
     pages = (len(items) + PAGE_SIZE - 1) // PAGE_SIZE
@@ -107,13 +108,13 @@ def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_wri
     done = sorted((i for i in items if i.status is Status.DONE), key=lambda i: i.due_at, reverse=True)
     if not pending:
         st.caption("No hay pendientes. 🎉")
-    for item in _paged(pending, f"page-pending-{kind}-{contact.id}"):
+    for item in paged(pending, f"page-pending-{kind}-{contact.id}"):
         item_row(store, user, item, now, selectable=can_write, can_write=can_write)
     if can_write:
         _bulk_actions(store, user, kind, pending)
     if done:
         with st.expander(f"Realizadas ({len(done)})"):
-            for item in _paged(done, f"page-done-{kind}-{contact.id}"):
+            for item in paged(done, f"page-done-{kind}-{contact.id}"):
                 item_row(store, user, item, now, can_write=can_write)
 
 

@@ -12,6 +12,7 @@ from escala import charts, times
 from escala.analytics import AGE_BUCKETS, STATES, Analytics, Dashboard, Filters, Selection
 from escala.domain import ActivityType, Role, Stage, User
 from escala.store import Store
+from escala.ui import format as fmt
 from escala.ui.downloads import quick_export
 
 PRESETS = ["Todo el historial", "Últimos 7 días", "Últimos 30 días", "Últimos 90 días", "Este mes",
@@ -86,13 +87,15 @@ def _metric_row(metrics: dict) -> None:
     previous = metrics.get("previous")
     columns = st.columns(4)
     for column, name in zip(columns, ["Pendientes", "Realizadas", "Vencidas", "% completado"]):
-        value = metrics[name]
-        shown = "—" if value is None else (f"{value:.1f} %" if name == "% completado" else f"{value:,}".replace(",", "."))
-        delta = None
+        value, is_percent = metrics[name], name == "% completado"
+        shown = "—" if value is None else (fmt.percent(value) if is_percent else fmt.integer(value))
+        delta, steady = None, False
         if previous is not None and value is not None and previous[name] is not None:
-            change = value - previous[name]
-            delta = f"{change:+.1f} pp" if name == "% completado" else f"{change:+,}".replace(",", ".")
-        column.metric(name, shown, delta, delta_color="inverse" if name in ("Pendientes", "Vencidas") else "normal",
+            delta = fmt.signed(value - previous[name], 1 if is_percent else 0)
+            steady = delta == "0"  # no change: no arrow and no colour (Streamlit would draw a green up-arrow)
+            delta += " pp" if is_percent else ""
+        color = "off" if steady else ("inverse" if name in ("Pendientes", "Vencidas") else "normal")
+        column.metric(name, shown, delta, delta_color=color, delta_arrow="off" if steady else "auto",
                       help="Cambio frente al periodo anterior de la misma duración" if previous else None)
 
 

@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 
 from escala import demo
 from escala.db import Database
-from escala.domain import ContactDraft, OpportunityDraft
+from datetime import datetime
+
+from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +36,9 @@ def pytest_collection_modifyitems(items):
 
 SELLER = "vendedor1@escala.demo"  # user 3
 OTHER_SELLER_CONTACT = "Contacto de Otro Vendedor"
+# Named as a page would render Markdown/HTML: the contact, its opportunity and its tasks.
+HOSTILE_NAME = '![t](http://127.0.0.1:9/track.png) **b** <a href="http://127.0.0.1:9/x">l</a>'
+AGENDA_CONTACT, AGENDA_OVERDUE = "Contacto Agenda", 45  # more overdue work than one agenda page shows
 CONTACT_IDS: dict[str, int] = {}  # filled when the app's database is built
 
 
@@ -45,6 +50,18 @@ def _add_test_contacts(store: Store) -> None:
         CONTACT_IDS[name] = contact.id
         store.create_opportunity(admin, OpportunityDraft(f"Oportunidad de {name}", contact.id, "Propuesta", 50000))
     CONTACT_IDS[OTHER_SELLER_CONTACT] = store.create_contact(admin, ContactDraft(OTHER_SELLER_CONTACT, owner_id=4)).id
+    hostile = store.create_contact(admin, ContactDraft(HOSTILE_NAME, owner_id=seller.id))
+    CONTACT_IDS[HOSTILE_NAME] = hostile.id
+    opportunity = store.create_opportunity(admin, OpportunityDraft(HOSTILE_NAME, hostile.id, "Propuesta", 1000))
+    for day in range(1, 9):  # the most pending work of any opportunity: first in the Tablero's chart
+        store.create_item(seller, ItemDraft(Kind.TASK, HOSTILE_NAME, hostile.id, datetime(2019, 1, day, 9, 0),
+                                            opportunity_id=opportunity.id, time_zone="America/Mexico_City"))
+    agenda = store.create_contact(admin, ContactDraft(AGENDA_CONTACT, owner_id=seller.id))
+    CONTACT_IDS[AGENDA_CONTACT] = agenda.id
+    for number in range(AGENDA_OVERDUE):
+        store.create_item(seller, ItemDraft(Kind.TASK, f"Vencida de agenda {number + 1:02d}", agenda.id,
+                                            datetime(2020, 1, 1 + number % 28, 9, number),
+                                            time_zone="America/Mexico_City"))
 
 
 def _free_port() -> int:
