@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from escala import times
+from escala import auth, times
 from escala.domain import Role, User, UserDraft
 from escala.store import Store
 from escala.ui.dialogs import FieldErrors, save_or_show
+from escala.ui import format as fmt
 from escala.ui.flash import flash
+from escala.ui.session import client_address
 
 ROLES = {role.value: role.label for role in Role}
 
@@ -18,7 +20,8 @@ def usuarios(store: Store, admin: User) -> None:
     if st.button("Nuevo usuario", icon=":material/person_add:"):
         st.dialog("Nuevo usuario", width="medium")(_new_user)(store, admin)
     people = store.list_users(include_inactive=True)
-    st.caption(f"{len(people)} usuarios · {sum(p.active for p in people)} activos")
+    st.caption(f"{fmt.plural(len(people), 'usuario', 'usuarios')} · "
+               f"{fmt.plural(sum(p.active for p in people), 'activo', 'activos')}")
     st.dataframe([{"Nombre": p.name, "Correo electrónico": p.email, "Rol": p.role.label,
                    "Activo": p.active, "Zona horaria": p.time_zone} for p in people],
                  hide_index=True, width="stretch")
@@ -44,8 +47,26 @@ def usuarios(store: Store, admin: User) -> None:
                 store.set_password(admin, person.id, password)
 
         if save_or_show(save, errors):
-            flash(f"{person.name} actualizado")
+            flash(f"{fmt.md(person.name)} actualizado")
             st.rerun()
+    _sign_in_delay(store, admin, person)
+
+
+def _sign_in_delay(store: Store, admin: User, person: User) -> None:
+    """Desbloquear: once a user's failed sign-ins make them wait, an admin can let them in again."""
+    delay = auth.email_delay_status(store, person.email)
+    if delay is None:
+        return
+    if delay.until > times.now_utc():
+        wait = f"no puede volver a intentarlo hasta {times.format_local(delay.until, admin.time_zone)}"
+    else:
+        wait = "cada nuevo fallo lo hará esperar más"
+    st.warning(f"{fmt.md(person.name)} tiene {delay.failures} intentos de ingreso fallidos seguidos: {wait}.",
+               icon=":material/lock_clock:")
+    if st.button("Desbloquear", key=f"u_unlock_{person.id}", icon=":material/lock_open:"):
+        store.unlock_sign_in(admin, person.id, client_address())
+        flash(f"{fmt.md(person.name)} puede volver a ingresar")
+        st.rerun()
 
 
 def _new_user(store: Store, admin: User) -> None:
