@@ -102,6 +102,24 @@ class NotFound(Exception):
     """The record does not exist *for this user*: forbidden rows look exactly like missing ones."""
 
 
+SESSION_ENDED = "Tu sesión terminó; vuelve a ingresar."
+STALE_MESSAGE = "Otra persona cambió esto mientras lo editabas; revisa y guarda de nuevo."
+
+
+class SessionEnded(PermissionDenied):
+    """The browser session behind a write was signed out, expired or its user switched off."""
+
+    def __init__(self, message: str = SESSION_ENDED):
+        super().__init__(message)
+
+
+class StaleEdit(Exception):
+    """The record changed since the form was opened: saving would silently undo that change."""
+
+    def __init__(self, message: str = STALE_MESSAGE):
+        super().__init__(message)
+
+
 # ---------------------------------------------------------------- records
 
 
@@ -113,6 +131,9 @@ class User:
     role: Role
     active: bool = True
     time_zone: str = field(default_factory=times.default_zone)
+    # The browser session this user object came from (None at the command line): every
+    # write re-checks it inside its transaction, so a signed-out tab cannot write.
+    session_id: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,7 @@ class Contact:
     owner_id: int | None
     owner_name: str | None
     created_at: datetime
+    updated_at: datetime | None = None  # the version an edit form started from
 
 
 @dataclass(frozen=True)

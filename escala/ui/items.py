@@ -8,11 +8,14 @@ from datetime import datetime
 import streamlit as st
 
 from escala.calendar import activity_ics, ics_file_name
-from escala.domain import Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, Status, User, ValidationError
+from escala.domain import (
+    Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
+)
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import open_item_dialog
 from escala.ui.flash import flash
+from escala.ui.session import end_here
 
 PAGE_SIZE = 20
 TITLES = {Kind.ACTIVITY: "Actividades", Kind.TASK: "Tareas"}
@@ -29,10 +32,13 @@ EMPTY = {
 }
 
 
-def _run(action: Callable[[], object], message: str) -> None:
-    """A button callback: do the store write, then say what happened (or why not)."""
+def _run(store: Store, action: Callable[[], object], message: str) -> None:
+    """A button callback: do the store write, then say what happened (or why not). The
+    store re-checks the session inside the write, so a tab signed out elsewhere writes nothing."""
     try:
         action()
+    except SessionEnded:
+        end_here()
     except (PermissionDenied, NotFound, ValidationError) as error:
         flash(str(error), icon=":material/warning:")
     else:
@@ -65,16 +71,16 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
     if item.status is Status.PENDING:
         st.button("Realizada", key=f"done-{item.id}", disabled=not can_write, type="primary",
                   icon=":material/check:", on_click=_run,
-                  args=(lambda: store.complete_item(user, item.id), f"«{item.name}» marcada como Realizada"))
+                  args=(store, lambda: store.complete_item(user, item.id), f"«{item.name}» marcada como Realizada"))
     else:
         st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
-                  on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{item.name}» reabierta"))
+                  on_click=_run, args=(store, lambda: store.reopen_item(user, item.id), f"«{item.name}» reabierta"))
     if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
     with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
         st.write(f"¿Eliminar «{item.name}»? No se puede deshacer.")
         st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
-                  on_click=_run, args=(lambda: store.delete_item(user, item.id), f"«{item.name}» eliminada"))
+                  on_click=_run, args=(store, lambda: store.delete_item(user, item.id), f"«{item.name}» eliminada"))
     if item.kind is Kind.ACTIVITY and in_agenda:
         st.download_button("Agregar al calendario", activity_ics(item, store.clock()), icon=":material/event:",
                            file_name=ics_file_name(item), mime="text/calendar", key=f"ics-{item.id}",
@@ -130,7 +136,7 @@ def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> 
             st.session_state.pop(f"sel-{item_id}", None)
 
     def complete_selected() -> None:
-        _run(lambda: store.set_status(user, selected, Status.DONE), f"{noun} marcadas como Realizada")
+        _run(store, lambda: store.set_status(user, selected, Status.DONE), f"{noun} marcadas como Realizada")
         clear_selection()
 
     complete.button("Marcar como Realizada", key=f"bulk-done-{kind}", on_click=complete_selected)
@@ -141,7 +147,7 @@ def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> 
                               disabled=mode is not ResponsibleMode.USER)
 
         def reassign_selected() -> None:
-            _run(lambda: store.reassign_items(user, selected, mode, person), f"{noun} reasignadas")
+            _run(store, lambda: store.reassign_items(user, selected, mode, person), f"{noun} reasignadas")
             clear_selection()
 
         st.button("Aplicar", key=f"bulk-apply-{kind}", type="primary", on_click=reassign_selected)

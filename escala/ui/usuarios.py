@@ -37,11 +37,13 @@ def usuarios(store: Store, admin: User) -> None:
         password = st.text_input("Nueva contraseña (opcional)", type="password")
         errors.slot("password")
         saved = st.form_submit_button("Guardar", type="primary")
+    shown_key = f"u_shown_{person.id}"
+    shown = st.session_state.get(shown_key, person)  # the user as this form was last drawn
+    st.session_state[shown_key] = person
     if saved:
         def save() -> None:
-            store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip())
-            if password:
-                store.set_password(admin, person.id, password)
+            store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip(),
+                              password=password or None, expected=shown)
 
         if save_or_show(save, errors):
             flash(f"{person.name} actualizado")
