@@ -24,7 +24,7 @@ import pandas as pd
 
 from escala import access, times
 from escala.db import Database
-from escala.domain import ActivityType, Kind, Stage, User
+from escala.domain import ActivityType, Kind, Stage, User, parse_day, parse_id
 
 STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
 ON_TIME = "Por vencer"
@@ -82,25 +82,50 @@ class Filters:
     @classmethod
     def from_query(cls, query) -> Filters:
         """Rebuild from URL parameters, ignoring anything malformed or unknown."""
+        return cls.parse_query(query)[0]
+
+    @classmethod
+    def parse_query(cls, query) -> tuple[Filters, list[str]]:
+        """The filters in URL parameters, and the names of the parameters whose value (or
+        part of it) was malformed and so ignored: days outside 1970–2100, ids that are not
+        plain positive numbers, unknown words."""
+        ignored: list[str] = []
+
+        def text(name) -> str:
+            value = query.get(name, "")
+            return value if isinstance(value, str) else ""
+
         def day(name):
-            try:
-                return date.fromisoformat(query.get(name, ""))
-            except ValueError:
-                return None
+            raw = text(name)
+            value = parse_day(raw)
+            if raw and value is None:
+                ignored.append(name)
+            return value
 
-        def words(name, allowed):
-            return tuple(v for v in query.get(name, "").split(",") if v in allowed)
+        def parts(name, parse):
+            raw = [v for v in text(name).split(",") if v]
+            kept = tuple(dict.fromkeys(p for p in map(parse, raw) if p is not None))
+            if len(kept) != len(set(raw)):
+                ignored.append(name)
+            return kept
 
-        def ids(name):
-            return tuple(int(v) for v in query.get(name, "").split(",") if v.strip().isdigit())
+        def ids(value):
+            return 0 if value.strip() == "0" else parse_id(value)
 
         date_from, date_to = day("date_from"), day("date_to")
         if date_from and date_to and date_to < date_from:
             date_from, date_to = date_to, date_from
-        kind = query.get("kind", "ambas")
-        return cls(date_from, date_to, kind if kind in KINDS else "ambas",
-                   words("types", {t.value for t in ActivityType}), words("states", set(STATES)),
-                   ids("responsible_ids"), ids("owner_ids"), words("stages", {s.value for s in Stage}))
+        kind = text("kind") or "ambas"
+        if kind not in KINDS:
+            ignored.append("kind")
+            kind = "ambas"
+        allowed_words = {"types": {t.value for t in ActivityType}, "states": set(STATES),
+                         "stages": {s.value for s in Stage}}
+        words = {name: parts(name, lambda v, allowed=allowed: v if v in allowed else None)
+                 for name, allowed in allowed_words.items()}
+        filters = cls(date_from, date_to, kind, words["types"], words["states"], parts("responsible_ids", ids),
+                      parts("owner_ids", parse_id), words["stages"])
+        return filters, ignored
 
 
 @dataclass(frozen=True)

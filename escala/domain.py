@@ -293,6 +293,27 @@ def format_int(value: int) -> str:
     return f"{value:,}"
 
 
+ID_MAX = 2**31 - 1  # users, contacts and opportunities are INTEGER; items share the bound in links
+
+
+def parse_id(text) -> int | None:
+    """A record id from a URL or a form: ASCII digits only ("²" and "١" are digits to
+    ``str.isdigit``), 1 to ID_MAX; anything else is None."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,10}", text.strip()):
+        return None
+    value = int(text.strip())
+    return value if 1 <= value <= ID_MAX else None
+
+
+def parse_day(text) -> date | None:
+    """An ISO day (AAAA-MM-DD) inside Escala's range, or None."""
+    try:
+        day = date.fromisoformat(text) if isinstance(text, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        return None
+    return day if day is not None and day_in_range(day) else None
+
+
 def instant_error(instant: datetime | None) -> str | None:
     """``RANGE_MESSAGE`` when an aware instant is outside Escala's range, else None."""
     if instant is not None and not EARLIEST <= instant < LATEST:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from escala import charts, times
-from escala.domain import Item, Kind, Status, User
+from escala.domain import EARLIEST_DAY, LATEST_DAY, Item, Kind, Status, User
 from escala.analytics import ON_TIME, Filters
 from escala.store import Store
 from escala.ui.downloads import quick_export
@@ -64,6 +64,7 @@ def _week(store: Store, user: User, now: datetime) -> None:
     st.subheader("Semana")
     today = times.to_local(now, user.time_zone).date()
     monday = st.date_input("Semana del", value=today - timedelta(days=today.weekday()), format="DD/MM/YYYY",
+                           min_value=EARLIEST_DAY, max_value=LATEST_DAY - timedelta(days=7),
                            key="semana_agenda")
     monday = monday - timedelta(days=monday.weekday())
     start = datetime(monday.year, monday.month, monday.day)

@@ -20,6 +20,7 @@ from escala.domain import (
     default_activity_window, default_task_time,
 )
 from escala.store import DuplicateContact, Store
+from escala.ui.errors import show_unexpected
 from escala.ui.flash import flash
 from escala.ui.session import end_here
 
@@ -169,6 +170,8 @@ def save_or_show(write: Callable[[], object], errors: FieldErrors) -> bool:
         st.rerun()
     except (PermissionDenied, NotFound, StaleEdit) as error:
         st.error(str(error))
+    except Exception as error:  # noqa: BLE001  never a traceback in a popup
+        show_unexpected(error)
     else:
         return True
     return False

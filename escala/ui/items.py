@@ -14,6 +14,7 @@ from escala.domain import (
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import open_item_dialog
+from escala.ui.errors import unexpected_message
 from escala.ui.flash import flash
 from escala.ui.session import end_here
 
@@ -41,6 +42,8 @@ def _run(store: Store, action: Callable[[], object], message: str) -> None:
         end_here()
     except (PermissionDenied, NotFound, ValidationError) as error:
         flash(str(error), icon=":material/warning:")
+    except Exception as error:  # noqa: BLE001  a callback's error would otherwise reach the page raw
+        flash(unexpected_message(error), icon=":material/error:")
     else:
         flash(message)
 

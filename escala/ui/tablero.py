@@ -12,7 +12,7 @@ from escala import charts, times
 from escala.analytics import (
     AGE_BUCKETS, CHART_STATES, OTHERS_KEY, STATES, TYPE_LABELS, Analytics, Dashboard, Filters, Selection,
 )
-from escala.domain import ActivityType, Role, Stage, User
+from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Role, Stage, User
 from escala.store import Store
 from escala.ui.downloads import quick_export
 
@@ -51,7 +51,10 @@ def _initial_preset(filters: Filters, today: date) -> str:
 def sidebar_filters(store: Store, user: User, today: date) -> Filters:
     """The filter widgets, started from the URL once per tab; the URL follows every change."""
     if "tablero_filtros" not in st.session_state:  # first run in this tab: the URL wins
-        from_url = Filters.from_query(st.query_params.to_dict())
+        from_url, ignored = Filters.parse_query(st.query_params.to_dict())
+        if ignored:
+            st.toast("Se ignoraron valores no válidos del enlace (" + ", ".join(ignored) + ").",
+                     icon=":material/link_off:")
         st.session_state.update({
             "tablero_filtros": True, "f_preset": _initial_preset(from_url, today),
             "f_range": (from_url.date_from or today - timedelta(days=29), from_url.date_to or today),
@@ -64,7 +67,8 @@ def sidebar_filters(store: Store, user: User, today: date) -> Filters:
         preset = st.selectbox("Periodo (por vencimiento)", PRESETS, key="f_preset")
         date_from, date_to = preset_range(preset, today)
         if preset == "Personalizado":
-            chosen = st.date_input("Fechas", key="f_range", format="DD/MM/YYYY")
+            chosen = st.date_input("Fechas", key="f_range", format="DD/MM/YYYY", min_value=EARLIEST_DAY,
+                                   max_value=LATEST_DAY)
             if isinstance(chosen, (list, tuple)) and len(chosen) == 2:
                 date_from, date_to = chosen
         kind = st.radio("Mostrar", list(KIND_LABELS), format_func=KIND_LABELS.get, key="f_kind", horizontal=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 
 from escala import demo
 from escala.db import Database
-from escala.domain import ContactDraft, OpportunityDraft
+from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,10 @@ def pytest_collection_modifyitems(items):
 SELLER = "vendedor1@escala.demo"  # user 3
 OTHER_SELLER_CONTACT = "Contacto de Otro Vendedor"
 CONTACT_IDS: dict[str, int] = {}  # filled when the app's database is built
+SEEDED_ITEMS = {
+    "Contacto Sesión": ["Completar tras cerrar sesión", "Eliminar tras cerrar sesión"],
+    "Contacto Concurrencia": ["Editada en dos pestañas"],
+}
 
 
 def _add_test_contacts(store: Store) -> None:
@@ -45,6 +50,12 @@ def _add_test_contacts(store: Store) -> None:
         CONTACT_IDS[name] = contact.id
         store.create_opportunity(admin, OpportunityDraft(f"Oportunidad de {name}", contact.id, "Propuesta", 50000))
     CONTACT_IDS[OTHER_SELLER_CONTACT] = store.create_contact(admin, ContactDraft(OTHER_SELLER_CONTACT, owner_id=4)).id
+    for contact_name, item_names in SEEDED_ITEMS.items():  # items a test acts on from the first page it sees
+        contact = store.create_contact(admin, ContactDraft(contact_name, owner_id=seller.id))
+        CONTACT_IDS[contact_name] = contact.id
+        for name in item_names:
+            store.create_item(admin, ItemDraft(Kind.TASK, name, contact.id, store.clock() + timedelta(hours=2),
+                                               time_zone=seller.time_zone))
 
 
 def _free_port() -> int:
