@@ -1,13 +1,19 @@
 """Entry point: page config, the sign-in gate, and navigation built from the user's role.
 
-A page left out of ``st.navigation`` cannot be opened by URL, so each role gets only its own.
+A page's own file runs only for the roles that may open it. Every other page address gets a
+hidden stand-in with the same path (a page's identity is its path): signed out, the sign-in
+form, which keeps the address and its query, so signing in opens exactly the shared link;
+signed in without access, a Spanish explanation instead of Streamlit's "Page not found".
 """
+
+from functools import partial
 
 import streamlit as st
 
+from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
 from escala.ui.format import document_language, md
-from escala.ui.navigation import pages_for
+from escala.ui.navigation import PAGES, no_access_page, pages_for
 from escala.ui.resources import get_store
 from escala.ui.session import current_user, sign_in_page, sign_out, write_pending_cookie
 
@@ -20,12 +26,18 @@ sign_in = st.Page(lambda: sign_in_page(store), title="Ingresar", url_path="ingre
                   default=user is None, visibility="hidden")
 
 if user is None:
-    st.navigation([sign_in], position="hidden").run()
+    stand_ins = [st.Page(lambda: sign_in_page(store), title=spec.title, url_path=spec.url_path, visibility="hidden")
+                 for spec in PAGES]
+    with guard():
+        st.navigation([sign_in, *stand_ins], position="hidden").run()
     st.stop()
 
+allowed = pages_for(user.role)
 pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(index == 0))
-         for index, spec in enumerate(pages_for(user.role))]
-page = st.navigation([*pages, sign_in])  # sign-in stays reachable so sign-out can switch to it
+         for index, spec in enumerate(allowed)]
+closed = [st.Page(partial(no_access_page, spec, user, allowed[0]), title=spec.title, url_path=spec.url_path,
+                  visibility="hidden") for spec in PAGES if spec not in allowed]
+page = st.navigation([*pages, *closed, sign_in])  # sign-in stays reachable so sign-out can switch to it
 
 with st.sidebar:
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
@@ -39,4 +51,5 @@ write_pending_cookie()
 show_flashes()
 if store.is_demo():
     st.caption(":material/science: Estás viendo **datos de demostración**.")
-page.run()
+with guard():
+    page.run()

@@ -2,8 +2,10 @@
 
 One ``Filters`` object (mirrored in the URL) feeds every query, and the export reuses it,
 so every number agrees with every list. Items are classified into three disjoint states,
-one colour each on every chart: *Pendiente* (pending, not yet late), *Vencida* (pending
-after its time) and *Realizada*. The metric "Pendientes" counts both pending states.
+one colour each on every chart: *Por vencer* (pending, not yet late), *Vencida* (pending
+after its time) and *Realizada*. "Pendiente" keeps the spec's meaning everywhere (the
+Estatus: every pending item, late or not), so the metric and the filter "Pendiente" count
+*Por vencer* plus *Vencida*.
 
 Speed comes from the table's shape, not from caching: the responsible is resolved on
 write (no join to contacts), states and types are one-byte ENUMs, time buckets are
@@ -22,13 +24,16 @@ import pandas as pd
 
 from escala import access, times
 from escala.db import Database
-from escala.domain import ActivityType, Kind, Stage, User
+from escala.domain import ActivityType, Kind, Stage, User, parse_day, parse_id
 
-STATES = ("Pendiente", "Vencida", "Realizada")
+STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
+ON_TIME = "Por vencer"
+CHART_STATES = (ON_TIME, "Vencida", "Realizada")  # disjoint: one colour each on every chart
 TYPE_LABELS = (*[t.value for t in ActivityType], "Tarea")
 AGE_BUCKETS = ("1–7 días", "8–30 días", "31–90 días", "Más de 90 días")
 UNASSIGNED = "Sin asignar"
 OTHERS = "Otros"
+OTHERS_KEY = -1  # the "Otros" bar's responsible_id: see Selection.responsible_not_in
 TOP = 15
 KINDS = {"ambas": None, "actividades": Kind.ACTIVITY, "tareas": Kind.TASK}
 BUCKET_US = 15 * 60 * 1_000_000  # 15-minute UTC buckets: exact for every zone's offset
@@ -77,25 +82,50 @@ class Filters:
     @classmethod
     def from_query(cls, query) -> Filters:
         """Rebuild from URL parameters, ignoring anything malformed or unknown."""
+        return cls.parse_query(query)[0]
+
+    @classmethod
+    def parse_query(cls, query) -> tuple[Filters, list[str]]:
+        """The filters in URL parameters, and the names of the parameters whose value (or
+        part of it) was malformed and so ignored: days outside 1970–2100, ids that are not
+        plain positive numbers, unknown words."""
+        ignored: list[str] = []
+
+        def text(name) -> str:
+            value = query.get(name, "")
+            return value if isinstance(value, str) else ""
+
         def day(name):
-            try:
-                return date.fromisoformat(query.get(name, ""))
-            except ValueError:
-                return None
+            raw = text(name)
+            value = parse_day(raw)
+            if raw and value is None:
+                ignored.append(name)
+            return value
 
-        def words(name, allowed):
-            return tuple(v for v in query.get(name, "").split(",") if v in allowed)
+        def parts(name, parse):
+            raw = [v for v in text(name).split(",") if v]
+            kept = tuple(dict.fromkeys(p for p in map(parse, raw) if p is not None))
+            if len(kept) != len(set(raw)):
+                ignored.append(name)
+            return kept
 
-        def ids(name):
-            return tuple(int(v) for v in query.get(name, "").split(",") if v.strip().isdigit())
+        def ids(value):
+            return 0 if value.strip() == "0" else parse_id(value)
 
         date_from, date_to = day("date_from"), day("date_to")
         if date_from and date_to and date_to < date_from:
             date_from, date_to = date_to, date_from
-        kind = query.get("kind", "ambas")
-        return cls(date_from, date_to, kind if kind in KINDS else "ambas",
-                   words("types", {t.value for t in ActivityType}), words("states", set(STATES)),
-                   ids("responsible_ids"), ids("owner_ids"), words("stages", {s.value for s in Stage}))
+        kind = text("kind") or "ambas"
+        if kind not in KINDS:
+            ignored.append("kind")
+            kind = "ambas"
+        allowed_words = {"types": {t.value for t in ActivityType}, "states": set(STATES),
+                         "stages": {s.value for s in Stage}}
+        words = {name: parts(name, lambda v, allowed=allowed: v if v in allowed else None)
+                 for name, allowed in allowed_words.items()}
+        filters = cls(date_from, date_to, kind, words["types"], words["states"], parts("responsible_ids", ids),
+                      parts("owner_ids", parse_id), words["stages"])
+        return filters, ignored
 
 
 @dataclass(frozen=True)
@@ -104,8 +134,13 @@ class Selection:
 
     responsible_id: int | None = None  # 0 = Sin asignar
     type: str | None = None  # an activity type or "Tarea"
-    state: str | None = None  # Pendiente (not yet late), Vencida or Realizada: the charts' states
+    state: str | None = None  # one of CHART_STATES
     opportunity_id: int | None = None
+    responsible_not_in: tuple[int, ...] | None = None  # the "Otros" bar: everyone not drawn on their own
+
+    def __post_init__(self):
+        if self.state is not None and self.state not in CHART_STATES:
+            raise ValueError(f"state must be one of {CHART_STATES}")
 
     def clauses(self, now: datetime, a: str = "i") -> tuple[list[str], list]:
         clauses, params = [], []
@@ -115,10 +150,13 @@ class Selection:
             if value is not None:
                 clauses.append(condition)
                 params.append(value)
+        if self.responsible_not_in is not None:
+            clauses.append(f"coalesce({a}.responsible_id, 0) NOT IN (SELECT unnest(?::INTEGER[]))")
+            params.append(list(self.responsible_not_in))
         if self.state is not None:
             clauses.append({"Realizada": f"{a}.status = 'Realizada'",
                             "Vencida": f"{a}.status = 'Pendiente' AND {a}.due_at < ?",
-                            "Pendiente": f"{a}.status = 'Pendiente' AND {a}.due_at >= ?"}[self.state])
+                            ON_TIME: f"{a}.status = 'Pendiente' AND {a}.due_at >= ?"}[self.state])
             params.extend([] if self.state == "Realizada" else [times.to_db(now)])
         return clauses, params
 
@@ -255,7 +293,7 @@ class Analytics:
             SELECT o.id AS opportunity_id, o.name AS opportunity, o.stage::VARCHAR AS stage, c.state, c.count
             FROM (SELECT i.opportunity_id,
                          CASE WHEN i.status = 'Realizada' THEN 'Realizada'
-                              WHEN i.due_at < ? THEN 'Vencida' ELSE 'Pendiente' END AS state,
+                              WHEN i.due_at < ? THEN 'Vencida' ELSE '{ON_TIME}' END AS state,
                          count(*) AS count
                   FROM items i WHERE {where} AND i.opportunity_id IN (SELECT unnest(?::INTEGER[]))
                   GROUP BY ALL) c
@@ -359,7 +397,7 @@ def _states(counts: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([
         counts.loc[counts["status"] == "Realizada", [*keys, "count"]].assign(state="Realizada"),
         pending.assign(state="Vencida", count=pending["late"])[[*keys, "count", "state"]],
-        pending.assign(state="Pendiente", count=pending["count"] - pending["late"])[[*keys, "count", "state"]],
+        pending.assign(state=ON_TIME, count=pending["count"] - pending["late"])[[*keys, "count", "state"]],
     ], ignore_index=True).astype({"count": "int64"})[[*keys, "state", "count"]]
 
 
@@ -379,27 +417,28 @@ def _person(names: dict, responsible_id: int) -> str:
 def _per_person(states: pd.DataFrame) -> pd.DataFrame:
     """One row per responsible, a column per state, plus all pending."""
     table = states.groupby(["responsible_id", "state"])["count"].sum().unstack(fill_value=0) \
-        .reindex(columns=list(STATES), fill_value=0)
-    table["pending"] = table["Pendiente"] + table["Vencida"]
+        .reindex(columns=list(CHART_STATES), fill_value=0)
+    table["pending"] = table[ON_TIME] + table["Vencida"]
     return table
 
 
 def _by_responsible(table: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Top 15 people by pending work, then "Otros", then "Sin asignar"; one row per state."""
+    """Top 15 people by pending work, then "Otros" (``responsible_id`` OTHERS_KEY), then
+    "Sin asignar" (0); one row per state."""
     if table.empty:
         return pd.DataFrame(columns=["responsible", "responsible_id", "state", "count"])
     people = table.drop(index=0, errors="ignore").sort_values(["pending", "Realizada"], ascending=False, kind="stable")
-    rows = [(_person(names, key), key, table.loc[key]) for key in people.index[:TOP]]
+    rows = [(_person(names, key), int(key), table.loc[key]) for key in people.index[:TOP]]
     if len(people) > TOP:
-        rows.append((OTHERS, None, people.iloc[TOP:][list(STATES)].sum()))
+        rows.append((OTHERS, OTHERS_KEY, people.iloc[TOP:][list(CHART_STATES)].sum()))
     if 0 in table.index:
         rows.append((UNASSIGNED, 0, table.loc[0]))
     return pd.DataFrame([{"responsible": name, "responsible_id": key, "state": state, "count": int(values[state])}
-                         for name, key, values in rows for state in STATES])
+                         for name, key, values in rows for state in CHART_STATES])
 
 
 def _by_type(states: pd.DataFrame) -> pd.DataFrame:
-    grid = pd.MultiIndex.from_product([TYPE_LABELS, STATES], names=["type", "state"])
+    grid = pd.MultiIndex.from_product([TYPE_LABELS, CHART_STATES], names=["type", "state"])
     return states.groupby(["type", "state"])["count"].sum().reindex(grid, fill_value=0).astype(int).reset_index()
 
 

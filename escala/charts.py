@@ -12,7 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
-STATUS_COLORS = {"Pendiente": "#f0a202", "Vencida": "#d1495b", "Realizada": "#2e933c"}
+STATUS_COLORS = {"Por vencer": "#f0a202", "Vencida": "#d1495b", "Realizada": "#2e933c"}
 PLOTLY_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;"})
 
 

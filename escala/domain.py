@@ -102,6 +102,24 @@ class NotFound(Exception):
     """The record does not exist *for this user*: forbidden rows look exactly like missing ones."""
 
 
+SESSION_ENDED = "Tu sesión terminó; vuelve a ingresar."
+STALE_MESSAGE = "Otra persona cambió esto mientras lo editabas; revisa y guarda de nuevo."
+
+
+class SessionEnded(PermissionDenied):
+    """The browser session behind a write was signed out, expired or its user switched off."""
+
+    def __init__(self, message: str = SESSION_ENDED):
+        super().__init__(message)
+
+
+class StaleEdit(Exception):
+    """The record changed since the form was opened: saving would silently undo that change."""
+
+    def __init__(self, message: str = STALE_MESSAGE):
+        super().__init__(message)
+
+
 # ---------------------------------------------------------------- records
 
 
@@ -113,6 +131,9 @@ class User:
     role: Role
     active: bool = True
     time_zone: str = field(default_factory=times.default_zone)
+    # The browser session this user object came from (None at the command line): every
+    # write re-checks it inside its transaction, so a signed-out tab cannot write.
+    session_id: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,7 @@ class Contact:
     owner_id: int | None
     owner_name: str | None
     created_at: datetime
+    updated_at: datetime | None = None  # the version an edit form started from
 
 
 @dataclass(frozen=True)
@@ -271,6 +293,32 @@ def format_int(value: int) -> str:
     return f"{value:,}"
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """"1 tarea", "2 tareas", "1,204 tareas"."""
+    return f"{format_int(count)} {one if count == 1 else many}"
+
+
+ID_MAX = 2**31 - 1  # users, contacts and opportunities are INTEGER; items share the bound in links
+
+
+def parse_id(text) -> int | None:
+    """A record id from a URL or a form: ASCII digits only ("²" and "١" are digits to
+    ``str.isdigit``), 1 to ID_MAX; anything else is None."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,10}", text.strip()):
+        return None
+    value = int(text.strip())
+    return value if 1 <= value <= ID_MAX else None
+
+
+def parse_day(text) -> date | None:
+    """An ISO day (AAAA-MM-DD) inside Escala's range, or None."""
+    try:
+        day = date.fromisoformat(text) if isinstance(text, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        return None
+    return day if day is not None and day_in_range(day) else None
+
+
 def instant_error(instant: datetime | None) -> str | None:
     """``RANGE_MESSAGE`` when an aware instant is outside Escala's range, else None."""
     if instant is not None and not EARLIEST <= instant < LATEST:
@@ -411,7 +459,7 @@ def validate_contact(draft: ContactDraft) -> tuple[ContactDraft | None, dict[str
         errors["email"] = problem
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = "Teléfono no válido: usa dígitos, espacios, +, -, ( )."
-    if problem := _text_error(company, "La empresa", NAME_MAX, required=bool(company)):
+    if problem := _text_error(company, "El nombre de la empresa", NAME_MAX, required=bool(company)):
         errors["company"] = problem
     if errors:
         return None, errors

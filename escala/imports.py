@@ -32,7 +32,7 @@ from escala import access, times
 from escala.db import Database
 from escala.domain import (DESCRIPTION_MAX, EARLIEST, FORBIDDEN_MESSAGE, FORBIDDEN_SQL, FORBIDDEN_SQL_MULTILINE, LATEST,
                            NAME_MAX, PHONE_RE, RANGE_MESSAGE, VISIBLE_SQL, ActivityType, Kind, ResponsibleMode, Stage,
-                           Status, User, ValidationError, email_error, format_int, text_error)
+                           Status, User, ValidationError, email_error, format_int, plural, text_error)
 from escala.export import FORMULA_STARTS
 from escala.store import Store
 
@@ -67,10 +67,12 @@ class ImportReport:
         """One line for the user; ``how_to_skip`` says how to load only the valid lines where
         the user is (the CLI's --skip-invalid by default, the page's checkbox there)."""
         if not self.written:
-            return (f"No se importó nada: {len(self.rejected)} de {self.rows} líneas tienen errores "
-                    f"({how_to_skip}).")
-        skipped = f", {len(self.rejected)} líneas rechazadas" if self.rejected else ""
-        return f"{self.inserted} creadas, {self.updated} actualizadas{skipped} (de {self.rows} líneas)."
+            wrong = "tiene errores" if len(self.rejected) == 1 else "tienen errores"
+            return (f"No se importó nada: {format_int(len(self.rejected))} de {plural(self.rows, 'línea', 'líneas')} "
+                    f"{wrong} ({how_to_skip}).")
+        skipped = f", {plural(len(self.rejected), 'línea rechazada', 'líneas rechazadas')}" if self.rejected else ""
+        return (f"{plural(self.inserted, 'creada', 'creadas')}, {plural(self.updated, 'actualizada', 'actualizadas')}"
+                f"{skipped} (de {plural(self.rows, 'línea', 'líneas')}).")
 
 
 # ---------------------------------------------------------------- reading the file
@@ -281,10 +283,11 @@ def _own_cursor(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def _writing(db: Database, cursor) -> Iterator[None]:
+def _writing(store: Store, actor: User, cursor) -> Iterator[None]:
     """The final load: the process's writer lock, and one transaction on the import's cursor.
-    ``db.transaction()`` is what takes the lock (its own transaction stays empty)."""
-    with db.transaction():
+    ``store.writing()`` is what takes the lock and re-checks the importing admin and their
+    session (its own transaction stays empty)."""
+    with store.writing(actor):
         cursor.execute("BEGIN TRANSACTION")
         try:
             yield
@@ -311,7 +314,7 @@ def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid:
         seen = _check_items_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
-        with _writing(db, cursor):
+        with _writing(store, actor, cursor):
             if _users(cursor) != seen or _kind_conflicts(cursor):  # changed meanwhile: check again
                 _check_items_against_database(cursor)
                 if not _judge(cursor, report, skip_invalid):
@@ -564,7 +567,7 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
         seen = _check_contacts_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
-        with _writing(db, cursor):
+        with _writing(store, actor, cursor):
             if _users(cursor) != seen:  # changed meanwhile: check again
                 _check_contacts_against_database(cursor)
                 if not _judge(cursor, report, skip_invalid):

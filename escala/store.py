@@ -8,17 +8,18 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from escala import access, times
-from escala.auth import SignInHistory, hash_password
+from escala.auth import SignInHistory, hash_password, session_idle_limit
 from escala.db import Database
 from escala.domain import (
     ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
-    NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, Stage,
-    Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
+    NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
+    StaleEdit, Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
     validate_opportunity, validate_user,
 )
 
@@ -34,7 +35,7 @@ ITEM_FROM = """
     LEFT JOIN opportunities o ON o.id = i.opportunity_id
 """
 CONTACT_SELECT = """
-    SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at
+    SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at, c.updated_at
     FROM contacts c
     LEFT JOIN companies co ON co.id = c.company_id
     LEFT JOIN users u ON u.id = c.owner_id
@@ -67,6 +68,8 @@ def _contact_search(search: str) -> tuple[str, list[str]]:
 RESPONSIBLE_ERROR = "Elige un vendedor o administrador activo."
 NOT_FOUND_ITEM = "Actividad o tarea no encontrada."
 NOT_FOUND_CONTACT = "Contacto no encontrado."
+DELETE_DENIED = "Solo el dueño del contacto o un administrador puede eliminar sus actividades y tareas."
+MOVE_DENIED = "Solo el dueño del contacto o un administrador puede pasar sus actividades y tareas a otro contacto."
 
 
 class DuplicateContact(ValidationError):
@@ -83,7 +86,8 @@ def _user(row) -> User:
 
 
 def _contact(row) -> Contact:
-    return Contact(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], times.from_db(row[8]))
+    return Contact(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], times.from_db(row[8]),
+                   times.from_db(row[9]))
 
 
 def _item(row) -> Item:
@@ -97,6 +101,17 @@ def _item(row) -> Item:
         completed_by=row[16], created_at=times.from_db(row[17]), created_by=row[18],
         updated_at=times.from_db(row[19]),
     )
+
+
+def _item_version(item: Item) -> tuple:
+    """What an edit form must not silently undo: the item's own columns (the stamp alone is
+    not enough: two writes can share a clock tick)."""
+    return (item.name, item.activity_type, item.starts_at, item.due_at, item.responsible_mode, item.responsible_id,
+            item.contact_id, item.opportunity_id, item.description, item.status, item.completed_at, item.updated_at)
+
+
+def _contact_version(contact: Contact) -> tuple:
+    return (contact.name, contact.email, contact.phone, contact.company_id, contact.owner_id, contact.updated_at)
 
 
 def _jsonable(value):
@@ -143,6 +158,36 @@ class Store:
     def _now(self) -> datetime:
         return times.to_db(self.clock())
 
+    @contextmanager
+    def writing(self, actor: User | None) -> Iterator:
+        """One write transaction on behalf of ``actor`` (None: the operator at the command
+        line), who is re-checked inside it before anything is written: see ``check_actor``."""
+        with self.db.transaction() as cursor:
+            if actor is not None:
+                self.check_actor(cursor, actor)
+            yield cursor
+
+    def check_actor(self, cursor, actor: User) -> None:
+        """Inside a write transaction: the actor still exists, is active and has the role the
+        page was built with, and the browser session they act through (if any) is live.
+        Button callbacks run before a page re-checks anything, so this is where it holds."""
+        row = cursor.execute("SELECT active, role FROM users WHERE id = ?", [actor.id]).fetchone()
+        if actor.session_id is not None:
+            live = cursor.execute(
+                "SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND last_seen_at > ?",
+                [actor.session_id, actor.id, times.to_db(times.now_utc() - session_idle_limit())]).fetchone()
+            if live is None or row is None or not row[0]:
+                raise SessionEnded()
+        if row is None or not row[0]:
+            raise PermissionDenied("Tu usuario está desactivado.")
+        if Role(row[1]) is not actor.role:
+            raise PermissionDenied("Tu rol cambió; vuelve a cargar la página.")
+
+    def _end_sessions(self, cursor, user_id: int, keep: str | None = None) -> None:
+        """Sign ``user_id`` out everywhere (but the session ``keep``), in the caller's transaction."""
+        cursor.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL "
+                       "AND id IS DISTINCT FROM ?", [times.to_db(times.now_utc()), user_id, keep])
+
     def _audit(self, cursor, actor: User | None, action: str, entity: str, entity_id: int, changes: dict) -> None:
         audit_id = self.db.next_ids(cursor, "audit_log")
         cursor.execute(
@@ -161,7 +206,7 @@ class Store:
         if errors:
             raise ValidationError(errors)
         password_hash = hash_password(clean.password)  # slow on purpose: outside the lock
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             if cursor.execute("SELECT 1 FROM users WHERE email = ?", [clean.email]).fetchone():
                 raise ValidationError({"email": "Ya existe un usuario con este correo electrónico."})
             user_id = self.db.next_ids(cursor, "users")
@@ -186,14 +231,18 @@ class Store:
         return [_user(row) for row in rows]
 
     def update_user(self, actor: User, user_id: int, *, name: str | None = None, role: str | None = None,
-                    active: bool | None = None, time_zone: str | None = None) -> User:
-        """Admins change a user's name, role, zone, or switch them off (never delete: history keeps them)."""
+                    active: bool | None = None, time_zone: str | None = None, password: str | None = None,
+                    expected: User | None = None) -> User:
+        """Admins change a user's name, role, zone or password, or switch them off (never
+        delete: history keeps them), all in one transaction. ``expected`` is the user as the
+        form showed it: if someone changed them since, nothing is saved (``StaleEdit``).
+        Switching a user off or changing their password ends every session they have."""
         access.require_admin(actor)
         current = self.get_user(user_id)
         if current is None:
             raise NotFound("Usuario no encontrado.")
         wanted = UserDraft(name if name is not None else current.name, current.email,
-                           role if role is not None else current.role, None,
+                           role if role is not None else current.role, password,
                            time_zone if time_zone is not None else current.time_zone)
         clean, errors = validate_user(wanted, password_required=False)
         if errors:
@@ -204,26 +253,41 @@ class Store:
         changes = {key: (old, new) for key, old, new in (
             ("name", current.name, clean.name), ("role", str(current.role), str(clean.role)),
             ("active", current.active, new_active), ("time_zone", current.time_zone, clean.time_zone)) if old != new}
+        password_hash = hash_password(password) if password else None  # slow on purpose: outside the lock
+        if password_hash:
+            changes["password"] = ("***", "***")
         if changes:
-            with self.db.transaction() as cursor:
-                cursor.execute("UPDATE users SET name = ?, role = ?, active = ?, time_zone = ? WHERE id = ?",
-                               [clean.name, clean.role, new_active, clean.time_zone, user_id])
+            with self.writing(actor) as cursor:
+                if expected is not None and self._user_row(cursor, user_id) != expected:
+                    raise StaleEdit()
+                cursor.execute("UPDATE users SET name = ?, role = ?, active = ?, time_zone = ?, "
+                               "password_hash = coalesce(?, password_hash) WHERE id = ?",
+                               [clean.name, clean.role, new_active, clean.time_zone, password_hash, user_id])
+                if password_hash or not new_active:
+                    self._end_sessions(cursor, user_id, keep=actor.session_id if actor.id == user_id else None)
                 self._audit(cursor, actor, "update", "user", user_id, changes)
             self._committed()
         return self.get_user(user_id)
 
+    def _user_row(self, cursor, user_id: int) -> User | None:
+        row = cursor.execute(f"{USER_SELECT} WHERE id = ?", [user_id]).fetchone()  # sql-ok: fixed text
+        return _user(row) if row else None
+
     def set_password(self, actor: User | None, user_id: int, password: str) -> None:
-        """A user changes their own password; an admin (or the operator, actor=None) anyone's."""
+        """A user changes their own password; an admin (or the operator, actor=None) anyone's.
+        Every other session of that user ends at once."""
         if actor is not None and actor.id != user_id:
             access.require_admin(actor, "cambiar la contraseña de otro usuario")
         _, errors = validate_user(UserDraft("x", "x@x.xx", "admin", password), password_required=True)
         if "password" in errors:
             raise ValidationError({"password": errors["password"]})
         password_hash = hash_password(password)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             if not cursor.execute("UPDATE users SET password_hash = ? WHERE id = ? RETURNING id",
                                   [password_hash, user_id]).fetchone():
                 raise NotFound("Usuario no encontrado.")
+            self._end_sessions(cursor, user_id, keep=actor.session_id if actor is not None and actor.id == user_id
+                               else None)
             self._audit(cursor, actor, "update", "user", user_id, {"password": ("***", "***")})
         self._committed()
 
@@ -280,7 +344,7 @@ class Store:
         """Desbloquear: an admin clears a user's sign-in delay. History stays: an 'unlocked' row
         ends the run of failures, and the user's audit trail names the admin."""
         access.require_admin(actor)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             row = cursor.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()
             if row is None:
                 raise NotFound("Usuario no encontrado.")
@@ -309,7 +373,7 @@ class Store:
         if times.to_db(now) - row[6] > timedelta(minutes=1):
             with self.db.transaction() as cursor:
                 cursor.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [times.to_db(now), session_id])
-        return _user(row)
+        return replace(_user(row), session_id=session_id)
 
     def revoke_session(self, session_id: str, at: datetime) -> None:
         with self.db.transaction() as cursor:
@@ -346,7 +410,7 @@ class Store:
             if owner_id not in (None, actor.id):
                 errors["owner"] = "Solo puedes crear contactos a tu nombre."
             owner_id = actor.id
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             if problem := self._check_owner(cursor, owner_id):
                 errors["owner"] = problem
             if errors:
@@ -371,6 +435,9 @@ class Store:
         scope, params = access.contact_scope(user)
         row = self.db.query_one(f"{CONTACT_SELECT} WHERE c.id = ? AND {scope}", [contact_id, *params])  # sql-ok
         return _contact(row) if row else None
+
+    def _contact_row(self, cursor, contact_id: int) -> Contact:
+        return _contact(cursor.execute(f"{CONTACT_SELECT} WHERE c.id = ?", [contact_id]).fetchone())  # sql-ok
 
     def find_contact_by_email(self, user: User, email: str) -> Contact | None:
         scope, params = access.contact_scope(user)
@@ -426,8 +493,11 @@ class Store:
             return summaries, (rows[0][10] if rows else 0)
         return summaries, self.contact_summaries(user, search, sort, 1, 0)[1]  # past the last page
 
-    def update_contact(self, actor: User, contact_id: int, draft: ContactDraft) -> Contact:
-        """Edit name, email, phone and company; an owner change goes through ``reassign_contact``."""
+    def update_contact(self, actor: User, contact_id: int, draft: ContactDraft,
+                       expected: Contact | None = None) -> Contact:
+        """Edit name, email, phone, company and (admins) the owner, in one transaction: all
+        or nothing. ``expected`` is the contact as the form showed it; if it changed since,
+        nothing is saved (``StaleEdit``)."""
         access.require_writer(actor)
         current = self.get_contact(actor, contact_id)
         if current is None:
@@ -435,7 +505,12 @@ class Store:
         clean, errors = validate_contact(draft)
         if errors:
             raise ValidationError(errors)
-        with self.db.transaction() as cursor:
+        owner_changes = draft.owner_id is not None and draft.owner_id != current.owner_id
+        if owner_changes:
+            access.require_admin(actor, "cambiar el dueño de un contacto")
+        with self.writing(actor) as cursor:
+            if expected is not None and _contact_version(self._contact_row(cursor, contact_id)) != _contact_version(expected):
+                raise StaleEdit()
             if clean.email and clean.email != (current.email or ""):
                 other = cursor.execute("SELECT id FROM contacts WHERE email = ? AND id <> ? LIMIT 1",
                                        [clean.email, contact_id]).fetchone()
@@ -451,33 +526,36 @@ class Store:
                                "WHERE id = ?", [clean.name, clean.email or None, clean.phone or None, company_id,
                                                 self._now(), contact_id])
                 self._audit(cursor, actor, "update", "contact", contact_id, changes)
+            if owner_changes:
+                self._reassign(cursor, actor, contact_id, draft.owner_id)
         self._committed()
-        if draft.owner_id is not None and draft.owner_id != current.owner_id:
-            return self.reassign_contact(actor, contact_id, draft.owner_id)
         return self.get_contact(actor, contact_id)
 
     def reassign_contact(self, actor: User, contact_id: int, new_owner_id: int | None) -> Contact:
         """Give a contact a new owner (admins). Items in the mode "Dueño del contacto" follow
         the new owner in the same transaction."""
         access.require_admin(actor, "cambiar el dueño de un contacto")
-        with self.db.transaction() as cursor:
-            row = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
-            if row is None:
-                raise NotFound(NOT_FOUND_CONTACT)
-            if problem := self._check_owner(cursor, new_owner_id):
-                raise ValidationError({"owner": problem})
-            if row[0] != new_owner_id:
-                cursor.execute("UPDATE contacts SET owner_id = ?, updated_at = ? WHERE id = ?",
-                               [new_owner_id, self._now(), contact_id])
-                (moved,) = cursor.execute(
-                    """UPDATE items SET contact_owner_id = ?,
-                           responsible_id = CASE WHEN responsible_mode = 'Dueño del contacto' THEN ? ELSE responsible_id END
-                       WHERE contact_id = ?""",
-                    [new_owner_id, new_owner_id, contact_id]).fetchone()
-                self._audit(cursor, actor, "update", "contact", contact_id,
-                            {"owner_id": (row[0], new_owner_id), "items_following_owner": (None, moved)})
+        with self.writing(actor) as cursor:
+            self._reassign(cursor, actor, contact_id, new_owner_id)
         self._committed()
         return self.get_contact(actor, contact_id)
+
+    def _reassign(self, cursor, actor: User, contact_id: int, new_owner_id: int | None) -> None:
+        row = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+        if row is None:
+            raise NotFound(NOT_FOUND_CONTACT)
+        if problem := self._check_owner(cursor, new_owner_id):
+            raise ValidationError({"owner": problem})
+        if row[0] != new_owner_id:
+            cursor.execute("UPDATE contacts SET owner_id = ?, updated_at = ? WHERE id = ?",
+                           [new_owner_id, self._now(), contact_id])
+            (moved,) = cursor.execute(
+                """UPDATE items SET contact_owner_id = ?,
+                       responsible_id = CASE WHEN responsible_mode = 'Dueño del contacto' THEN ? ELSE responsible_id END
+                   WHERE contact_id = ?""",
+                [new_owner_id, new_owner_id, contact_id]).fetchone()
+            self._audit(cursor, actor, "update", "contact", contact_id,
+                        {"owner_id": (row[0], new_owner_id), "items_following_owner": (None, moved)})
 
     def delete_contact(self, actor: User, contact_id: int) -> None:
         """Delete a contact with its opportunities and items (admins, or the owning seller)."""
@@ -485,7 +563,9 @@ class Store:
         current = self.get_contact(actor, contact_id)
         if current is None:
             raise NotFound(NOT_FOUND_CONTACT)
-        with self.db.transaction() as cursor:
+        if not access.may_create_items_on(actor, current.owner_id):
+            raise PermissionDenied("Solo el dueño del contacto o un administrador puede eliminarlo.")
+        with self.writing(actor) as cursor:
             for (item_id,) in cursor.execute("SELECT id FROM items WHERE contact_id = ?", [contact_id]).fetchall():
                 self._audit(cursor, actor, "delete", "item", item_id, {"contact_id": (contact_id, None)})
             cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
@@ -506,7 +586,7 @@ class Store:
             errors["contact"] = NOT_FOUND_CONTACT
         if errors:
             raise ValidationError(errors)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             opportunity_id = self.db.next_ids(cursor, "opportunities")
             cursor.execute("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?)",
                            [opportunity_id, clean.name, clean.contact_id, clean.stage, clean.amount, self._now()])
@@ -533,6 +613,9 @@ class Store:
         row = self.db.query_one(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE i.id = ? AND {scope}",  # sql-ok
                                 [item_id, *params])
         return _item(row) if row else None
+
+    def _item_row(self, cursor, item_id: int) -> Item:
+        return _item(cursor.execute(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE i.id = ?", [item_id]).fetchone())  # sql-ok
 
     def list_items(self, user: User, *, contact_id: int | None = None, responsible_id: int | None = None,
                    kind: Kind | None = None, status: Status | None = None, due_from: datetime | None = None,
@@ -577,6 +660,8 @@ class Store:
                 owner_id = row[0]
                 if not unchanged and not access.may_create_items_on(user, owner_id):
                     raise PermissionDenied("Solo puedes crear actividades y tareas en contactos de los que eres dueño.")
+                if not unchanged and current is not None and not access.may_create_items_on(user, current.contact_owner_id):
+                    raise PermissionDenied(MOVE_DENIED)
         if clean.opportunity_id is not None:
             row = cursor.execute("SELECT contact_id FROM opportunities WHERE id = ?", [clean.opportunity_id]).fetchone()
             if row is None or row[0] != clean.contact_id:
@@ -608,7 +693,7 @@ class Store:
         """Create an activity or a task; raises ValidationError with every field's message."""
         access.require_writer(actor)
         clean, errors = validate_item(draft)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             probe = clean or _partial(draft)
             owner_id = self._resolve(cursor, actor, probe, None, errors)
             if errors:
@@ -625,14 +710,19 @@ class Store:
         self._committed()
         return self.get_item(actor, item_id)
 
-    def update_item(self, actor: User, item_id: int, draft: ItemDraft) -> Item:
-        """Edit an item the actor can see (the "Editar" popup); status changes stamp or clear completion."""
+    def update_item(self, actor: User, item_id: int, draft: ItemDraft, expected: Item | None = None) -> Item:
+        """Edit an item the actor can see (the "Editar" popup); status changes stamp or clear
+        completion. ``expected`` is the item as the form showed it: if it changed since,
+        nothing is saved (``StaleEdit``) rather than silently undoing that change.
+        Only who may write on the item's contact may move it to another contact."""
         access.require_writer(actor)
         clean, errors = validate_item(draft)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             current = self._stored_row(cursor, actor, item_id)
             if current is None:
                 raise NotFound(NOT_FOUND_ITEM)
+            if expected is not None and _item_version(self._item_row(cursor, item_id)) != _item_version(expected):
+                raise StaleEdit()
             if str(draft.kind) != current.kind:
                 errors["kind"] = "No se puede convertir una actividad en tarea ni al revés."
             owner_id = self._resolve(cursor, actor, clean or _partial(draft), current, errors)
@@ -658,7 +748,7 @@ class Store:
         ids = list(dict.fromkeys(item_ids))
         scope, params = access.item_scope(actor)
         done = Status(status) is Status.DONE
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             visible = {row[0] for row in cursor.execute(
                 f"SELECT i.id FROM items i WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}",  # sql-ok
                 [ids, *params]).fetchall()}
@@ -690,7 +780,7 @@ class Store:
             if user is None or not user.active or user.role is Role.ANALYST:
                 raise ValidationError({"responsible": RESPONSIBLE_ERROR})
         scope, params = access.item_scope(actor)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             rows = cursor.execute(
                 f"""SELECT i.id, i.responsible_mode, i.responsible_id, i.contact_owner_id FROM items i
                     WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}""",  # sql-ok
@@ -721,11 +811,15 @@ class Store:
         return self.get_item(actor, item_id)
 
     def delete_item(self, actor: User, item_id: int) -> None:
+        """Delete an item: only who may write on its contact (a seller who is merely its
+        responsible on someone else's contact may complete or edit it, not delete it)."""
         access.require_writer(actor)
-        with self.db.transaction() as cursor:
+        with self.writing(actor) as cursor:
             current = self._stored_row(cursor, actor, item_id)
             if current is None:
                 raise NotFound(NOT_FOUND_ITEM)
+            if not access.may_create_items_on(actor, current.contact_owner_id):
+                raise PermissionDenied(DELETE_DENIED)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
             self._audit(cursor, actor, "delete", "item", item_id,
                         {k: (v, None) for k, v in asdict(current).items() if v not in (None, "")})

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from escala import demo
-from escala.analytics import AGE_BUCKETS, OTHERS, UNASSIGNED, Analytics, Filters, Selection
+from escala.analytics import ON_TIME, OTHERS_KEY, AGE_BUCKETS, OTHERS, UNASSIGNED, Analytics, Filters, Selection
 from escala.db import Database
 from escala.store import Store
 
@@ -44,7 +44,7 @@ def raw(db: Database) -> pd.DataFrame:
     items["who"] = items["who"].fillna(0).astype(int)
     now = NOW.replace(tzinfo=None)
     items["state"] = np.where(items["status"] == "Realizada", "Realizada",
-                              np.where(items["due_at"] < now, "Vencida", "Pendiente"))
+                              np.where(items["due_at"] < now, "Vencida", ON_TIME))
     items["type"] = items["activity_type"].astype(object).fillna("Tarea")
     return items
 
@@ -71,7 +71,7 @@ def apply(frame: pd.DataFrame, filters: Filters, zone: str, dated: bool = True) 
     if filters.types:
         frame = frame[frame["activity_type"].isin(filters.types)]
     if filters.states:
-        wanted = set(filters.states) | ({"Vencida"} if "Pendiente" in filters.states else set())
+        wanted = set(filters.states) | ({ON_TIME, "Vencida"} if "Pendiente" in filters.states else set())
         frame = frame[frame["state"].isin(wanted)]
     if filters.responsible_ids:
         frame = frame[frame["who"].isin(filters.responsible_ids)]
@@ -111,13 +111,13 @@ def test_counts_by_state_type_and_responsible_match_pandas(world, filters, zone)
     assert metrics["Vencidas"] == int((rows["state"] == "Vencida").sum())
 
     per_person = rows.groupby(["who", "state"]).size().unstack(fill_value=0).reindex(
-        columns=["Pendiente", "Vencida", "Realizada"], fill_value=0)
+        columns=[ON_TIME, "Vencida", "Realizada"], fill_value=0)
     comparison = board.comparison.set_index("Responsable")
     names = dict(db.query("SELECT id, name FROM users"))
     for who, counts in per_person.iterrows():
         row = comparison.loc[UNASSIGNED if who == 0 else names[who]]
         assert (row["Pendientes"], row["Realizadas"], row["Vencidas"]) == (
-            counts["Pendiente"] + counts["Vencida"], counts["Realizada"], counts["Vencida"])
+            counts[ON_TIME] + counts["Vencida"], counts["Realizada"], counts["Vencida"])
     assert len(comparison) == len(per_person)
 
     chart = board.by_responsible
@@ -125,9 +125,9 @@ def test_counts_by_state_type_and_responsible_match_pandas(world, filters, zone)
     people = per_person.drop(index=0, errors="ignore")
     if len(people) > 15:
         others = chart[chart["responsible"] == OTHERS]["count"].sum()
-        ranked = people.rename_axis(None).assign(pending=people["Pendiente"] + people["Vencida"], who=people.index).sort_values(
+        ranked = people.rename_axis(None).assign(pending=people[ON_TIME] + people["Vencida"], who=people.index).sort_values(
             ["pending", "Realizada", "who"], ascending=[False, False, True])  # ties: more done, then lower id
-        assert others == ranked.iloc[15:][["Pendiente", "Vencida", "Realizada"]].to_numpy().sum()
+        assert others == ranked.iloc[15:][[ON_TIME, "Vencida", "Realizada"]].to_numpy().sum()
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -245,7 +245,7 @@ def test_malformed_url_parameters_are_ignored():
 
 
 @pytest.mark.parametrize("selection", [
-    dict(responsible_id="busiest", state="Pendiente"), dict(responsible_id=0, state="Realizada"),
+    dict(responsible_id="busiest", state=ON_TIME), dict(responsible_id=0, state="Realizada"),
     dict(type="Tarea", state="Vencida"), dict(type="Llamada"),
 ])
 def test_drill_down_lists_exactly_the_items_behind_the_bar(world, selection):
@@ -264,3 +264,27 @@ def test_drill_down_lists_exactly_the_items_behind_the_bar(world, selection):
     assert total == len(frame) == bars["count"].sum()
     from escala.export import Exporter  # the drill-down's export button writes exactly these rows
     assert Exporter(db).count(Filters(), admin, NOW, zone, Selection(**selection)) == total
+
+
+@pytest.mark.parametrize("state", [ON_TIME, "Vencida", "Realizada"])
+def test_every_bar_of_every_clickable_chart_drills_down_to_its_count(world, state):
+    """Each bar of Por responsable (the "Otros" bar included), Por tipo and Oportunidades:
+    the drill-down's total is the bar's count."""
+    db, store, analytics = world
+    admin, zone = store.get_user(1), "America/Mexico_City"
+    board = analytics.dashboard(Filters(), admin, NOW, zone)
+    people = board.by_responsible[board.by_responsible["state"] == state]
+    drawn = tuple(int(k) for k in board.by_responsible["responsible_id"].unique() if k != OTHERS_KEY)
+    assert OTHERS_KEY in set(people["responsible_id"])  # the world has more than 15 people
+    bars = [(Selection(state=state, responsible_not_in=drawn) if key == OTHERS_KEY
+             else Selection(state=state, responsible_id=int(key)), count)
+            for key, count in zip(people["responsible_id"], people["count"])]
+    types = board.by_type[board.by_type["state"] == state]
+    bars += [(Selection(state=state, type=kind), count) for kind, count in zip(types["type"], types["count"])]
+    deals = board.by_opportunity[board.by_opportunity["state"] == state]
+    bars += [(Selection(state=state, opportunity_id=int(key)), count)
+             for key, count in zip(deals["opportunity_id"], deals["count"])]
+    assert len(deals) > 0
+    for selection, count in bars:
+        _, total = analytics.items_behind(Filters(), admin, NOW, zone, selection, limit=1)
+        assert total == count, selection

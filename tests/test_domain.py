@@ -135,7 +135,7 @@ def test_a_name_with_no_visible_character_is_missing(text):
     _, errors = validate_item(activity(1, name=text))
     assert errors["name"] == "El nombre es obligatorio."
     _, errors = validate_contact(ContactDraft("Ana", company=text))
-    assert errors["company"] == "La empresa es obligatorio."
+    assert errors["company"] == "El nombre de la empresa es obligatorio."
 
 
 def test_a_description_keeps_line_breaks_and_tabs_but_not_overrides():

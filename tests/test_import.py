@@ -174,7 +174,7 @@ def test_cli_import_reports_lines_and_exits_non_zero_when_cancelled(target, tmp_
     assert refused.returncode == 2 and "línea 3: El nombre es obligatorio." in refused.stderr
     assert "Traceback" not in refused.stderr
     loaded = subprocess.run([*base, "--skip-invalid"], cwd=ROOT, capture_output=True, text=True)
-    assert loaded.returncode == 0 and "1 creadas" in loaded.stdout
+    assert loaded.returncode == 0 and "1 creada, 0 actualizadas, 1 línea rechazada (de 2 líneas)." in loaded.stdout
 
 
 def write_csv(path: Path, text: str) -> Path:

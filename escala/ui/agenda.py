@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from escala import charts, times
-from escala.domain import Item, Kind, Status, User
-from escala.analytics import Filters
+from escala.domain import EARLIEST_DAY, LATEST_DAY, Item, Kind, Status, User
+from escala.analytics import ON_TIME, Filters
 from escala.store import Store
 from escala.ui.downloads import quick_export
 from escala.ui import format as fmt
@@ -60,6 +60,7 @@ def _week(store: Store, user: User, now: datetime) -> None:
     st.subheader("Semana")
     today = times.to_local(now, user.time_zone).date()
     monday = st.date_input("Semana del", value=today - timedelta(days=today.weekday()), format="DD/MM/YYYY",
+                           min_value=EARLIEST_DAY, max_value=LATEST_DAY - timedelta(days=7),
                            key="semana_agenda")
     monday = monday - timedelta(days=monday.weekday())
     start = datetime(monday.year, monday.month, monday.day)
@@ -74,7 +75,7 @@ def _week(store: Store, user: User, now: datetime) -> None:
         "Actividad": fmt.shorten(f"{a.name} · {a.contact_name}", 60) + f" #{a.id}",
         "Desde": times.to_local(a.starts_at, user.time_zone).replace(tzinfo=None),
         "Hasta": times.to_local(a.due_at, user.time_zone).replace(tzinfo=None),
-        "Estado": "Vencida" if a.is_overdue(now) else str(a.status),
+        "Estado": "Vencida" if a.is_overdue(now) else ON_TIME if a.status is Status.PENDING else str(a.status),
         "Contacto": a.contact_name,
     } for a in activities])
     st.plotly_chart(charts.week_timeline(frame, start, end), width="stretch",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from escala import times
-from escala.domain import Contact, Kind, NotFound, PermissionDenied, Role, User, ValidationError
+from escala.domain import Contact, Kind, Role, User
 from escala.store import Store
 from escala.ui import format as fmt
-from escala.ui.dialogs import open_contact_dialog, open_opportunity_dialog
+from escala.ui.dialogs import FieldErrors, open_contact_dialog, open_opportunity_dialog, save_or_show
 from escala.ui.flash import flash
 from escala.ui.items import item_section
 
@@ -143,12 +143,10 @@ def _change_owner(store: Store, user: User, contact: Contact) -> None:
         ids = list(people)
         owner = st.selectbox("Nuevo dueño", ids, format_func=people.get, key=f"owner-{contact.id}",
                              index=ids.index(contact.owner_id) if contact.owner_id in people else None)
+        errors = FieldErrors()
+        errors.slot("owner")
         st.caption("Las actividades y tareas con Responsable «Dueño del contacto» pasan al nuevo dueño.")
-        if st.button("Cambiar", key=f"change-owner-{contact.id}", type="primary"):
-            try:
-                store.reassign_contact(user, contact.id, owner)
-            except (ValidationError, PermissionDenied, NotFound) as error:
-                st.error(str(error))
-            else:
-                flash("Dueño actualizado")
-                st.rerun()
+        if st.button("Cambiar", key=f"change-owner-{contact.id}", type="primary") and save_or_show(
+                lambda: store.reassign_contact(user, contact.id, owner), errors):
+            flash("Dueño actualizado")
+            st.rerun()

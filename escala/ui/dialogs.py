@@ -16,11 +16,14 @@ import streamlit as st
 from escala import times
 from escala.domain import (
     ActivityType, Contact, ContactDraft, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
-    PermissionDenied, ResponsibleMode, Role, Stage, Status, User, ValidationError,
+    PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage, StaleEdit, Status, User, ValidationError,
     default_activity_window, default_task_time,
 )
 from escala.store import DuplicateContact, Store
+from escala.ui.errors import show_unexpected
+from escala.ui.format import md
 from escala.ui.flash import flash
+from escala.ui.session import end_here
 
 STEP = timedelta(minutes=15)
 DATE_FORMAT = "DD/MM/YYYY"
@@ -41,7 +44,7 @@ class FieldErrors:
     def show(self, errors: dict[str, str]) -> None:
         for field, message in errors.items():
             target = self._slots.get(field)
-            (target.error if target is not None else st.error)(message)
+            (target.error if target is not None else st.error)(md(message))  # may quote what was typed
 
 
 def _nonce(scope: str) -> int:
@@ -148,7 +151,8 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
                           activity_type=activity_type, responsible_mode=mode, responsible_id=responsible_id,
                           opportunity_id=opportunity_id, description=description or "", status=status,
                           time_zone=zone)
-        save = (lambda: store.create_item(user, draft)) if item is None else (lambda: store.update_item(user, item.id, draft))
+        save = ((lambda: store.create_item(user, draft)) if item is None
+                else (lambda: store.update_item(user, item.id, draft, expected=item)))  # item: as the popup opened
         if save_or_show(save, errors):
             flash(CREATED[kind] if item is None else SAVED[kind])
             _forget(scope)
@@ -156,13 +160,19 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
 
 
 def save_or_show(write: Callable[[], object], errors: FieldErrors) -> bool:
-    """Run a store write; show its refusal in Spanish where it belongs. True if it was saved."""
+    """Run a store write; show its refusal in Spanish where it belongs. True if it was saved.
+    A session that ended elsewhere sends the tab to the sign-in form."""
     try:
         write()
     except ValidationError as error:
         errors.show(error.errors)
-    except (PermissionDenied, NotFound) as error:
-        st.error(str(error))
+    except SessionEnded:
+        end_here()
+        st.rerun()
+    except (PermissionDenied, NotFound, StaleEdit) as error:
+        st.error(md(str(error)))
+    except Exception as error:  # noqa: BLE001  never a traceback in a popup
+        show_unexpected(error)
     else:
         return True
     return False
@@ -197,23 +207,26 @@ def _contact_form(store: Store, user: User, on_existing: Callable[[int], None]) 
             st.text_input("Dueño del contacto", value=user.name, disabled=True)
         errors.slot("owner")
         submitted = st.form_submit_button("Crear", type="primary")
-    if submitted:
+    if not submitted:
+        return
+    outcome: dict[str, int] = {}
+
+    def create() -> None:
         try:
-            contact = store.create_contact(user, ContactDraft(name, email, phone, company, owner_id))
+            outcome["created"] = store.create_contact(user, ContactDraft(name, email, phone, company, owner_id)).id
         except DuplicateContact as duplicate:
             if store.get_contact(user, duplicate.contact_id) is None:
-                errors.show({"email": "Ese correo ya pertenece a un contacto de otro vendedor; "
-                                      "pide a un administrador que te lo asigne."})
-            else:
-                flash("Ese correo ya estaba registrado: abrimos su contacto.", icon=":material/info:")
-                on_existing(duplicate.contact_id)
-        except ValidationError as error:
-            errors.show(error.errors)
-        except PermissionDenied as error:
-            st.error(str(error))
+                raise ValidationError({"email": "Ese correo ya pertenece a un contacto de otro vendedor; "
+                                                "pide a un administrador que te lo asigne."}) from None
+            outcome["existing"] = duplicate.contact_id
+
+    if save_or_show(create, errors):
+        if "existing" in outcome:
+            flash("Ese correo ya estaba registrado: abrimos su contacto.", icon=":material/info:")
+            on_existing(outcome["existing"])
         else:
             flash("Contacto creado")
-            on_existing(contact.id)
+            on_existing(outcome["created"])
 
 
 def open_opportunity_dialog(store: Store, user: User, contact: Contact) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 import streamlit as st
 
 from escala import times
-from escala.domain import Item, Kind, format_int
+from escala.domain import Item, Kind, format_int, plural  # noqa: F401  plural: fmt.plural for the pages
 
 
 def when(item: Item, zone: str) -> str:
@@ -80,11 +80,6 @@ def signed(change: float, decimals: int = 0) -> str:
     if round(change, decimals) == 0:
         return "0"
     return f"{change:+,.{decimals}f}"
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """"1 tarea", "2 tareas", "1,204 tareas"."""
-    return f"{integer(count)} {one if count == 1 else many}"
 
 
 LANGUAGE = "es-MX"

@@ -8,11 +8,15 @@ from datetime import datetime
 import streamlit as st
 
 from escala.calendar import activity_ics, ics_file_name
-from escala.domain import Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, Status, User, ValidationError
+from escala.domain import (
+    Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
+)
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import open_item_dialog
+from escala.ui.errors import unexpected_message
 from escala.ui.flash import flash
+from escala.ui.session import end_here
 
 PAGE_SIZE = 20
 TITLES = {Kind.ACTIVITY: "Actividades", Kind.TASK: "Tareas"}
@@ -30,11 +34,16 @@ EMPTY = {
 
 
 def _run(action: Callable[[], object], message: str) -> None:
-    """A button callback: do the store write, then say what happened (or why not)."""
+    """A button callback: do the store write, then say what happened (or why not). The
+    store re-checks the session inside the write, so a tab signed out elsewhere writes nothing."""
     try:
         action()
+    except SessionEnded:
+        end_here()
     except (PermissionDenied, NotFound, ValidationError) as error:
         flash(str(error), icon=":material/warning:")
+    except Exception as error:  # noqa: BLE001  a callback's error would otherwise reach the page raw
+        flash(unexpected_message(error), icon=":material/error:")
     else:
         flash(message)
 

@@ -8,7 +8,9 @@ the server starts, and a page must still refuse a visitor who may not see it.
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -35,14 +37,36 @@ PAGES = [TABLERO, AGENDA, CONTACTS, EXPORT, USERS]  # menu order
 LANDING = {Role.SELLER: AGENDA, Role.ADMIN: TABLERO, Role.ANALYST: TABLERO}
 
 
+ENTRY_POINT = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def _run_without_the_entry_point() -> bool:
+    """True on the first request after the server starts when it opens a page's address:
+    because ``pages/`` exists, Streamlit then runs the page file by itself (its legacy
+    folder mode, with English menu names) until the entry point has called st.navigation."""
+    from streamlit.runtime.pages_manager import PagesManager
+    return bool(PagesManager.uses_pages_directory)
+
+
 def pages_for(role: Role) -> list[PageSpec]:
     """The pages ``role`` may open, its landing page first."""
     allowed = [spec for spec in PAGES if role in spec.roles]
     return sorted(allowed, key=lambda spec: spec is not LANDING[role])
 
 
+def no_access_page(spec: PageSpec, user: User, home: PageSpec) -> None:
+    """What a signed-in person sees at the address of a page their role may not open."""
+    st.title(spec.title)
+    st.warning(f"Tu rol ({user.role.label}) no tiene acceso a «{spec.title}». Si lo necesitas, pídeselo a un "
+               "administrador.", icon=":material/lock:")
+    st.page_link(home.path, label=f"Ir a {home.title}", icon=home.icon)
+
+
 def page_user(spec: PageSpec) -> User:
     """The signed-in user, if their role may open this page; otherwise the page stops."""
+    if _run_without_the_entry_point():
+        runpy.run_path(str(ENTRY_POINT), run_name="__main__")  # builds the real navigation and runs this page
+        st.stop()
     user = current_user(get_store())
     if user is None or user.role not in spec.roles:
         st.warning("Inicia sesión con un usuario que tenga acceso a esta página: [ir al inicio](/).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from escala.db import Database, DatabaseLocked, default_path
+from escala.db import Database, DatabaseLocked, DatabaseUnusable, default_path
 from escala.store import Store
 
 
@@ -19,6 +19,6 @@ def get_store() -> Store:
     """The store for ``ESCALA_DB``; if another process holds the file, say so and stop the page."""
     try:
         return _open_store(str(default_path()))
-    except DatabaseLocked as error:
+    except (DatabaseLocked, DatabaseUnusable) as error:
         st.error(str(error))
         st.stop()

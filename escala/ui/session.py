@@ -13,11 +13,12 @@ import streamlit as st
 
 from escala import auth, demo
 from escala.db import default_path
-from escala.domain import User
+from escala.domain import SESSION_ENDED, User
 from escala.store import Store
 
 USER_KEY = "user_id"
 TOKEN_KEY = "session_token"
+ENDED_KEY = "session_ended"  # set when a write found the session over: the sign-in page says so
 COOKIE_KEY = "cookie_to_write"  # set when the browser's cookie must change on the next run
 
 
@@ -62,6 +63,16 @@ def sign_out(store: Store) -> None:
     st.session_state[COOKIE_KEY] = ""
 
 
+def end_here() -> None:
+    """A write was refused because this tab's session is over (signed out in another tab,
+    expired, password changed): forget it here too (the server already has); the next run
+    shows the sign-in form with "Tu sesión terminó; vuelve a ingresar."."""
+    st.session_state.pop(TOKEN_KEY, None)
+    st.session_state.pop(USER_KEY, None)
+    st.session_state[COOKIE_KEY] = ""
+    st.session_state[ENDED_KEY] = True
+
+
 def write_pending_cookie() -> None:
     """Send the browser the cookie change decided on the previous run (sign-in or sign-out)."""
     value = st.session_state.pop(COOKIE_KEY, None)
@@ -91,6 +102,8 @@ def sign_in_page(store: Store) -> None:
 
 def _sign_in_form(store: Store) -> None:
     st.title("Escala · Actividades y Tareas")
+    if st.session_state.pop(ENDED_KEY, False):
+        st.warning(SESSION_ENDED, icon=":material/lock_clock:")
     with st.form("ingresar", enter_to_submit=True):
         email = st.text_input("Correo electrónico", autocomplete="username")
         password = st.text_input("Contraseña", type="password", autocomplete="current-password")

@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from escala import charts, times
-from escala.analytics import AGE_BUCKETS, STATES, Analytics, Dashboard, Filters, Selection
-from escala.domain import ActivityType, Role, Stage, User
+from escala.analytics import (
+    AGE_BUCKETS, CHART_STATES, OTHERS_KEY, STATES, TYPE_LABELS, Analytics, Dashboard, Filters, Selection,
+)
+from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Role, Stage, User
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.downloads import quick_export
@@ -50,7 +52,10 @@ def _initial_preset(filters: Filters, today: date) -> str:
 def sidebar_filters(store: Store, user: User, today: date) -> Filters:
     """The filter widgets, started from the URL once per tab; the URL follows every change."""
     if "tablero_filtros" not in st.session_state:  # first run in this tab: the URL wins
-        from_url = Filters.from_query(st.query_params.to_dict())
+        from_url, ignored = Filters.parse_query(st.query_params.to_dict())
+        if ignored:
+            st.toast("Se ignoraron valores no válidos del enlace (" + ", ".join(ignored) + ").",
+                     icon=":material/link_off:")
         st.session_state.update({
             "tablero_filtros": True, "f_preset": _initial_preset(from_url, today),
             "f_range": (from_url.date_from or today - timedelta(days=29), from_url.date_to or today),
@@ -63,7 +68,8 @@ def sidebar_filters(store: Store, user: User, today: date) -> Filters:
         preset = st.selectbox("Periodo (por vencimiento)", PRESETS, key="f_preset")
         date_from, date_to = preset_range(preset, today)
         if preset == "Personalizado":
-            chosen = st.date_input("Fechas", key="f_range", format="DD/MM/YYYY")
+            chosen = st.date_input("Fechas", key="f_range", format="DD/MM/YYYY", min_value=EARLIEST_DAY,
+                                   max_value=LATEST_DAY)
             if isinstance(chosen, (list, tuple)) and len(chosen) == 2:
                 date_from, date_to = chosen
         kind = st.radio("Mostrar", list(KIND_LABELS), format_func=KIND_LABELS.get, key="f_kind", horizontal=True)
@@ -99,21 +105,33 @@ def _metric_row(metrics: dict) -> None:
                       help="Cambio frente al periodo anterior de la misma duración" if previous else None)
 
 
-def _selected(event) -> dict | None:
-    """The first selected bar of a chart as {category, state, key}, if any."""
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
+def selected_bar(event) -> dict | None:
+    """The first selected bar of a chart as {category, state, key}, or None.
+
+    Streamlit hands ``customdata`` over as a list or as a dict keyed "0", "1", ... depending
+    on how the figure was serialised; a missing or NaN key comes back as None.
+    """
+    points = ((event or {}).get("selection") or {}).get("points") or []
     if not points:
         return None
     point = points[0]
+    custom = point.get("customdata")
+    if isinstance(custom, dict):
+        custom = [custom.get(str(index)) for index in range(len(custom))]
+    key = custom[0] if isinstance(custom, (list, tuple)) and custom else None
+    if key is not None and (isinstance(key, bool) or not isinstance(key, (int, float)) or pd.isna(key)):
+        key = None
     return {"x": point.get("x"), "y": point.get("y"), "state": point.get("legendgroup"),
-            "key": (point.get("customdata") or [None])[0]}
+            "key": int(key) if key is not None else None}
 
 
 def _drill_down(store: Store, analytics: Analytics, filters: Filters, user: User, now: datetime, zone: str,
                 key: str, **bar) -> None:
+    if bar.get("state") not in CHART_STATES:
+        return  # not a bar of ours (a stale selection after the chart changed)
     selection = Selection(**bar)
     frame, total = analytics.items_behind(filters, user, now, zone, selection)
-    st.markdown(f"**{total:,} elementos** en la barra seleccionada".replace(",", "."))
+    st.markdown(f"**{fmt.plural(total, 'elemento', 'elementos')}** en la barra seleccionada")
     frame["Contacto"] = [f"/contactos?contacto={cid}#{name}" for cid, name in zip(frame.pop("contact_id"), frame["Contacto"])]
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"Contacto": st.column_config.LinkColumn("Contacto", display_text=r"#(.*)$")})
@@ -143,16 +161,18 @@ def tablero(store: Store, user: User) -> None:
         event = st.plotly_chart(charts.state_bars(board.by_responsible, "responsible", key_column="responsible_id"),
                                 key="chart_responsable", on_select="rerun", selection_mode="points",
                                 config={"displayModeBar": False})
-        chosen = _selected(event)
-        if chosen and chosen["key"] is not None and not pd.isna(chosen["key"]):
-            _drill_down(store, analytics, filters, user, minute, zone, "responsable", responsible_id=int(chosen["key"]),
-                        state=chosen["state"])
+        chosen = selected_bar(event)
+        if chosen and chosen["key"] is not None:
+            drawn = tuple(int(k) for k in board.by_responsible["responsible_id"].unique() if k != OTHERS_KEY)
+            bar = ({"responsible_not_in": drawn} if chosen["key"] == OTHERS_KEY
+                   else {"responsible_id": chosen["key"]})
+            _drill_down(store, analytics, filters, user, minute, zone, "responsable", state=chosen["state"], **bar)
     with right:
         st.subheader("Por tipo")
         event = st.plotly_chart(charts.state_bars(board.by_type, "type", horizontal=False), key="chart_tipo",
                                 on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-        chosen = _selected(event)
-        if chosen:
+        chosen = selected_bar(event)
+        if chosen and chosen["x"] in TYPE_LABELS:
             _drill_down(store, analytics, filters, user, minute, zone, "tipo", type=chosen["x"], state=chosen["state"])
 
     st.subheader("Oportunidades con más trabajo pendiente")
@@ -164,9 +184,9 @@ def tablero(store: Store, user: User) -> None:
         event = st.plotly_chart(charts.state_bars(frame, "label", key_column="opportunity_id"),
                                 key="chart_oportunidad", on_select="rerun", selection_mode="points",
                                 config={"displayModeBar": False})
-        chosen = _selected(event)
+        chosen = selected_bar(event)
         if chosen and chosen["key"] is not None:
-            _drill_down(store, analytics, filters, user, minute, zone, "oportunidad", opportunity_id=int(chosen["key"]),
+            _drill_down(store, analytics, filters, user, minute, zone, "oportunidad", opportunity_id=chosen["key"],
                         state=chosen["state"])
 
     left, right = st.columns(2)

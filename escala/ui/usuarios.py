@@ -40,11 +40,13 @@ def usuarios(store: Store, admin: User) -> None:
         password = st.text_input("Nueva contraseña (opcional)", type="password")
         errors.slot("password")
         saved = st.form_submit_button("Guardar", type="primary")
+    shown_key = f"u_shown_{person.id}"
+    shown = st.session_state.get(shown_key, person)  # the user as this form was last drawn
+    st.session_state[shown_key] = person
     if saved:
         def save() -> None:
-            store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip())
-            if password:
-                store.set_password(admin, person.id, password)
+            store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip(),
+                              password=password or None, expected=shown)
 
         if save_or_show(save, errors):
             flash(f"{fmt.md(person.name)} actualizado")
@@ -63,8 +65,8 @@ def _sign_in_delay(store: Store, admin: User, person: User) -> None:
         wait = "cada nuevo fallo lo hará esperar más"
     st.warning(f"{fmt.md(person.name)} tiene {delay.failures} intentos de ingreso fallidos seguidos: {wait}.",
                icon=":material/lock_clock:")
-    if st.button("Desbloquear", key=f"u_unlock_{person.id}", icon=":material/lock_open:"):
-        store.unlock_sign_in(admin, person.id, client_address())
+    if st.button("Desbloquear", key=f"u_unlock_{person.id}", icon=":material/lock_open:") and save_or_show(
+            lambda: store.unlock_sign_in(admin, person.id, client_address()), FieldErrors()):
         flash(f"{fmt.md(person.name)} puede volver a ingresar")
         st.rerun()
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,6 @@ from playwright.sync_api import expect
 
 from escala import demo
 from escala.db import Database
-from datetime import datetime
-
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
 
@@ -40,6 +39,10 @@ OTHER_SELLER_CONTACT = "Contacto de Otro Vendedor"
 HOSTILE_NAME = '![t](http://127.0.0.1:9/track.png) **b** <a href="http://127.0.0.1:9/x">l</a>'
 AGENDA_CONTACT, AGENDA_OVERDUE = "Contacto Agenda", 45  # more overdue work than one agenda page shows
 CONTACT_IDS: dict[str, int] = {}  # filled when the app's database is built
+SEEDED_ITEMS = {
+    "Contacto Sesión": ["Completar tras cerrar sesión", "Eliminar tras cerrar sesión"],
+    "Contacto Concurrencia": ["Editada en dos pestañas"],
+}
 
 
 def _add_test_contacts(store: Store) -> None:
@@ -62,6 +65,12 @@ def _add_test_contacts(store: Store) -> None:
         store.create_item(seller, ItemDraft(Kind.TASK, f"Vencida de agenda {number + 1:02d}", agenda.id,
                                             datetime(2020, 1, 1 + number % 28, 9, number),
                                             time_zone="America/Mexico_City"))
+    for contact_name, item_names in SEEDED_ITEMS.items():  # items a test acts on from the first page it sees
+        contact = store.create_contact(admin, ContactDraft(contact_name, owner_id=seller.id))
+        CONTACT_IDS[contact_name] = contact.id
+        for name in item_names:
+            store.create_item(admin, ItemDraft(Kind.TASK, name, contact.id, store.clock() + timedelta(hours=2),
+                                               time_zone=seller.time_zone))
 
 
 def _free_port() -> int:
