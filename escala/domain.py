@@ -342,6 +342,9 @@ def _instant(moment, zone: str, field_name: str, errors: dict[str, str]) -> date
     if not isinstance(moment, datetime):
         errors[field_name] = "Fecha y hora no válidas."
         return None
+    if moment.tzinfo is None and not times.is_valid_zone(zone):
+        errors[field_name] = "Zona horaria desconocida para interpretar la hora (ejemplo: America/Mexico_City)."
+        return None
     if moment.tzinfo is None and not (EARLIEST_DAY <= moment.date() <= LATEST_DAY):
         errors[field_name] = RANGE_MESSAGE  # before the zone arithmetic, which overflows near year 1 and 9999
         return None

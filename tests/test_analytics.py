@@ -288,3 +288,20 @@ def test_every_bar_of_every_clickable_chart_drills_down_to_its_count(world, stat
     for selection, count in bars:
         _, total = analytics.items_behind(Filters(), admin, NOW, zone, selection, limit=1)
         assert total == count, selection
+
+
+@pytest.mark.parametrize("query, ignored", [
+    ({"responsible_ids": "²,3"}, ["responsible_ids"]),
+    ({"owner_ids": "١٢"}, ["owner_ids"]),
+    ({"date_to": "9999-12-31"}, ["date_to"]),
+    ({"date_from": "0001-01-01", "date_to": "2026-03-01"}, ["date_from"]),
+    ({"responsible_ids": "9" * 40}, ["responsible_ids"]),
+    ({"kind": "todo"}, ["kind"]),
+    ({"states": "Pendiente,Cancelada"}, ["states"]),
+    ({"responsible_ids": "0,3", "date_from": "2026-03-01"}, []),
+])
+def test_malformed_url_values_are_ignored_and_named(query, ignored):
+    filters, names = Filters.parse_query(query)
+    assert names == ignored
+    assert Filters.from_query(filters.to_query()) == filters  # what is left is well-formed
+    assert all(f.date_from is None or f.date_from.year >= 1970 for f in [filters])

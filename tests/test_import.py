@@ -13,7 +13,7 @@ import pytest
 from escala import demo
 from escala.analytics import Filters
 from escala.db import Database
-from escala.domain import PermissionDenied, ValidationError
+from escala.domain import ContactDraft, PermissionDenied, ValidationError
 from escala.export import CsvOptions, Exporter
 from escala.imports import ITEM_COLUMNS, import_contacts, import_items
 from escala.store import Store
@@ -454,3 +454,30 @@ def test_web_import_speaks_of_its_checkbox_and_never_of_server_paths(target, tmp
     ((level, message),) = fake.shown
     assert level == "error" and "escala-import-" not in message and "/" not in message
     assert not copies[1].exists()
+
+
+def test_reading_and_checking_a_file_does_not_hold_the_writer(source, target, tmp_path, monkeypatch):
+    """While an import reads and checks its file, other writes (a save, a sign-in) go through:
+    only the final load takes the writer lock."""
+    import threading
+
+    from escala import imports
+    path = export(source, tmp_path / "tareas.csv", "tareas")
+    store = Store(target)
+    admin = store.get_user(1)
+    contact = store.create_contact(admin, ContactDraft("Cliente mientras se importa"))
+    finished = []
+    real_check = imports._check_items_file
+
+    def check_while_someone_saves(cursor, clase):
+        real_check(cursor, clase)
+        writer = threading.Thread(target=lambda: finished.append(
+            store.create_item(admin, task(contact.id, name="Guardada durante la importación"))))
+        writer.start()
+        writer.join(timeout=10)
+        assert finished, "a save waited for the import's checks"
+
+    monkeypatch.setattr(imports, "_check_items_file", check_while_someone_saves)
+    report = import_items(store, admin, "tareas", path)
+    assert report.written and finished
+    assert store.get_item(admin, finished[0].id).name == "Guardada durante la importación"
