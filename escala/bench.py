@@ -144,7 +144,7 @@ def export_numbers(db: Database, user, now: datetime, zone: str, rows: int, fold
     (pandas is handed the frame for free: only its writing is timed)."""
     exporter = Exporter(db)
     target = folder / "bench-export.csv"
-    duck = median_ms(lambda: exporter.write(target, Filters(), user, now, zone, limit=rows), runs=3)
+    duck = median_ms(lambda: exporter.write(target, Filters(), user, now, zone, limit=rows, overwrite=True), runs=3)
     sql, params = exporter._select(Filters(), user, now, zone, typed=False, limit=rows)
     cursor = exporter._cursor(now, zone)
     frame = cursor.execute(sql, params).df()
@@ -189,7 +189,7 @@ def import_numbers(db: Database, user, now: datetime, zone: str, rows: int, fold
     from escala.imports import import_items
 
     source = folder / "bench-import.csv"
-    Exporter(db).write(source, Filters(kind="tareas"), user, now, zone, limit=rows)
+    Exporter(db).write(source, Filters(kind="tareas"), user, now, zone, limit=rows, overwrite=True)
     target_path = folder / "bench-import.duckdb"
     target_path.unlink(missing_ok=True)
     target = Database(target_path)
