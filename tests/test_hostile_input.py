@@ -185,3 +185,41 @@ def test_item_dates_far_from_now_are_refused_in_spanish(shared, days, zone):
         store.create_item(seller, ItemDraft(Kind.TASK, "Fecha lejana", contact.id, start, time_zone=zone))
     refused_cleanly(store, before, raised.value)
     assert raised.value.errors == {"start": "La fecha debe estar entre 1970 y 2100."}
+
+
+@SETTINGS
+@given(name=TEXT, description=TEXT, start=MOMENTS, zone=ZONES, status=st.sampled_from([*Status, "Cancelada"]),
+       mode=st.sampled_from([*ResponsibleMode, "Jefe"]), responsible_id=HOSTILE_INTS)
+def test_item_edits_save_exactly_or_refuse_cleanly(shared, name, description, start, zone, status, mode,
+                                                   responsible_id):
+    store, admin, seller, contact, _ = shared
+    item = store.create_item(seller, ItemDraft(Kind.TASK, "Para editar", contact.id, datetime(2026, 5, 1, 9)))
+    before = footprint(store)
+    try:
+        store.update_item(seller, item.id, ItemDraft(Kind.TASK, name, contact.id, start, None, None, mode,
+                                                     responsible_id, None, description, status, zone), expected=item)
+    except ValidationError as error:
+        refused_cleanly(store, before, error)
+        assert store.get_item(admin, item.id) == item
+        return
+    saved = store.get_item(admin, item.id)
+    assert (saved.name, saved.description, saved.status) == (clean_text(name), clean_text(description), status)
+
+
+@SETTINGS
+@given(name=TEXT, role=st.sampled_from(["admin", "seller", "analyst", "jefe"]), zone=ZONES,
+       password=st.one_of(st.none(), TEXT))
+def test_user_edits_save_exactly_or_refuse_cleanly(shared, name, role, zone, password):
+    store, admin, *_ = shared
+    target = store.get_user(2)
+    before = footprint(store)
+    try:
+        store.update_user(admin, target.id, name=name, role=role, time_zone=zone, password=password or None,
+                          expected=target)
+    except ValidationError as error:
+        refused_cleanly(store, before, error)
+        assert store.get_user(target.id) == target
+        return
+    saved = store.get_user(target.id)
+    assert (saved.name, saved.role, saved.time_zone) == (clean_text(name), role, zone)
+    store.update_user(admin, target.id, name=target.name, role=target.role, time_zone=target.time_zone)  # as it was
