@@ -851,6 +851,9 @@ class Store:
                 ANTI JOIN contacts c ON c.id = o.contact_id""",
             "contacts with an unknown owner": """SELECT count(*) FROM contacts c
                 WHERE c.owner_id IS NOT NULL AND c.owner_id NOT IN (SELECT id FROM users)""",
+            # only an import from before the 1970-2100 rule could have stored these
+            "items dated outside 1970-2100": """SELECT count(*) FROM items i
+                WHERE i.starts_at < TIMESTAMP '1970-01-01' OR i.due_at >= TIMESTAMP '2101-01-01'""",
         }
         problems = []
         for description, sql in checks.items():

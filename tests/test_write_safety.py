@@ -175,3 +175,12 @@ def test_a_contact_edit_with_an_invalid_owner_saves_nothing(store, world):
                                                                    owner_id=world.carla.id))
     assert store.get_contact(world.admin, contact.id).name == contact.name
     assert store.integrity_problems() == []
+
+
+def test_items_stored_outside_the_allowed_range_are_reported(store, world, db):
+    """Only an import from before the 1970-2100 rule could have stored one: the audit names it."""
+    item = store.create_item(world.ana, task(world.ana_contact))
+    with db.transaction() as cursor:
+        cursor.execute("UPDATE items SET starts_at = TIMESTAMP '2500-01-01', due_at = TIMESTAMP '2500-01-01' "
+                       "WHERE id = ?", [item.id])
+    assert store.integrity_problems() == ["1 items dated outside 1970-2100"]
