@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m escala init
 	$(PY) -m escala seed-demo --if-empty
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(PY) -m escala serve --port $(PORT) --address localhost
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

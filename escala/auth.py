@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from escala import times
+from escala import metrics, times
 from escala.domain import User, normalize_email
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -133,12 +133,15 @@ def sign_in(store, email: str, password: str, client: str | None = None, *,
     attempt_id, wait_until = store.reserve_sign_in(email, client or UNKNOWN_CLIENT, now,
                                                    client_since=now - CLIENT_WINDOW, refuse_until=refuse_until)
     if attempt_id is None:
+        metrics.SIGN_INS.labels("delayed").inc()
         return SignInResult(None, delay_message(wait_until - now))
     user, stored_hash = store.credentials(email)
     ok = verify_password(password, stored_hash if user else _DUMMY_HASH) and user is not None and user.active
     if not ok:
+        metrics.SIGN_INS.labels("failure").inc()
         return SignInResult(None, "Correo electrónico o contraseña incorrectos.")
     store.sign_in_succeeded(attempt_id)
+    metrics.SIGN_INS.labels("success").inc()
     return SignInResult(user)
 
 

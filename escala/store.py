@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from escala import access, times
+from escala import access, metrics, times
 from escala.auth import SignInHistory, hash_password, session_idle_limit
 from escala.db import Database
 from escala.domain import (
@@ -154,6 +154,7 @@ class Store:
 
     def _committed(self) -> None:
         self.version = next(self._versions)
+        metrics.WRITES.inc()
 
     def _now(self) -> datetime:
         return times.to_db(self.clock())
@@ -359,6 +360,12 @@ class Store:
             cursor.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
                            [session_id, user_id, times.to_db(at), times.to_db(at)])
         return session_id
+
+    def active_sessions(self, now: datetime, idle: timedelta) -> int:
+        """Browser sessions neither signed out nor idle longer than ``idle`` (for the metrics)."""
+        (count,) = self.db.query_one("SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND last_seen_at > ?",
+                                     [times.to_db(now - idle)])
+        return count
 
     def session_user(self, session_id: str, now: datetime, idle: timedelta) -> User | None:
         """The active user of a live session (not revoked, not idle longer than ``idle``);

@@ -15,6 +15,18 @@ def _open_store(path: str) -> Store:
     return Store(db)
 
 
+def open_store(path) -> Store:
+    """The store for ``path``, opened once per process (the server's lifespan opens it first)."""
+    return _open_store(str(path))
+
+
+def close_store(store: Store) -> None:
+    """On shutdown: write everything into the database file and let go of it."""
+    store.db.checkpoint()
+    store.db.close()
+    _open_store.clear()
+
+
 def get_store() -> Store:
     """The store for ``ESCALA_DB``; if another process holds the file, say so and stop the page."""
     try:

@@ -1,4 +1,4 @@
-"""Browser tests: the real app (`streamlit run app.py`) on a free port with a fresh demo
+"""Browser tests: the real app (`python -m escala serve`, as `make run`) on a free port with a fresh demo
 database, driven by Playwright in Debian's Chromium. With CI=true a missing browser fails."""
 
 from __future__ import annotations
@@ -91,14 +91,13 @@ def app_url(tmp_path_factory):
     port = _free_port()
     log = open(path.with_suffix(".log"), "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        [sys.executable, "-m", "escala", "serve", "--port", str(port), "--address", "127.0.0.1"],
         cwd=ROOT, env={**os.environ, "ESCALA_DB": str(path)}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(f"{url}/_escala/health", timeout=2) as answer:
                 if answer.read() == b"ok":
                     break
         except OSError:

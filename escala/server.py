@@ -1,0 +1,126 @@
+"""The app server: Streamlit's ``st.App`` around ``app.py``, with Escala's routes, middleware
+and lifespan. ``python -m escala serve`` (what ``make run`` calls) runs it on Streamlit's own
+uvicorn runner.
+
+- lifespan: the store is opened once per process before the first request, and checkpointed
+  and closed on shutdown;
+- ``/_escala/health``: 200 only when the database answers;
+- ``/_escala/metrics``: Prometheus counters (escala/metrics.py) plus live sessions;
+- security headers on every HTTP response, ``Cache-Control: no-store`` on all but Streamlit's
+  static assets (pages, downloads and media carry user data);
+- ``on_script_error``: anything a page or callback did not handle becomes a Spanish message
+  with a reference, logged in full (escala/ui/errors.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from escala import metrics, times
+from escala.auth import session_idle_limit
+from escala.db import default_path
+
+ENTRY_POINT = Path(__file__).resolve().parents[1] / "app.py"
+CACHEABLE_PREFIXES = ("/static/", "/favicon", "/_stcore/static")  # Streamlit's own assets: no user data
+
+
+def frame_ancestors() -> str:
+    """Who may embed the app in a frame: ``ESCALA_FRAME_ANCESTORS`` (space-separated origins), or nobody."""
+    return os.environ.get("ESCALA_FRAME_ANCESTORS", "").strip() or "'none'"
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+               (b"content-security-policy", f"frame-ancestors {frame_ancestors()}".encode())]
+    if not path.startswith(CACHEABLE_PREFIXES):
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (it must not touch the websocket): adds ``security_headers`` to
+    every HTTP response and times the request for the metrics."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        extra = security_headers(path)
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in extra}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + extra}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            kind = "escala" if path.startswith("/_escala/") else "static" if path.startswith(CACHEABLE_PREFIXES) \
+                else "media" if path.startswith("/media/") else "page"
+            metrics.REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
+
+
+def _store():
+    from escala.ui.resources import open_store
+    return open_store(default_path())
+
+
+async def health(request: Request) -> Response:
+    try:
+        answered = await run_in_threadpool(lambda: _store().db.query_one("SELECT 1") == (1,))
+    except Exception:  # noqa: BLE001  any failure is "not healthy", never a traceback
+        answered = False
+    return PlainTextResponse("ok" if answered else "la base de datos no responde", status_code=200 if answered else 503)
+
+
+async def prometheus(request: Request) -> Response:
+    def collect() -> bytes:
+        metrics.ACTIVE_SESSIONS.set(_store().active_sessions(times.now_utc(), session_idle_limit()))
+        return metrics.exposition()
+
+    return Response(await run_in_threadpool(collect), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def on_script_error(error: Exception) -> bool:
+    from escala.ui.errors import show_unexpected
+    show_unexpected(error)
+    return True  # our Spanish message replaces Streamlit's
+
+
+@asynccontextmanager
+async def lifespan(_app) -> AsyncIterator[dict]:
+    from escala.ui.resources import close_store
+    store = await run_in_threadpool(_store)  # opened (and migrated) once, before the first page
+    try:
+        yield {}
+    finally:
+        await run_in_threadpool(close_store, store)
+
+
+app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_error,
+             routes=[Route("/_escala/health", health), Route("/_escala/metrics", prometheus)],
+             middleware=[Middleware(SecurityHeaders)])
+
+
+def serve(address: str, port: int) -> None:
+    """Run the server in this process until Ctrl+C (Streamlit's own uvicorn runner)."""
+    app.run(config={"server.address": address, "server.port": port, "server.headless": True})

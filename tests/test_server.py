@@ -1,0 +1,128 @@
+"""The app server (``python -m escala serve``, what ``make run`` starts): health, metrics,
+security headers on every response, and a clean shutdown that checkpoints and lets go of the
+database file."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from escala import auth, demo, metrics, server
+from escala.db import Database
+from escala.domain import ContactDraft
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, dict, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, dict(answer.headers), answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+@pytest.fixture
+def running(tmp_path):
+    path = tmp_path / "server.duckdb"
+    db = Database(path)
+    db.migrate()
+    demo.seed(db, demo.DemoSize(users=3, contacts=3, activities=3, tasks=3, seed=2))
+    db.close()
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "escala", "--db", str(path), "serve", "--port", str(port),
+                                "--address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while fetch_or_none(f"{url}/_escala/health") != 200:
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+        time.sleep(0.3)
+    yield url, process, path
+    if process.poll() is None:
+        process.kill()
+    log.close()
+
+
+def fetch_or_none(url: str) -> int | None:
+    try:
+        return fetch(url)[0]
+    except OSError:
+        return None
+
+
+def test_health_answers_ok_when_the_database_answers(running):
+    url, *_ = running
+    assert fetch(f"{url}/_escala/health")[::2] == (200, "ok")
+
+
+@pytest.mark.parametrize("path", ["/", "/contactos?contacto=1", "/_escala/health", "/_escala/metrics"])
+def test_every_response_carries_the_security_headers(running, path):
+    url, *_ = running
+    _, headers, _ = fetch(url + path)
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert headers["cache-control"] == "no-store"
+
+
+def test_metrics_are_prometheus_text(running):
+    url, *_ = running
+    status, headers, body = fetch(f"{url}/_escala/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    for name in ('escala_sign_ins_total{outcome="success"}', 'escala_sign_ins_total{outcome="failure"}',
+                 'escala_sign_ins_total{outcome="delayed"}', "escala_writes_total", "escala_active_sessions",
+                 "escala_http_request_seconds_bucket"):
+        assert name in body
+
+
+def test_shutdown_checkpoints_and_lets_go_of_the_database(running):
+    url, process, path = running
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) in (0, -signal.SIGINT, 130)
+    assert not Path(f"{path}.wal").exists() or Path(f"{path}.wal").stat().st_size == 0
+    db = Database(path)  # another process may open it now
+    assert db.query_one("SELECT count(*) FROM users")[0] > 0
+    db.close()
+
+
+def test_health_is_503_when_the_database_does_not_answer(monkeypatch):
+    def broken():
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(server, "_store", broken)
+    answer = asyncio.run(server.health(None))
+    assert answer.status_code == 503 and answer.body.decode() == "la base de datos no responde"
+
+
+def test_sign_ins_and_writes_are_counted(store, world):
+    before = {outcome: metrics.SIGN_INS.labels(outcome)._value.get() for outcome in ("success", "failure")}
+    writes = metrics.WRITES._value.get()
+    auth.sign_in(store, world.ana.email, "mala-clave-123")
+    auth.sign_in(store, world.ana.email, "contraseña-segura")
+    store.create_contact(world.ana, ContactDraft("Nuevo"))
+    assert metrics.SIGN_INS.labels("failure")._value.get() == before["failure"] + 1
+    assert metrics.SIGN_INS.labels("success")._value.get() == before["success"] + 1
+    assert metrics.WRITES._value.get() == writes + 1
+
+
+def test_frame_ancestors_can_allow_embedding(monkeypatch):
+    monkeypatch.setenv("ESCALA_FRAME_ANCESTORS", "https://intranet.example.com")
+    assert (b"content-security-policy", b"frame-ancestors https://intranet.example.com") in server.security_headers("/")
+    assert (b"cache-control", b"no-store") not in server.security_headers("/static/js/main.js")
