@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,8 @@ def test_health_is_503_when_the_database_does_not_answer(monkeypatch):
         raise RuntimeError("disk gone")
 
     monkeypatch.setattr(server, "_store", broken)
-    answer = asyncio.run(server.health(None))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: the browser tests keep one running in this thread
+        answer = pool.submit(asyncio.run, server.health(None)).result()
     assert answer.status_code == 503 and answer.body.decode() == "la base de datos no responde"
 
 
