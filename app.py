@@ -15,7 +15,7 @@ from escala.ui.flash import show_flashes
 from escala.ui.format import document_language, md
 from escala.ui.navigation import PAGES, no_access_page, pages_for
 from escala.ui.resources import get_store
-from escala.ui.session import current_user, sign_in_page, sign_out, write_pending_cookie
+from escala.ui.session import current_user, sign_in_page, sign_out
 
 st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon=":material/task_alt:", layout="wide")
 document_language()
@@ -42,12 +42,11 @@ page = st.navigation([*pages, *closed, sign_in])  # sign-in stays reachable so s
 with st.sidebar:
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
-        sign_out(store)
-        st.switch_page(sign_in)
+        sign_out(store)  # ends the session and sends the browser to the sign-out route
+        st.stop()
 if page.url_path == sign_in.url_path:  # just signed in (or a stale /ingresar link): go to the landing page
     st.switch_page(pages[0])
 
-write_pending_cookie()
 show_flashes()
 if store.is_demo():
     st.caption(":material/science: Estás viendo **datos de demostración**.")

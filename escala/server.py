@@ -4,6 +4,8 @@ uvicorn runner.
 
 - lifespan: the store is opened once per process before the first request, and checkpointed
   and closed on shutdown;
+- ``/_escala/ingresar`` and ``/_escala/salir``: sign-in and sign-out (escala/signin.py), the
+  only code that sets or clears the HttpOnly session cookie;
 - ``/_escala/health``: 200 only when the database answers;
 - ``/_escala/metrics``: Prometheus counters (escala/metrics.py) plus live sessions;
 - security headers on every HTTP response, ``Cache-Control: no-store`` on all but Streamlit's
@@ -28,7 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from escala import metrics, times
+from escala import metrics, signin, times
 from escala.auth import session_idle_limit
 from escala.db import default_path
 
@@ -117,7 +119,10 @@ async def lifespan(_app) -> AsyncIterator[dict]:
 
 
 app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_error,
-             routes=[Route("/_escala/health", health), Route("/_escala/metrics", prometheus)],
+             routes=[Route("/_escala/health", health), Route("/_escala/metrics", prometheus),
+                     Route(signin.SIGN_IN_PATH, signin.sign_in_form, methods=["GET"]),
+                     Route(signin.SIGN_IN_PATH, signin.sign_in_submit, methods=["POST"]),
+                     Route(signin.SIGN_OUT_PATH, signin.sign_out, methods=["GET", "POST"])],
              middleware=[Middleware(SecurityHeaders)])
 
 

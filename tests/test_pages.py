@@ -89,29 +89,24 @@ def _nav(at: AppTest) -> list[str]:
     return MENUS[-1] if MENUS else []
 
 
-def sign_in(at: AppTest, email: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
-    inputs = {w.label: w for w in at.text_input}
-    inputs["Correo electrónico"].input(email)
-    inputs["Contraseña"].input(password)
-    next(b for b in at.button if b.label == "Ingresar").click()
-    return at.run()
+def signed_in_as(demo_db, email: str) -> AppTest:
+    """The app as ``email`` sees it once signed in (signing in itself is a server route:
+    tests/test_signin.py)."""
+    user, _ = store_of(demo_db).credentials(email)
+    return app(user_id=user.id)
 
 
 # ---------------------------------------------------------------- sign-in and navigation
 
-def test_signed_out_visitors_see_only_the_sign_in_form_and_the_demo_accounts(demo_db):
-    at = app()
+def test_signed_out_visitors_are_sent_to_the_sign_in_route_with_their_place(demo_db):
+    at = app(page=None, contacto="7")
     assert not at.exception
-    assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
-    assert any(b.label == "Ingresar" for b in at.button)
-    assert any("Datos de demostración" in i.value for i in at.info)
+    assert not at.text_input  # no form here: the form is the server's (escala/signin.py)
+    assert any("/_escala/ingresar" in m.value for m in at.markdown)
+    scripts = [h.proto.body for h in at.get("html")]
+    assert any("window.location.replace" in body and "encodeURIComponent(location.pathname + location.search)"
+               in body for body in scripts)
     assert _nav(at) == []
-
-
-def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
-    at = sign_in(app(), "admin@escala.demo", "mala-clave")
-    assert [e.value for e in at.error] == ["Correo electrónico o contraseña incorrectos."]
-    assert "user_id" not in at.session_state
 
 
 @pytest.mark.parametrize("email, landing, menu", [
@@ -120,7 +115,7 @@ def test_wrong_password_shows_a_spanish_error_and_stays_signed_out(demo_db):
     ("analista@escala.demo", "Tablero", ["Tablero", "Contactos", "Exportar"]),
 ])
 def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
-    at = sign_in(app(), email)
+    at = signed_in_as(demo_db, email)
     assert not at.exception
     assert at.title[0].value == landing
     assert _nav(at) == menu
@@ -145,14 +140,23 @@ def test_signing_out_in_one_tab_ends_the_session_in_the_others(demo_db):
         assert tab.title[0].value == "Mi agenda"
     tabs[0].button(key="cerrar_sesion").click().run()
     tabs[1].run()
-    assert [w.label for w in tabs[1].text_input] == ["Correo electrónico", "Contraseña"]
+    assert "user_id" not in tabs[1].session_state
+    assert [w.value for w in tabs[1].warning] == ["Tu sesión terminó; vuelve a ingresar."]
+    assert any("/_escala/ingresar" in m.value for m in tabs[1].markdown)
 
 
-def test_sign_out_returns_to_the_form(demo_db):
-    at = app(user_id=3)
+def test_sign_out_ends_the_session_and_sends_the_browser_to_the_sign_out_route(demo_db):
+    from escala import auth
+    store = store_of(demo_db)
+    secret = auth.session_secret(Path(demo_db).parent)
+    token = auth.issue_token(store, store.get_user(3), secret)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state["user_id"], at.session_state["session_token"] = 3, token
+    at.run()
     at.button(key="cerrar_sesion").click().run()
     assert "user_id" not in at.session_state
-    assert [w.label for w in at.text_input] == ["Correo electrónico", "Contraseña"]
+    assert auth.user_from_token(store, token, secret) is None  # over on the server, not just in this tab
+    assert any("/_escala/salir" in h.proto.body for h in at.get("html"))
 
 
 @pytest.mark.parametrize("page", ["agenda.py", "contactos.py", "tablero.py", "exportar.py", "usuarios.py"])

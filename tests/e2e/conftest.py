@@ -145,12 +145,19 @@ def seller_page(page):
     return page
 
 
+def session_cookie(page) -> dict | None:
+    """The browser's session cookie (set by the server's sign-in response, HttpOnly)."""
+    return next((c for c in page.context.cookies() if c["name"] == "escala_sesion"), None)
+
+
 def wait_for_session_cookie(page) -> None:
-    """The session cookie is written by a script the landing page runs a moment after it shows."""
-    page.wait_for_function("document.cookie.includes('escala_sesion=')")
+    """The server sets the cookie in the response to the sign-in form itself: it is there
+    as soon as the page after signing in has loaded."""
+    assert session_cookie(page) is not None
 
 
 def sign_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
+    """Fill the server's sign-in form (a signed-out page sends the browser there first)."""
     page.get_by_label("Correo electrónico").fill(email)
     page.get_by_label("Contraseña").fill(password)
     page.get_by_role("button", name="Ingresar").click()
