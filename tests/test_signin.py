@@ -4,9 +4,12 @@ nothing secret goes into a URL."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -119,3 +122,21 @@ def test_delays_still_apply_through_the_route(client):
         submit(client, password="mala-clave")
     answer = submit(client)  # even the right password waits now
     assert answer.status_code == 401 and "Demasiados intentos fallidos" in answer.text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(email=st.text(max_size=300), password=st.text(max_size=300), next_path=st.text(max_size=300),
+       token=st.one_of(st.none(), st.text(max_size=60)))
+def test_hostile_form_fields_never_break_the_route(client, email, password, next_path, token):
+    """Whatever the form carries: a Spanish page (400/401) or a redirect to a page of this site;
+    never a server error, never another site, and the password never echoed back."""
+    answer = submit(client, email=email, password=password, next_path=next_path, token=token)
+    assert answer.status_code in (303, 400, 401)
+    if answer.status_code == 303:
+        location = answer.headers["location"]
+        assert location.startswith("/") and not location.startswith("//") and "\\" not in location
+    else:
+        assert 'lang="es-MX"' in answer.text
+        echoed = re.findall(r'value="([^"]*)"', answer.text)
+        if password.strip() and password not in (email, "/", next_path):
+            assert html.escape(password) not in echoed[2:]  # [csrf, next, email]: never the password
