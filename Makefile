@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m escala init
 	$(PY) -m escala seed-demo --if-empty
-	$(PY) -m escala serve --port $(PORT) --address localhost
+	$(PY) -m escala.ui.server --port $(PORT) --address localhost
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

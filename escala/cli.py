@@ -6,7 +6,6 @@ database). Never a traceback on the terminal."""
 from __future__ import annotations
 
 import argparse
-import os
 import getpass
 import logging
 import sys
@@ -102,10 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--as", dest="as_email", required=True, help="correo del administrador que importa")
     imports.add_argument("--skip-invalid", action="store_true", help="carga las líneas válidas y omite las demás")
 
-    serve = commands.add_parser("serve", help="sirve la app (lo que hace make run)")
-    serve.add_argument("--address", default="localhost", help="dirección en la que escucha (por defecto localhost)")
-    serve.add_argument("--port", type=_positive, default=8501, help="puerto (por defecto 8501)")
-
     bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
     bench.add_argument("--items", type=_positive, default=10_000_000)
     bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
@@ -184,12 +179,6 @@ def _import(args, store: Store) -> None:
 
 
 def run(args) -> None:
-    if args.command == "serve":
-        if args.db:
-            os.environ["ESCALA_DB"] = args.db  # the app's pages read it
-        from escala.server import serve
-        serve(args.address, args.port)
-        return
     if args.command == "bench":
         from escala import bench
         try:

@@ -285,8 +285,6 @@ def text_error(value: str, label: str, maximum: int, required: bool, multiline: 
     return None
 
 
-_text_error = text_error
-
 
 def format_int(value: int) -> str:
     """Whole numbers as in es-MX: 2,670."""
@@ -370,7 +368,7 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         return None, {"kind": "Clase no válida: Actividad o Tarea."}
 
     name = (draft.name or "").strip()
-    if problem := _text_error(name, "El nombre", NAME_MAX, required=True):
+    if problem := text_error(name, "El nombre", NAME_MAX, required=True):
         errors["name"] = problem
 
     activity_type = None
@@ -411,7 +409,7 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         errors["contact"] = "El contacto es obligatorio."
 
     description = (draft.description or "").strip()
-    if problem := _text_error(description, "La descripción", DESCRIPTION_MAX, required=False, multiline=True):
+    if problem := text_error(description, "La descripción", DESCRIPTION_MAX, required=False, multiline=True):
         errors["description"] = problem
 
     status = _enum_or_none(Status, draft.status)
@@ -456,13 +454,13 @@ def validate_contact(draft: ContactDraft) -> tuple[ContactDraft | None, dict[str
     email = normalize_email(draft.email)
     phone = (draft.phone or "").strip()
     company = (draft.company or "").strip()
-    if problem := _text_error(name, "El nombre", NAME_MAX, required=True):
+    if problem := text_error(name, "El nombre", NAME_MAX, required=True):
         errors["name"] = problem
     if problem := email_error(email, required=False):
         errors["email"] = problem
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = "Teléfono no válido: usa dígitos, espacios, +, -, ( )."
-    if problem := _text_error(company, "El nombre de la empresa", NAME_MAX, required=bool(company)):
+    if problem := text_error(company, "El nombre de la empresa", NAME_MAX, required=bool(company)):
         errors["company"] = problem
     if errors:
         return None, errors
@@ -480,7 +478,7 @@ class OpportunityDraft:
 def validate_opportunity(draft: OpportunityDraft) -> tuple[OpportunityDraft | None, dict[str, str]]:
     errors: dict[str, str] = {}
     name = (draft.name or "").strip()
-    if problem := _text_error(name, "El nombre", NAME_MAX, required=True):
+    if problem := text_error(name, "El nombre", NAME_MAX, required=True):
         errors["name"] = problem
     if draft.contact_id is None:
         errors["contact"] = "El contacto es obligatorio."
@@ -512,7 +510,7 @@ def validate_user(draft: UserDraft, password_required: bool = True) -> tuple[Use
     errors: dict[str, str] = {}
     name = (draft.name or "").strip()
     email = normalize_email(draft.email)
-    if problem := _text_error(name, "El nombre", NAME_MAX, required=True):
+    if problem := text_error(name, "El nombre", NAME_MAX, required=True):
         errors["name"] = problem
     if problem := email_error(email, required=True):
         errors["email"] = problem

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from escala import auth
+from escala import auth, demo
 from escala.db import Database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft, User, UserDraft
 from escala.store import Store
@@ -58,6 +58,14 @@ class World:
     bruno_contact: int
     ana_opportunity: int
     bruno_opportunity: int
+
+
+def seed_demo_file(path, **size) -> None:
+    """A demo database file at ``path`` (for tests that run the app or the server on it)."""
+    database = Database(path)
+    database.migrate()
+    demo.seed(database, demo.DemoSize(**size))
+    database.close()
 
 
 def make_user(store: Store, name: str, email: str, role: str, time_zone: str = "America/Mexico_City") -> User:

@@ -11,12 +11,10 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from escala import demo
-from escala.db import Database
-from escala.domain import parse_id
 from streamlit.testing.v1 import AppTest
 
+from escala.domain import parse_id
+from tests.conftest import seed_demo_file
 from tests.test_pages import ROOT, app, navigation_like_the_server  # noqa: F401 (fixture)
 
 PARAMETERS = ["contacto", "date_from", "date_to", "kind", "types", "states", "responsible_ids", "owner_ids",
@@ -41,10 +39,7 @@ OPEN_PAGES = [(user_id, path, title) for user_id, role in ROLES.items() for path
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("urls") / "urls.duckdb"
-    db = Database(path)
-    db.migrate()
-    demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=20, tasks=20, seed=1))
-    db.close()
+    seed_demo_file(path, users=4, contacts=10, activities=20, tasks=20, seed=1)
     previous = os.environ.get("ESCALA_DB")
     os.environ["ESCALA_DB"] = str(path)
     yield path

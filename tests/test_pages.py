@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from escala import demo
-from escala.db import Database
 from escala.domain import ContactDraft, Status, UserDraft
 from escala.store import Store
-from tests.conftest import task
+from tests.conftest import seed_demo_file, task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,10 +36,7 @@ def navigation_like_the_server(monkeypatch):
 def demo_db(tmp_path, monkeypatch):
     """A small demo database; users 1 admin, 2 analyst, 3-4 sellers."""
     path = tmp_path / "app.duckdb"
-    db = Database(path)
-    db.migrate()
-    demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=20, tasks=20, seed=1))
-    db.close()
+    seed_demo_file(path, users=4, contacts=10, activities=20, tasks=20, seed=1)
     monkeypatch.setenv("ESCALA_DB", str(path))
     return path
 
@@ -101,7 +96,7 @@ def signed_in_as(demo_db, email: str) -> AppTest:
 def test_signed_out_visitors_are_sent_to_the_sign_in_route_with_their_place(demo_db):
     at = app(page=None, contacto="7")
     assert not at.exception
-    assert not at.text_input  # no form here: the form is the server's (escala/signin.py)
+    assert not at.text_input  # no form here: the form is the server's (escala/ui/signin.py)
     assert any("/_escala/ingresar" in m.value for m in at.markdown)
     scripts = [h.proto.body for h in at.get("html")]
     assert any("window.location.replace" in body and "encodeURIComponent(location.pathname + location.search)"

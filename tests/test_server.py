@@ -1,4 +1,4 @@
-"""The app server (``python -m escala serve``, what ``make run`` starts): health, metrics,
+"""The app server (``python -m escala.ui.server``, what ``make run`` starts): health, metrics,
 security headers on every response, and a clean shutdown that checkpoints and lets go of the
 database file."""
 
@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from escala import auth, demo, metrics, server
+from escala import auth, metrics
+from escala.ui import resources, server
+from tests.conftest import seed_demo_file
 from escala.db import Database
 from escala.domain import ContactDraft
 
@@ -41,13 +43,10 @@ def fetch(url: str) -> tuple[int, dict, str]:
 @pytest.fixture
 def running(tmp_path):
     path = tmp_path / "server.duckdb"
-    db = Database(path)
-    db.migrate()
-    demo.seed(db, demo.DemoSize(users=3, contacts=3, activities=3, tasks=3, seed=2))
-    db.close()
+    seed_demo_file(path, users=3, contacts=3, activities=3, tasks=3, seed=2)
     port = free_port()
     log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "escala", "--db", str(path), "serve", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "escala.ui.server", "--db", str(path), "--port", str(port),
                                 "--address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -107,7 +106,7 @@ def test_health_is_503_when_the_database_does_not_answer(monkeypatch):
     def broken():
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(server, "_store", broken)
+    monkeypatch.setattr(resources, "default_store", broken)
     with ThreadPoolExecutor(1) as pool:  # a loop of its own: the browser tests keep one running in this thread
         answer = pool.submit(asyncio.run, server.health(None)).result()
     assert answer.status_code == 503 and answer.body.decode() == "la base de datos no responde"

@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from escala import auth, demo, signin
-from escala.db import Database
-from escala.ui import resources
+from escala import auth, demo
+from escala.ui import resources, signin
+from tests.test_pages import demo_db  # noqa: F401 (fixture)
 
 ROUTES = [Route(signin.SIGN_IN_PATH, signin.sign_in_form, methods=["GET"]),
           Route(signin.SIGN_IN_PATH, signin.sign_in_submit, methods=["POST"]),
@@ -24,16 +24,10 @@ ROUTES = [Route(signin.SIGN_IN_PATH, signin.sign_in_form, methods=["GET"]),
 
 
 @pytest.fixture
-def client(tmp_path, monkeypatch):
-    path = tmp_path / "signin.duckdb"
-    db = Database(path)
-    db.migrate()
-    demo.seed(db, demo.DemoSize(users=3, contacts=2, activities=2, tasks=2, seed=4))
-    db.close()
-    monkeypatch.setenv("ESCALA_DB", str(path))
+def client(demo_db):
     with TestClient(Starlette(routes=ROUTES), base_url="http://testserver") as test_client:
         yield test_client
-    resources.close_store(resources.open_store(path))
+    resources.close_store(resources.open_store(demo_db))
 
 
 def form_token(answer) -> str:

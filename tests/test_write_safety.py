@@ -10,7 +10,7 @@ from escala import auth
 from escala.domain import (
     ContactDraft, ItemDraft, PermissionDenied, ResponsibleMode, SessionEnded, StaleEdit, Status,
 )
-from tests.conftest import PASSWORD, task
+from tests.conftest import make_user, task
 
 SECRET = b"s" * 32
 
@@ -123,16 +123,11 @@ def test_a_stale_contact_edit_is_refused(store, world):
 
 def test_a_stale_user_edit_is_refused(store, world):
     shown = store.get_user(world.ana.id)
-    other_admin = store.create_user(None, replace_draft("otra@example.com"))
+    other_admin = make_user(store, "Otra Admin", "otra@example.com", "admin")
     store.update_user(other_admin, world.ana.id, time_zone="Europe/Madrid", expected=shown)
     with pytest.raises(StaleEdit):
         store.update_user(world.admin, world.ana.id, role="admin", expected=shown)
     assert store.get_user(world.ana.id).role == "seller"
-
-
-def replace_draft(email):
-    from escala.domain import UserDraft
-    return UserDraft("Otra Admin", email, "admin", PASSWORD)
 
 
 # ---------------------------------------------------------------- what a responsible-only seller may do

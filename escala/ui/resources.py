@@ -20,6 +20,11 @@ def open_store(path) -> Store:
     return _open_store(str(path))
 
 
+def default_store() -> Store:
+    """The store for ``ESCALA_DB``, outside a page (the server's routes and lifespan)."""
+    return open_store(default_path())
+
+
 def close_store(store: Store) -> None:
     """On shutdown: write everything into the database file and let go of it."""
     store.db.checkpoint()

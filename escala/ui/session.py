@@ -1,6 +1,6 @@
 """Who is signed in on this browser, and the way to the sign-in and sign-out routes.
 
-Signing in (``escala/signin.py``, a server route) opens a server-side session and sets a
+Signing in (``escala/ui/signin.py``, a server route) opens a server-side session and sets a
 signed, expiring token in an HttpOnly cookie, which every page reads on the server
 (``st.context.cookies``): a reload or a new tab stays signed in. Sign-out revokes the
 session on the server, so copies of the cookie die too.
@@ -16,7 +16,7 @@ import streamlit as st
 from escala import auth
 from escala.db import default_path
 from escala.domain import SESSION_ENDED, User
-from escala.signin import ENDED_FLAG, SIGN_IN_PATH, SIGN_OUT_PATH
+from escala.ui.signin import ENDED_FLAG, SIGN_IN_PATH, SIGN_OUT_PATH
 from escala.store import Store
 
 USER_KEY = "user_id"
@@ -94,7 +94,7 @@ def _go(path: str, keep_place: bool = False, extra: str = "") -> None:
 
 
 def sign_in_page(store: Store) -> None:
-    """Signed out: the sign-in form lives on the server (``escala/signin.py``); go there,
+    """Signed out: the sign-in form lives on the server (``escala/ui/signin.py``); go there,
     bringing this page's address so that signing in lands exactly here."""
     ended = st.session_state.pop(ENDED_KEY, False)
     st.title("Escala · Actividades y Tareas")

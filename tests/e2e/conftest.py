@@ -1,4 +1,4 @@
-"""Browser tests: the real app (`python -m escala serve`, as `make run`) on a free port with a fresh demo
+"""Browser tests: the real app (`python -m escala.ui.server`, as `make run`) on a free port with a fresh demo
 database, driven by Playwright in Debian's Chromium. With CI=true a missing browser fails."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from escala import demo
 from escala.db import Database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
+from tests.conftest import seed_demo_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -83,15 +84,14 @@ def _free_port() -> int:
 def app_url(tmp_path_factory):
     """A running app over a small demo database; yields its base URL."""
     path = tmp_path_factory.mktemp("e2e") / "e2e.duckdb"
+    seed_demo_file(path, users=5, contacts=20, activities=60, tasks=60, seed=3)
     db = Database(path)
-    db.migrate()
-    demo.seed(db, demo.DemoSize(users=5, contacts=20, activities=60, tasks=60, seed=3))
     _add_test_contacts(Store(db))
     db.close()
     port = _free_port()
     log = open(path.with_suffix(".log"), "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "escala", "serve", "--port", str(port), "--address", "127.0.0.1"],
+        [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1"],
         cwd=ROOT, env={**os.environ, "ESCALA_DB": str(path)}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

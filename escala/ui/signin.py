@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from escala import auth, demo
 from escala.db import default_path
+from escala.ui import resources
 
 SIGN_IN_PATH = "/_escala/ingresar"
 SIGN_OUT_PATH = "/_escala/salir"
@@ -32,11 +33,6 @@ CSRF_COOKIE = "escala_csrf"
 CSRF_FIELD = "csrf"
 ENDED_FLAG = "terminada"  # ?terminada=1: the page says "Tu sesión terminó; vuelve a ingresar."
 FORM_LIMIT = 4096  # characters per field: more is not an email or a password
-
-
-def _store():
-    from escala.ui.resources import open_store
-    return open_store(default_path())
 
 
 def _secret() -> bytes:
@@ -116,7 +112,7 @@ border:0;border-radius:.4rem;cursor:pointer}}
 def _form_response(request: Request, next_path: str, status: int = 200, email: str = "", error: str | None = None,
                    notice: str | None = None) -> Response:
     csrf = secrets.token_urlsafe(24)
-    demo_accounts = _store().is_demo()
+    demo_accounts = resources.default_store().is_demo()
     response = HTMLResponse(_page(next_path, csrf, email, error, notice, demo_accounts), status_code=status)
     response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path=SIGN_IN_PATH, httponly=True, samesite="strict",
                         secure=cookie_secure(request))
@@ -147,7 +143,7 @@ async def sign_in_submit(request: Request) -> Response:
         return await run_in_threadpool(_form_response, request, next_path, 400, field["email"],
                                        "El formulario caducó o no vino de esta página; vuelve a intentarlo.")
     client = request.client.host if request.client else None
-    store = _store()
+    store = resources.default_store()
     result = await run_in_threadpool(auth.sign_in, store, field["email"], field["password"], client)
     if result.user is None:
         return await run_in_threadpool(_form_response, request, next_path, 401, field["email"], result.error)
@@ -164,7 +160,7 @@ async def sign_out(request: Request) -> Response:
     is enough: it can only sign the browser out, and the server-side session is what counts.)"""
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
-        await run_in_threadpool(auth.revoke_token, _store(), token, _secret())
+        await run_in_threadpool(auth.revoke_token, resources.default_store(), token, _secret())
     response = RedirectResponse(sign_in_url(safe_next(request.query_params.get("next"))), status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=cookie_secure(request))

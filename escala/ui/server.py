@@ -1,10 +1,10 @@
 """The app server: Streamlit's ``st.App`` around ``app.py``, with Escala's routes, middleware
-and lifespan. ``python -m escala serve`` (what ``make run`` calls) runs it on Streamlit's own
-uvicorn runner.
+and lifespan. ``python -m escala.ui.server`` (what ``make run`` calls) runs it on Streamlit's
+own uvicorn runner.
 
 - lifespan: the store is opened once per process before the first request, and checkpointed
   and closed on shutdown;
-- ``/_escala/ingresar`` and ``/_escala/salir``: sign-in and sign-out (escala/signin.py), the
+- ``/_escala/ingresar`` and ``/_escala/salir``: sign-in and sign-out (escala/ui/signin.py), the
   only code that sets or clears the HttpOnly session cookie;
 - ``/_escala/health``: 200 only when the database answers;
 - ``/_escala/metrics``: Prometheus counters (escala/metrics.py) plus live sessions;
@@ -16,6 +16,7 @@ uvicorn runner.
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import AsyncIterator
@@ -30,11 +31,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from escala import metrics, signin, times
+from escala import metrics, times
 from escala.auth import session_idle_limit
-from escala.db import default_path
+from escala.ui import resources, signin
 
-ENTRY_POINT = Path(__file__).resolve().parents[1] / "app.py"
+ENTRY_POINT = Path(__file__).resolve().parents[2] / "app.py"
 CACHEABLE_PREFIXES = ("/static/", "/favicon", "/_stcore/static")  # Streamlit's own assets: no user data
 
 
@@ -81,14 +82,9 @@ class SecurityHeaders:
             metrics.REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
-def _store():
-    from escala.ui.resources import open_store
-    return open_store(default_path())
-
-
 async def health(request: Request) -> Response:
     try:
-        answered = await run_in_threadpool(lambda: _store().db.query_one("SELECT 1") == (1,))
+        answered = await run_in_threadpool(lambda: resources.default_store().db.query_one("SELECT 1") == (1,))
     except Exception:  # noqa: BLE001  any failure is "not healthy", never a traceback
         answered = False
     return PlainTextResponse("ok" if answered else "la base de datos no responde", status_code=200 if answered else 503)
@@ -96,7 +92,7 @@ async def health(request: Request) -> Response:
 
 async def prometheus(request: Request) -> Response:
     def collect() -> bytes:
-        metrics.ACTIVE_SESSIONS.set(_store().active_sessions(times.now_utc(), session_idle_limit()))
+        metrics.ACTIVE_SESSIONS.set(resources.default_store().active_sessions(times.now_utc(), session_idle_limit()))
         return metrics.exposition()
 
     return Response(await run_in_threadpool(collect), media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -110,12 +106,11 @@ def on_script_error(error: Exception) -> bool:
 
 @asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[dict]:
-    from escala.ui.resources import close_store
-    store = await run_in_threadpool(_store)  # opened (and migrated) once, before the first page
+    store = await run_in_threadpool(resources.default_store)  # opened (and migrated) once, before the first page
     try:
         yield {}
     finally:
-        await run_in_threadpool(close_store, store)
+        await run_in_threadpool(resources.close_store, store)
 
 
 app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_error,
@@ -126,6 +121,17 @@ app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_erro
              middleware=[Middleware(SecurityHeaders)])
 
 
-def serve(address: str, port: int) -> None:
-    """Run the server in this process until Ctrl+C (Streamlit's own uvicorn runner)."""
-    app.run(config={"server.address": address, "server.port": port, "server.headless": True})
+def main(argv: list[str] | None = None) -> None:
+    """``python -m escala.ui.server [--address A] [--port P] [--db FILE]``: serve until Ctrl+C."""
+    parser = argparse.ArgumentParser(prog="python -m escala.ui.server", description="Sirve Escala.")
+    parser.add_argument("--address", default="localhost", help="dirección en la que escucha (por defecto localhost)")
+    parser.add_argument("--port", type=int, default=8501, help="puerto (por defecto 8501)")
+    parser.add_argument("--db", help="archivo de la base de datos (por defecto ESCALA_DB o data/escala.duckdb)")
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["ESCALA_DB"] = args.db  # the pages and routes read it
+    app.run(config={"server.address": args.address, "server.port": args.port, "server.headless": True})
+
+
+if __name__ == "__main__":
+    main()
