@@ -10,6 +10,7 @@ from functools import partial
 
 import streamlit as st
 
+from escala.ui import sso
 from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
 from escala.ui.format import document_language, md
@@ -24,12 +25,13 @@ store = get_store()
 user = current_user(store)
 sign_in = st.Page(lambda: sign_in_page(store), title="Ingresar", url_path="ingresar",
                   default=user is None, visibility="hidden")
+company_sign_in = st.Page(sso.login_page, title=sso.BUTTON, url_path=sso.LOGIN_PAGE, visibility="hidden")
 
 if user is None:
     stand_ins = [st.Page(lambda: sign_in_page(store), title=spec.title, url_path=spec.url_path, visibility="hidden")
                  for spec in PAGES]
     with guard():
-        st.navigation([sign_in, *stand_ins], position="hidden").run()
+        st.navigation([sign_in, company_sign_in, *stand_ins], position="hidden").run()
     st.stop()
 
 allowed = pages_for(user.role)
@@ -37,14 +39,14 @@ pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_
          for index, spec in enumerate(allowed)]
 closed = [st.Page(partial(no_access_page, spec, user, allowed[0]), title=spec.title, url_path=spec.url_path,
                   visibility="hidden") for spec in PAGES if spec not in allowed]
-page = st.navigation([*pages, *closed, sign_in])  # sign-in stays reachable so sign-out can switch to it
+page = st.navigation([*pages, *closed, sign_in, company_sign_in])  # reachable: signed in, they lead home
 
 with st.sidebar:
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
         sign_out(store)  # ends the session and sends the browser to the sign-out route
         st.stop()
-if page.url_path == sign_in.url_path:  # just signed in (or a stale /ingresar link): go to the landing page
+if page.url_path in (sign_in.url_path, company_sign_in.url_path):  # a stale sign-in link: go to the landing page
     st.switch_page(pages[0])
 
 show_flashes()

@@ -11,6 +11,10 @@ The store reserves each attempt atomically (check and record under the writer lo
 concurrent guesses cannot overrun the limits; scrypt runs after, outside the lock. An
 unknown email costs the same time, delay and message as a wrong password, so it does not
 reveal which emails exist. Every success, failure, refusal and unlock is an audited row.
+
+Single sign-on (``sign_in_with_company``): the company's identity provider proves the email;
+Escala only matches it to an active user, audits it, and an administrator may switch a
+user's password off so that only the company's sign-on opens Escala for them.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
+PASSWORD_NOT_ALLOWED = ("Tu cuenta ya no ingresa con contraseña: usa «Ingresar con tu cuenta de la empresa».")
 
 
 @dataclass(frozen=True)
@@ -133,15 +138,38 @@ def sign_in(store, email: str, password: str, client: str | None = None, *,
     attempt_id, wait_until = store.reserve_sign_in(email, client or UNKNOWN_CLIENT, now,
                                                    client_since=now - CLIENT_WINDOW, refuse_until=refuse_until)
     if attempt_id is None:
-        metrics.SIGN_INS.labels("delayed").inc()
+        metrics.SIGN_INS.labels("password", "delayed").inc()
         return SignInResult(None, delay_message(wait_until - now))
     user, stored_hash = store.credentials(email)
-    ok = verify_password(password, stored_hash if user else _DUMMY_HASH) and user is not None and user.active
+    ok = verify_password(password, stored_hash or _DUMMY_HASH) and user is not None and user.active
     if not ok:
-        metrics.SIGN_INS.labels("failure").inc()
+        metrics.SIGN_INS.labels("password", "failure").inc()
         return SignInResult(None, "Correo electrónico o contraseña incorrectos.")
+    if not user.password_allowed:  # told only to whoever knows the password; the attempt stays a failure
+        metrics.SIGN_INS.labels("password", "failure").inc()
+        return SignInResult(None, PASSWORD_NOT_ALLOWED)
     store.sign_in_succeeded(attempt_id)
-    metrics.SIGN_INS.labels("success").inc()
+    metrics.SIGN_INS.labels("password", "success").inc()
+    return SignInResult(user)
+
+
+def sign_in_with_company(store, email: str | None, email_verified: object, client: str | None = None, *,
+                         clock: Callable[[], datetime] | None = None) -> SignInResult:
+    """Single sign-on: the identity provider has verified who this is (``st.login``); Escala
+    decides whether they may enter. The email must not be marked unverified by the provider
+    and must belong to an **active** Escala user (case-insensitive); the role and time zone
+    are Escala's. Audited as a sign-in with ``method = 'sso'``; the password limits do not
+    apply (the provider has its own)."""
+    address = normalize_email(email or "")
+    user = store.credentials(address)[0] if address and email_verified is not False else None
+    succeeded = user is not None and user.active
+    store.record_company_sign_in(address or "(sin correo)", client or UNKNOWN_CLIENT, (clock or times.now_utc)(),
+                                 succeeded)
+    metrics.SIGN_INS.labels("sso", "success" if succeeded else "failure").inc()
+    if not succeeded:
+        shown = address or "sin correo electrónico"
+        return SignInResult(None, f"Tu cuenta de la empresa ({shown}) no corresponde a ningún usuario activo de "
+                                  "Escala con correo verificado. Pide a un administrador que te dé acceso.")
     return SignInResult(user)
 
 
@@ -175,9 +203,11 @@ def session_idle_limit() -> timedelta:
     return timedelta(hours=hours if hours > 0 else 8.0)
 
 
-def session_secret(data_dir: Path, secrets_file: Path = Path(".streamlit/secrets.toml")) -> bytes:
+def session_secret(data_dir: Path, secrets_file: Path | None = None) -> bytes:
     """The key that signs session tokens: ``[escala] session_secret`` in Streamlit's secrets
-    file if set, otherwise a random key generated once into ``data_dir`` (never committed)."""
+    file (``ESCALA_SECRETS``, or ``.streamlit/secrets.toml``) if set, otherwise a random key
+    generated once into ``data_dir`` (never committed)."""
+    secrets_file = secrets_file or Path(os.environ.get("ESCALA_SECRETS") or ".streamlit/secrets.toml")
     if secrets_file.exists():
         configured = tomllib.loads(secrets_file.read_text(encoding="utf-8")).get("escala", {}).get("session_secret")
         if configured:

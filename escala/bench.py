@@ -196,7 +196,8 @@ def import_numbers(db: Database, user, now: datetime, zone: str, rows: int, fold
     target.migrate()
     with target.transaction() as cursor:
         people = db.query("SELECT id, name, email, role::VARCHAR, active, time_zone, password_hash, created_at FROM users")
-        cursor.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [list(p) for p in people])
+        cursor.executemany("INSERT INTO users (id, name, email, role, active, time_zone, password_hash, created_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [list(p) for p in people])
         cursor.execute("UPDATE id_counters SET last_id = (SELECT max(id) FROM users) WHERE name = 'users'")
     store = Store(target)
     started = time.perf_counter()

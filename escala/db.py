@@ -159,7 +159,11 @@ class Database:
             raise DatabaseUnusable("Falta la ruta de la base de datos: indica un archivo .duckdb con ESCALA_DB o --db.")
         self.path = Path(path) if path is not None else default_path()
         self.in_memory = str(self.path) == ":memory:"
-        config = {"memory_limit": memory_limit or os.environ.get("ESCALA_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
+        # Never download extensions: everything Escala uses is built into the wheel. (With
+        # downloads on, DuckDB 2.0 replaying a WAL that holds an ALTER of a table whose CHECK
+        # uses trim() tries to *install* core_functions and the file cannot be opened offline.)
+        config = {"memory_limit": memory_limit or os.environ.get("ESCALA_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+                  "autoinstall_known_extensions": False}
         self._key = ":memory:" if self.in_memory else str(self.path.resolve())
         first = _register_open(self._key)
         try:

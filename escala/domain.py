@@ -131,6 +131,7 @@ class User:
     role: Role
     active: bool = True
     time_zone: str = field(default_factory=times.default_zone)
+    password_allowed: bool = True  # False: only the company's single sign-on opens Escala
     # The browser session this user object came from (None at the command line): every
     # write re-checks it inside its transaction, so a signed-out tab cannot write.
     session_id: str | None = field(default=None, compare=False, repr=False)
@@ -504,6 +505,7 @@ class UserDraft:
     role: str
     password: str | None = None
     time_zone: str = field(default_factory=times.default_zone)
+    password_allowed: bool = True
 
 
 def validate_user(draft: UserDraft, password_required: bool = True) -> tuple[UserDraft | None, dict[str, str]]:
@@ -518,7 +520,7 @@ def validate_user(draft: UserDraft, password_required: bool = True) -> tuple[Use
     if role is None:
         errors["role"] = "Rol no válido: admin (Administrador), seller (Vendedor) o analyst (Analista)."
     if draft.password is None:
-        if password_required:
+        if password_required and draft.password_allowed:  # a company-sign-on-only user needs none
             errors["password"] = "La contraseña es obligatoria."
     elif len(draft.password) < PASSWORD_MIN:
         errors["password"] = f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres."
@@ -526,7 +528,7 @@ def validate_user(draft: UserDraft, password_required: bool = True) -> tuple[Use
         errors["time_zone"] = f"Zona horaria desconocida: {draft.time_zone!r} (ejemplo: America/Mexico_City)."
     if errors:
         return None, errors
-    return UserDraft(name, email, role, draft.password, draft.time_zone), {}
+    return UserDraft(name, email, role, draft.password, draft.time_zone, bool(draft.password_allowed)), {}
 
 
 def default_activity_window(now: datetime, zone: str) -> tuple[datetime, datetime]:

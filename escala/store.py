@@ -40,7 +40,8 @@ CONTACT_SELECT = """
     LEFT JOIN companies co ON co.id = c.company_id
     LEFT JOIN users u ON u.id = c.owner_id
 """
-USER_SELECT = "SELECT id, name, email, role, active, time_zone FROM users"
+USER_COLUMNS = "id, name, email, role, active, time_zone, password_allowed"  # what _user() reads, in order
+USER_SELECT = f"SELECT {USER_COLUMNS} FROM users"
 ITEM_ORDERS = {  # allow-list for list_items(order=...)
     "due": "i.due_at, i.id",
     "due_desc": "i.due_at DESC, i.id DESC",
@@ -82,7 +83,7 @@ class DuplicateContact(ValidationError):
 
 
 def _user(row) -> User:
-    return User(row[0], row[1], row[2], Role(row[3]), bool(row[4]), row[5])
+    return User(row[0], row[1], row[2], Role(row[3]), bool(row[4]), row[5], bool(row[6]))
 
 
 def _contact(row) -> Contact:
@@ -206,15 +207,18 @@ class Store:
         clean, errors = validate_user(draft)
         if errors:
             raise ValidationError(errors)
-        password_hash = hash_password(clean.password)  # slow on purpose: outside the lock
+        password_hash = hash_password(clean.password) if clean.password else None  # slow on purpose: outside the lock
         with self.writing(actor) as cursor:
             if cursor.execute("SELECT 1 FROM users WHERE email = ?", [clean.email]).fetchone():
                 raise ValidationError({"email": "Ya existe un usuario con este correo electrónico."})
             user_id = self.db.next_ids(cursor, "users")
-            cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?, true, ?, ?, ?)",
-                           [user_id, clean.name, clean.email, clean.role, clean.time_zone, password_hash, self._now()])
+            cursor.execute("INSERT INTO users (id, name, email, role, active, time_zone, password_hash, created_at, "
+                           "password_allowed) VALUES (?, ?, ?, ?, true, ?, ?, ?, ?)",
+                           [user_id, clean.name, clean.email, clean.role, clean.time_zone, password_hash, self._now(),
+                            clean.password_allowed])
             self._audit(cursor, actor, "create", "user", user_id,
-                        {"name": (None, clean.name), "email": (None, clean.email), "role": (None, clean.role)})
+                        {"name": (None, clean.name), "email": (None, clean.email), "role": (None, clean.role),
+                         "password_allowed": (None, clean.password_allowed)})
         self._committed()
         return self.get_user(user_id)
 
@@ -233,18 +237,20 @@ class Store:
 
     def update_user(self, actor: User, user_id: int, *, name: str | None = None, role: str | None = None,
                     active: bool | None = None, time_zone: str | None = None, password: str | None = None,
-                    expected: User | None = None) -> User:
-        """Admins change a user's name, role, zone or password, or switch them off (never
-        delete: history keeps them), all in one transaction. ``expected`` is the user as the
-        form showed it: if someone changed them since, nothing is saved (``StaleEdit``).
-        Switching a user off or changing their password ends every session they have."""
+                    password_allowed: bool | None = None, expected: User | None = None) -> User:
+        """Admins change a user's name, role, zone or password, whether a password may open
+        Escala (or only the company's sign-on), or switch them off (never delete: history keeps
+        them), all in one transaction. ``expected`` is the user as the form showed it: if someone
+        changed them since, nothing is saved (``StaleEdit``). Switching a user off, changing their
+        password or taking the password away ends every session they have."""
         access.require_admin(actor)
         current = self.get_user(user_id)
         if current is None:
             raise NotFound("Usuario no encontrado.")
         wanted = UserDraft(name if name is not None else current.name, current.email,
                            role if role is not None else current.role, password,
-                           time_zone if time_zone is not None else current.time_zone)
+                           time_zone if time_zone is not None else current.time_zone,
+                           current.password_allowed if password_allowed is None else bool(password_allowed))
         clean, errors = validate_user(wanted, password_required=False)
         if errors:
             raise ValidationError(errors)
@@ -253,7 +259,8 @@ class Store:
             raise PermissionDenied("No puedes quitarte el rol de administrador ni desactivarte a ti mismo.")
         changes = {key: (old, new) for key, old, new in (
             ("name", current.name, clean.name), ("role", str(current.role), str(clean.role)),
-            ("active", current.active, new_active), ("time_zone", current.time_zone, clean.time_zone)) if old != new}
+            ("active", current.active, new_active), ("time_zone", current.time_zone, clean.time_zone),
+            ("password_allowed", current.password_allowed, clean.password_allowed)) if old != new}
         password_hash = hash_password(password) if password else None  # slow on purpose: outside the lock
         if password_hash:
             changes["password"] = ("***", "***")
@@ -262,9 +269,10 @@ class Store:
                 if expected is not None and self._user_row(cursor, user_id) != expected:
                     raise StaleEdit()
                 cursor.execute("UPDATE users SET name = ?, role = ?, active = ?, time_zone = ?, "
-                               "password_hash = coalesce(?, password_hash) WHERE id = ?",
-                               [clean.name, clean.role, new_active, clean.time_zone, password_hash, user_id])
-                if password_hash or not new_active:
+                               "password_hash = coalesce(?, password_hash), password_allowed = ? WHERE id = ?",
+                               [clean.name, clean.role, new_active, clean.time_zone, password_hash,
+                                clean.password_allowed, user_id])
+                if password_hash or not new_active or (current.password_allowed and not clean.password_allowed):
                     self._end_sessions(cursor, user_id, keep=actor.session_id if actor.id == user_id else None)
                 self._audit(cursor, actor, "update", "user", user_id, changes)
             self._committed()
@@ -294,26 +302,34 @@ class Store:
 
     def credentials(self, email: str) -> tuple[User | None, str | None]:
         """For sign-in only: the user with this email and their password hash."""
-        row = self.db.query_one("SELECT id, name, email, role, active, time_zone, password_hash FROM users "
-                                "WHERE email = ?", [normalize_email(email)])
-        return (_user(row), row[6]) if row else (None, None)
+        row = self.db.query_one(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ?",  # sql-ok
+                                [normalize_email(email)])
+        return (_user(row), row[-1]) if row else (None, None)
 
-    def _record_sign_in(self, cursor, email: str, client: str | None, at: datetime, outcome: str) -> int:
+    def _record_sign_in(self, cursor, email: str, client: str | None, at: datetime, outcome: str,
+                        method: str = "password") -> int:
         attempt_id = self.db.next_ids(cursor, "sign_in_attempts")
-        cursor.execute("INSERT INTO sign_in_attempts (id, occurred_at, email, client, outcome) VALUES (?, ?, ?, ?, ?)",
-                       [attempt_id, times.to_db(at), email, client, outcome])
+        cursor.execute("INSERT INTO sign_in_attempts (id, occurred_at, email, client, outcome, method) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [attempt_id, times.to_db(at), email, client, outcome, method])
         return attempt_id
+
+    def record_company_sign_in(self, email: str, client: str, at: datetime, succeeded: bool) -> None:
+        """Audit a sign-in through the company's identity provider, beside password ones
+        (``method = 'sso'``: the password limits never count it)."""
+        with self.db.transaction() as cursor:
+            self._record_sign_in(cursor, email, client, at, "success" if succeeded else "failure", "sso")
 
     def _sign_in_history(self, cursor, email: str, client: str | None, client_since: datetime) -> SignInHistory:
         failures, last_failure = cursor.execute(
             """SELECT count(*), max(occurred_at) FROM sign_in_attempts
-               WHERE email = ? AND outcome = 'failure'
+               WHERE email = ? AND outcome = 'failure' AND method = 'password'
                  AND id > coalesce((SELECT max(id) FROM sign_in_attempts
-                                    WHERE email = ? AND outcome IN ('success', 'unlocked')), 0)""",
+                                    WHERE email = ? AND outcome IN ('success', 'unlocked') AND method = 'password'), 0)""",
             [email, email]).fetchone()
         client_failures = cursor.execute(
             """SELECT occurred_at FROM sign_in_attempts
-               WHERE client = ? AND outcome = 'failure' AND occurred_at > ? ORDER BY occurred_at DESC""",
+               WHERE client = ? AND outcome = 'failure' AND method = 'password' AND occurred_at > ?
+               ORDER BY occurred_at DESC""",
             [client, times.to_db(client_since)]).fetchall()
         return SignInHistory(failures, times.from_db(last_failure),
                              tuple(times.from_db(at) for (at,) in client_failures))
@@ -371,13 +387,13 @@ class Store:
         """The active user of a live session (not revoked, not idle longer than ``idle``);
         marks it seen, at most once a minute, so activity keeps it alive."""
         row = self.db.query_one(
-            """SELECT u.id, u.name, u.email, u.role, u.active, u.time_zone, s.last_seen_at
+            """SELECT u.id, u.name, u.email, u.role, u.active, u.time_zone, u.password_allowed, s.last_seen_at
                 FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND u.active""",
             [session_id, times.to_db(now - idle)])
         if row is None:
             return None
-        if times.to_db(now) - row[6] > timedelta(minutes=1):
+        if times.to_db(now) - row[7] > timedelta(minutes=1):
             with self.db.transaction() as cursor:
                 cursor.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [times.to_db(now), session_id])
         return replace(_user(row), session_id=session_id)

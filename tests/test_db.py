@@ -104,6 +104,24 @@ def test_a_killed_writer_loses_no_confirmed_write(tmp_path):
     assert Store(db).integrity_problems() == []
 
 
+MIGRATE_AND_DIE = """
+    import os, sys
+    from escala.db import Database
+    db = Database(sys.argv[1]); db.migrate()
+    os._exit(0)  # no checkpoint, no close: every migration (ALTERs included) is only in the WAL
+"""
+
+
+def test_a_crash_right_after_migrating_leaves_a_file_that_opens(tmp_path):
+    path = tmp_path / "migrated.duckdb"
+    child = python(MIGRATE_AND_DIE, str(path))
+    assert child.wait() == 0
+    db = Database(path)  # replays the WAL offline: no extension download may be needed
+    versions = [row[0] for row in db.query("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [version for version, _, _ in migration_files()]
+    assert db.query_one("SELECT count(*) FROM users WHERE password_allowed") == (0,)
+
+
 HOLDER = """
     import sys, time
     from escala.db import Database

@@ -412,6 +412,26 @@ def test_admin_changes_a_users_role_and_switches_them_off(demo_db):
     assert (changed.role.value, changed.active) == ("analyst", False)
 
 
+def password_toggle(at):
+    return next(t for t in at.toggle if t.label == "Permitir ingresar con contraseña")
+
+
+def test_without_company_sign_on_the_password_cannot_be_switched_off(demo_db):
+    at = app(user_id=1, page="pages/usuarios.py")
+    assert password_toggle(at).value is True and password_toggle(at).disabled
+
+
+def test_with_company_sign_on_an_admin_takes_a_users_password_away(demo_db, monkeypatch):
+    from escala.ui import sso
+    monkeypatch.setattr(sso, "enabled", lambda: True)
+    at = app(user_id=1, page="pages/usuarios.py")
+    at.selectbox(key="u_chosen").set_value(3).run()
+    assert not password_toggle(at).disabled
+    password_toggle(at).set_value(False)
+    next(b for b in at.button if b.label == "Guardar").click().run()
+    assert not at.exception and store_of(demo_db).get_user(3).password_allowed is False
+
+
 def test_a_bad_time_zone_is_refused_in_spanish(demo_db):
     at = app(user_id=1, page="pages/usuarios.py")
     at.selectbox(key="u_chosen").set_value(3).run()

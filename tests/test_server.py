@@ -86,8 +86,11 @@ def test_metrics_are_prometheus_text(running):
     url, *_ = running
     status, headers, body = fetch(f"{url}/_escala/metrics")
     assert status == 200 and headers["content-type"].startswith("text/plain")
-    for name in ('escala_sign_ins_total{outcome="success"}', 'escala_sign_ins_total{outcome="failure"}',
-                 'escala_sign_ins_total{outcome="delayed"}', "escala_writes_total", "escala_active_sessions",
+    for name in ('escala_sign_ins_total{method="password",outcome="success"}',
+                 'escala_sign_ins_total{method="password",outcome="failure"}',
+                 'escala_sign_ins_total{method="password",outcome="delayed"}',
+                 'escala_sign_ins_total{method="sso",outcome="success"}',
+                 'escala_sign_ins_total{method="sso",outcome="failure"}', "escala_writes_total", "escala_active_sessions",
                  "escala_http_request_seconds_bucket"):
         assert name in body
 
@@ -113,13 +116,13 @@ def test_health_is_503_when_the_database_does_not_answer(monkeypatch):
 
 
 def test_sign_ins_and_writes_are_counted(store, world):
-    before = {outcome: metrics.SIGN_INS.labels(outcome)._value.get() for outcome in ("success", "failure")}
+    before = {outcome: metrics.SIGN_INS.labels("password", outcome)._value.get() for outcome in ("success", "failure")}
     writes = metrics.WRITES._value.get()
     auth.sign_in(store, world.ana.email, "mala-clave-123")
     auth.sign_in(store, world.ana.email, "contraseña-segura")
     store.create_contact(world.ana, ContactDraft("Nuevo"))
-    assert metrics.SIGN_INS.labels("failure")._value.get() == before["failure"] + 1
-    assert metrics.SIGN_INS.labels("success")._value.get() == before["success"] + 1
+    assert metrics.SIGN_INS.labels("password", "failure")._value.get() == before["failure"] + 1
+    assert metrics.SIGN_INS.labels("password", "success")._value.get() == before["success"] + 1
     assert metrics.WRITES._value.get() == writes + 1
 
 

@@ -5,7 +5,8 @@ own uvicorn runner.
 - lifespan: the store is opened once per process before the first request, and checkpointed
   and closed on shutdown;
 - ``/_escala/ingresar`` and ``/_escala/salir``: sign-in and sign-out (escala/ui/signin.py), the
-  only code that sets or clears the HttpOnly session cookie;
+  only code that sets or clears the HttpOnly session cookie; ``/_escala/empresa`` starts the
+  company's single sign-on (escala/ui/sso.py) when it is configured;
 - ``/_escala/health``: 200 only when the database answers;
 - ``/_escala/metrics``: Prometheus counters (escala/metrics.py) plus live sessions;
 - security headers on every HTTP response, ``Cache-Control: no-store`` on all but Streamlit's
@@ -33,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from escala import metrics, times
 from escala.auth import session_idle_limit
-from escala.ui import resources, signin
+from escala.ui import resources, signin, sso
 
 ENTRY_POINT = Path(__file__).resolve().parents[2] / "app.py"
 CACHEABLE_PREFIXES = ("/static/", "/favicon", "/_stcore/static")  # Streamlit's own assets: no user data
@@ -117,7 +118,8 @@ app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_erro
              routes=[Route("/_escala/health", health), Route("/_escala/metrics", prometheus),
                      Route(signin.SIGN_IN_PATH, signin.sign_in_form, methods=["GET"]),
                      Route(signin.SIGN_IN_PATH, signin.sign_in_submit, methods=["POST"]),
-                     Route(signin.SIGN_OUT_PATH, signin.sign_out, methods=["GET", "POST"])],
+                     Route(signin.SIGN_OUT_PATH, signin.sign_out, methods=["GET", "POST"]),
+                     Route(sso.START_PATH, sso.start, methods=["GET"])],
              middleware=[Middleware(SecurityHeaders)])
 
 
@@ -127,10 +129,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--address", default="localhost", help="dirección en la que escucha (por defecto localhost)")
     parser.add_argument("--port", type=int, default=8501, help="puerto (por defecto 8501)")
     parser.add_argument("--db", help="archivo de la base de datos (por defecto ESCALA_DB o data/escala.duckdb)")
+    parser.add_argument("--secrets", help="archivo de secretos (por defecto ESCALA_SECRETS o .streamlit/secrets.toml)")
     args = parser.parse_args(argv)
     if args.db:
         os.environ["ESCALA_DB"] = args.db  # the pages and routes read it
-    app.run(config={"server.address": args.address, "server.port": args.port, "server.headless": True})
+    if args.secrets:
+        os.environ["ESCALA_SECRETS"] = args.secrets
+    # No file watcher: the server runs the code it started with (a file edited under a running
+    # server would otherwise be re-imported mid-session, splitting classes in two). Restart to deploy.
+    config = {"server.address": args.address, "server.port": args.port, "server.headless": True,
+              "server.fileWatcherType": "none"}
+    if os.environ.get("ESCALA_SECRETS"):  # one secrets file for Streamlit ([auth]) and Escala ([escala])
+        config["secrets.files"] = [os.environ["ESCALA_SECRETS"]]
+    app.run(config=config)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ a right password is the server's own response: it sets the session cookie ``Http
 was opening, with its query. No page script ever sees the cookie, and a navigation right after
 signing in already carries it.
 
+With the company's single sign-on configured (escala/ui/sso.py), the form also offers
+"Ingresar con tu cuenta de la empresa", and this route is where its verified identity becomes
+an Escala session, with the same cookie.
+
 CSRF: besides SameSite, the form carries a random token that must equal the one in a
 short-lived ``SameSite=Strict`` cookie set with the form (double submit), compared in constant
 time. The password and the session token never appear in a URL or a log.
@@ -25,7 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from escala import auth, demo
 from escala.db import default_path
-from escala.ui import resources
+from escala.ui import resources, sso
 
 SIGN_IN_PATH = "/_escala/ingresar"
 SIGN_OUT_PATH = "/_escala/salir"
@@ -68,8 +72,10 @@ def cookie_secure(request: Request) -> bool:
 
 
 def _page(next_path: str, csrf: str, email: str = "", error: str | None = None, notice: str | None = None,
-          demo_accounts: bool = False) -> str:
+          demo_accounts: bool = False, company: bool = False) -> str:
     e = html.escape
+    company_link = (f'<p class="or">o</p><a class="company" href="{e(sso.START_PATH)}?next={e(quote(next_path, safe=""))}">'
+                    f'{e(sso.BUTTON)}</a>') if company else ""
     alerts = "".join(f'<p class="{kind}" role="alert">{e(text)}</p>' for kind, text in
                      (("notice", notice), ("error", error)) if text)
     accounts = ""
@@ -92,6 +98,10 @@ border:0;border-radius:.4rem;cursor:pointer}}
 .error{{background:#ffebe9;color:#82071e;padding:.7rem;border-radius:.4rem}}
 .notice{{background:#fff8c5;color:#4d2d00;padding:.7rem;border-radius:.4rem}}
 .info{{background:#ddf4ff;color:#0a3069;padding:.7rem;border-radius:.4rem;margin-top:1.5rem;font-size:.9rem}}
+.or{{text-align:center;color:#59636e;margin:1rem 0 0}}
+.company{{display:block;box-sizing:border-box;margin-top:1rem;padding:.7rem;text-align:center;font-weight:600;
+color:#0a3069;border:1px solid #1f6feb;border-radius:.4rem;text-decoration:none}}
+.company:focus{{outline:3px solid #1f6feb;outline-offset:2px}}
 </style></head>
 <body><main>
 <h1>Escala · Actividades y Tareas</h1>
@@ -105,6 +115,7 @@ border:0;border-radius:.4rem;cursor:pointer}}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Ingresar</button>
 </form>
+{company_link}
 {accounts}
 </main></body></html>"""
 
@@ -113,7 +124,8 @@ def _form_response(request: Request, next_path: str, status: int = 200, email: s
                    notice: str | None = None) -> Response:
     csrf = secrets.token_urlsafe(24)
     demo_accounts = resources.default_store().is_demo()
-    response = HTMLResponse(_page(next_path, csrf, email, error, notice, demo_accounts), status_code=status)
+    response = HTMLResponse(_page(next_path, csrf, email, error, notice, demo_accounts, sso.enabled()),
+                            status_code=status)
     response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path=SIGN_IN_PATH, httponly=True, samesite="strict",
                         secure=cookie_secure(request))
     return response
@@ -121,10 +133,41 @@ def _form_response(request: Request, next_path: str, status: int = 200, email: s
 
 async def sign_in_form(request: Request) -> Response:
     """GET: the form. (Always the form, even with a live cookie: the pages decide who is signed
-    in, and a second opinion here could only disagree with them and loop.)"""
+    in, and a second opinion here could only disagree with them and loop.) Coming back from the
+    company's identity provider, the verified identity is turned into a session instead."""
+    claims = await run_in_threadpool(sso.identity, request.cookies)
+    if claims is not None:
+        return await run_in_threadpool(_company_sign_in, request, claims)
     next_path = safe_next(request.query_params.get("next"))
     notice = auth_notice(request.query_params.get(ENDED_FLAG))
     return await run_in_threadpool(_form_response, request, next_path, 200, "", None, notice)
+
+
+def _company_sign_in(request: Request, claims: dict) -> Response:
+    """The identity ``st.login`` verified: an active Escala user with that email gets a session;
+    anyone else the form with the Spanish refusal. Streamlit's identity cookie goes either way."""
+    next_path = safe_next(request.cookies.get(sso.NEXT_COOKIE))
+    client = request.client.host if request.client else None
+    store = resources.default_store()
+    result = auth.sign_in_with_company(store, claims.get("email"), claims.get("email_verified"), client)
+    if result.user is None:
+        response = _form_response(request, next_path, 403, "", result.error)
+    else:
+        response = _signed_in(request, store, result.user, next_path)
+    sso.clear_identity(response, request.cookies)
+    response.delete_cookie(sso.NEXT_COOKIE, path=SIGN_IN_PATH)
+    return response
+
+
+def _signed_in(request: Request, store, user, next_path: str) -> Response:
+    """The answer that signs a browser in: a new server-side session in the HttpOnly cookie,
+    and on to where the person was going."""
+    token = auth.issue_token(store, user, _secret())
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, token, max_age=int(auth.TOKEN_LIFETIME.total_seconds()), path="/",
+                        httponly=True, samesite="lax", secure=cookie_secure(request))
+    response.delete_cookie(CSRF_COOKIE, path=SIGN_IN_PATH)
+    return response
 
 
 def auth_notice(flag: str | None) -> str | None:
@@ -147,12 +190,7 @@ async def sign_in_submit(request: Request) -> Response:
     result = await run_in_threadpool(auth.sign_in, store, field["email"], field["password"], client)
     if result.user is None:
         return await run_in_threadpool(_form_response, request, next_path, 401, field["email"], result.error)
-    token = await run_in_threadpool(auth.issue_token, store, result.user, _secret())
-    response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, token, max_age=int(auth.TOKEN_LIFETIME.total_seconds()), path="/",
-                        httponly=True, samesite="lax", secure=cookie_secure(request))
-    response.delete_cookie(CSRF_COOKIE, path=SIGN_IN_PATH)
-    return response
+    return await run_in_threadpool(_signed_in, request, store, result.user, next_path)
 
 
 async def sign_out(request: Request) -> Response:
@@ -164,4 +202,5 @@ async def sign_out(request: Request) -> Response:
     response = RedirectResponse(sign_in_url(safe_next(request.query_params.get("next"))), status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=cookie_secure(request))
+    sso.clear_identity(response, request.cookies)
     return response

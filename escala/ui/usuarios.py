@@ -1,4 +1,5 @@
-"""Usuarios (administradores): who can sign in, with which role, and in which time zone."""
+"""Usuarios (administradores): who can sign in, how (password, company sign-on), with which
+role, and in which time zone."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ import streamlit as st
 from escala import auth, times
 from escala.domain import Role, User, UserDraft
 from escala.store import Store
-from escala.ui.dialogs import FieldErrors, save_or_show
 from escala.ui import format as fmt
+from escala.ui import sso
+from escala.ui.dialogs import FieldErrors, save_or_show
 from escala.ui.flash import flash
 from escala.ui.session import client_address
 
 ROLES = {role.value: role.label for role in Role}
+PASSWORD_TOGGLE = "Permitir ingresar con contraseña"
+
+
+def _password_toggle(value: bool) -> bool:
+    """Whether a password opens Escala for this user. Only switchable when the company's
+    sign-on is configured: without it, a user with no password could never get in."""
+    company = sso.enabled()
+    return st.toggle(PASSWORD_TOGGLE, value=value or not company, disabled=not company,
+                     help="Apágalo para quien solo debe ingresar con la cuenta de la empresa." if company else
+                     "Solo se puede apagar cuando está configurado el ingreso con la cuenta de la empresa.")
 
 
 def usuarios(store: Store, admin: User) -> None:
@@ -23,7 +35,8 @@ def usuarios(store: Store, admin: User) -> None:
     st.caption(f"{fmt.plural(len(people), 'usuario', 'usuarios')} · "
                f"{fmt.plural(sum(p.active for p in people), 'activo', 'activos')}")
     st.dataframe([{"Nombre": p.name, "Correo electrónico": p.email, "Rol": p.role.label,
-                   "Activo": p.active, "Zona horaria": p.time_zone} for p in people],
+                   "Activo": p.active, "Contraseña": p.password_allowed, "Zona horaria": p.time_zone}
+                  for p in people],
                  hide_index=True, width="stretch")
     st.subheader("Cambiar un usuario")
     chosen = st.selectbox("Usuario", [p.id for p in people], key="u_chosen",
@@ -39,6 +52,7 @@ def usuarios(store: Store, admin: User) -> None:
         errors.slot("time_zone")
         password = st.text_input("Nueva contraseña (opcional)", type="password")
         errors.slot("password")
+        password_allowed = _password_toggle(person.password_allowed)
         saved = st.form_submit_button("Guardar", type="primary")
     shown_key = f"u_shown_{person.id}"
     shown = st.session_state.get(shown_key, person)  # the user as this form was last drawn
@@ -46,7 +60,7 @@ def usuarios(store: Store, admin: User) -> None:
     if saved:
         def save() -> None:
             store.update_user(admin, person.id, role=role, active=active, time_zone=zone.strip(),
-                              password=password or None, expected=shown)
+                              password=password or None, password_allowed=password_allowed, expected=shown)
 
         if save_or_show(save, errors):
             flash(f"{fmt.md(person.name)} actualizado")
@@ -84,8 +98,9 @@ def _new_user(store: Store, admin: User) -> None:
         errors.slot("time_zone")
         password = st.text_input("Contraseña", type="password")
         errors.slot("password")
+        password_allowed = _password_toggle(True)
         submitted = st.form_submit_button("Crear", type="primary")
-    if submitted and save_or_show(lambda: store.create_user(admin, UserDraft(name, email, role, password, zone.strip())),
-                                  errors):
+    draft = UserDraft(name, email, role, password or None, zone.strip(), password_allowed)
+    if submitted and save_or_show(lambda: store.create_user(admin, draft), errors):
         flash("Usuario creado")
         st.rerun()

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -74,10 +76,44 @@ def _add_test_contacts(store: Store) -> None:
                                                time_zone=seller.time_zone))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(path: Path, *args: str, env: dict | None = None) -> Iterator[str]:
+    """``python -m escala.ui.server`` (as ``make run``) over the database at ``path`` on a free port,
+    until it answers its health check; yields its base URL."""
+    port = free_port()
+    log = open(path.with_suffix(".log"), "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1", *args],
+        cwd=ROOT, env={**os.environ, "ESCALA_DB": str(path), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answers(f"{url}/_escala/health", server, log.name)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, log_name: str, expected: bytes = b"ok") -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if expected in answer.read():
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{url} did not answer; see {log_name}")
+        time.sleep(0.3)
 
 
 @pytest.fixture(scope="session")
@@ -88,28 +124,8 @@ def app_url(tmp_path_factory):
     db = Database(path)
     _add_test_contacts(Store(db))
     db.close()
-    port = _free_port()
-    log = open(path.with_suffix(".log"), "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "ESCALA_DB": str(path)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_escala/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"the app did not start; see {log.name}")
-        time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with serve(path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -126,14 +142,23 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
+@contextmanager
+def new_tab(browser) -> Iterator:
+    """A fresh browser profile (no cookies) in Spanish (Mexico), one tab open."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX")
     tab = context.new_page()
     tab.set_default_timeout(20_000)
-    tab.goto(app_url)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with new_tab(browser) as tab:
+        tab.goto(app_url)
+        yield tab
 
 
 @pytest.fixture
