@@ -1,4 +1,4 @@
-"""The Tablero's numbers: a few aggregate queries in DuckDB -> small tidy DataFrames.
+"""The Tablero's numbers: aggregate queries over the rollups (and a few days of items) -> small tidy DataFrames.
 
 One ``Filters`` object (mirrored in the URL) feeds every query, and the export reuses it,
 so every number agrees with every list. Items are classified into three disjoint states,
@@ -7,12 +7,22 @@ after its time) and *Realizada*. "Pendiente" keeps the spec's meaning everywhere
 Estatus: every pending item, late or not), so the metric and the filter "Pendiente" count
 *Por vencer* plus *Vencida*.
 
-Speed comes from the table's shape, not from caching: the responsible is resolved on
-write (no join to contacts), states and types are one-byte ENUMs, time buckets are
-integer arithmetic on UTC instants, and day boundaries in the user's zone are computed
-once in Python and bound as instants, so no query converts time zones row by row.
-Each query scans ``items`` once; everything derived from its result (top 15, "Otros",
-medians, percentages) runs over at most a few thousand aggregated rows.
+Counts by responsible, type and state, the overdue ageing and the completion figures come
+from the rollups (escala/rollups.py), whose grain is one calendar day of the rollup zone ×
+responsible × type × Estatus (× contact owner × opportunity stage in ``rollup_due``). Why
+that is exact: every filter the Tablero offers is either a rollup column (kind and type,
+Estatus, responsible, owner and sellers' scope, stage) or a set of whole days, and so is
+every state — *Vencida* is "pending, due before now", true for every item of a day that
+ended before now and for none of a day that starts after it. What a day key cannot tell is
+confined to the few days that straddle a boundary (``DaySplit``): the day holding "now",
+and, when the user's zone is not the rollup zone, the days holding the period's ends and
+the ageing edges. Those days are counted from ``items`` with the very same filters, and the
+rest from the rollups; the two parts never overlap and together cover every day.
+Completion time is the *mean* whole days from creation to completion (a sum and a count,
+additive like everything in a rollup; a median would need every item's value).
+Whatever needs the items themselves (the items behind a bar, the opportunities' top 15,
+created vs completed over time) reads ``items``, whose layout ``python -m escala compact``
+keeps per person and per period.
 """
 
 from __future__ import annotations
@@ -22,9 +32,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from escala import access, times
+from escala import access, rollups, times
 from escala.db import Database
-from escala.domain import ActivityType, Kind, Stage, User, parse_day, parse_id
+from escala.domain import ActivityType, Kind, Role, Stage, User, parse_day, parse_id
 
 STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
 ON_TIME = "Por vencer"
@@ -162,6 +172,31 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class DaySplit:
+    """Which days of the rollup zone a query may take whole from the rollups (``first`` ≤ day
+    < ``end``, ``None`` = unbounded, minus ``partial``), and which it counts from ``items``."""
+
+    rollup_zone: str
+    today: date  # the rollup-zone day holding "now": always partial
+    partial: tuple[date, ...]  # days that straddle a boundary, counted from items
+    first: date | None = None
+    end: date | None = None
+    ages: tuple[date, date, date] | None = None  # rollup days of the 7/30/90-days-late edges
+    items_only: bool = False  # the reference: every day from items (tests compare the two)
+
+    def item_days(self, alias: str = "i") -> tuple[str, list]:
+        """SQL restricting items to the partial days."""
+        if self.items_only:
+            return "TRUE", []
+        bounds = []
+        for day in self.partial:
+            bounds.extend([times.to_db(times.start_of_day(day, self.rollup_zone)),
+                           times.to_db(times.start_of_day(day + timedelta(days=1), self.rollup_zone))])
+        ranges = " OR ".join(f"({alias}.due_at >= ? AND {alias}.due_at < ?)" for _ in self.partial)
+        return f"({ranges})", bounds
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the Tablero draws, each a small tidy frame."""
 
@@ -177,10 +212,85 @@ class Dashboard:
 
 
 class Analytics:
-    """Aggregates over the items one user may see."""
+    """Aggregates over the items one user may see. ``use_rollups=False`` counts everything
+    from ``items`` (the reference the rollup path is tested against)."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, use_rollups: bool = True):
         self.db = db
+        self.use_rollups = use_rollups
+
+    # --------------------------------------------------------- rollups or items, day by day
+
+    def split(self, filters: Filters, now: datetime, zone: str) -> DaySplit:
+        rollup_zone = rollups.zone_of(self.db.cursor())
+        today = times.to_local(now, rollup_zone).date()
+        if not self.use_rollups:
+            return DaySplit(rollup_zone, today, (), items_only=True)
+        partial = {today}
+
+        def day_of(instant: datetime) -> date:
+            day = times.to_local(instant, rollup_zone).date()
+            if times.start_of_day(day, rollup_zone) != instant:
+                partial.add(day)  # the boundary falls inside that day
+            return day
+
+        first = day_of(times.start_of_day(filters.date_from, zone)) if filters.date_from else None
+        end = day_of(times.start_of_day(filters.date_to + timedelta(days=1), zone)) if filters.date_to else None
+        user_today = times.to_local(now, zone).date()
+        ages = tuple(day_of(times.start_of_day(user_today - timedelta(days=n), zone)) for n in (7, 30, 90))
+        return DaySplit(rollup_zone, today, tuple(sorted(partial)), first, end, ages)
+
+    def rollup_where(self, filters: Filters, user: User, split: DaySplit, dated: bool = True) -> tuple[str, str, list]:
+        """(rows, SQL over them as ``r``, values): the rollup to read (the team-wide one unless a
+        filter or the user's scope needs owner or stage) and the filters on its columns and days."""
+        clauses, params = ["r.day NOT IN (SELECT unnest(?::DATE[]))"], [list(split.partial)]
+        finest = user.role is Role.SELLER or bool(filters.owner_ids or filters.stages)
+        table = rollups.source("rollup_due" if finest else "rollup_due_team", split.rollup_zone)
+        if user.role is Role.SELLER:
+            clauses.append("(r.owner_id = ? OR r.responsible_id = ?)")
+            params.extend([user.id, user.id])
+        if dated and split.first is not None:
+            clauses.append("r.day >= ?")
+            params.append(split.first)
+        if dated and split.end is not None:
+            clauses.append("r.day < ?")
+            params.append(split.end)
+        if KINDS[filters.kind] is not None:
+            clauses.append("r.type = 'Tarea'" if KINDS[filters.kind] is Kind.TASK else "r.type <> 'Tarea'")
+        if filters.types:
+            clauses.append("r.type IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(filters.types))
+        if filters.states:
+            wanted = []
+            if "Pendiente" in filters.states:
+                wanted.append("r.status = 'Pendiente'")
+            elif "Vencida" in filters.states:
+                wanted.append("(r.status = 'Pendiente' AND r.day < ?)")
+                params.append(split.today)
+            if "Realizada" in filters.states:
+                wanted.append("r.status = 'Realizada'")
+            clauses.append("(" + " OR ".join(wanted) + ")")
+        if filters.responsible_ids:
+            clauses.append("r.responsible_id IN (SELECT unnest(?::INTEGER[]))")
+            params.append(list(filters.responsible_ids))
+        if filters.owner_ids:
+            clauses.append("r.owner_id IN (SELECT unnest(?::INTEGER[]))")
+            params.append(list(filters.owner_ids))
+        if filters.stages:
+            clauses.append("r.stage IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(filters.stages))
+        return table, " AND ".join(clauses), params
+
+    def _both(self, rollup_sql: str | None, rollup_params: list, items_sql: str, items_params: list,
+              keys: list[str]) -> pd.DataFrame:
+        """The rollup part and the items part (partial days) of one aggregate, summed by ``keys``."""
+        parts = [self._frame(items_sql, items_params)]
+        if rollup_sql is not None:
+            parts.append(self._frame(rollup_sql, rollup_params))
+        frame = pd.concat(parts, ignore_index=True)
+        if frame.empty:
+            return frame
+        return frame.groupby(keys, as_index=False, sort=True).sum()
 
     # --------------------------------------------------------- shared WHERE
 
@@ -238,49 +348,75 @@ class Analytics:
     # --------------------------------------------------------- the queries
 
     def status_counts(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
-        """responsible_id, type, status, count: the one scan behind metrics, by responsible, by type."""
+        """responsible_id, type, status, count: behind the metrics, by responsible, by type."""
+        split = self.split(filters, now, zone)
         where, params = self.where(filters, user, now, zone)
-        return self._frame(f"""
+        days, bounds = split.item_days()
+        items_sql = f"""
             SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type, status::VARCHAR AS status,
                    n AS count
             FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type, i.status, count(*) AS n
-                  FROM items i WHERE {where} GROUP BY ALL)""", params)  # sql-ok: where() binds every value
+                  FROM items i WHERE {where} AND {days} GROUP BY ALL)"""  # sql-ok: where() binds every value
+        rollup_sql, rollup_params = None, []
+        if not split.items_only:
+            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
+            rollup_sql = f"""SELECT responsible_id, type, status, sum(n)::BIGINT AS count
+                             FROM {table} r WHERE {rwhere} GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
+        return self._both(rollup_sql, rollup_params, items_sql, [*params, *bounds],
+                          ["responsible_id", "type", "status"]).astype({"count": "int64"}, errors="ignore")
 
     def overdue(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
         """responsible_id, type, bucket, count of overdue items by calendar days late in ``zone``
         (only pending rows past their time are grouped, so this scan is cheap)."""
+        split = self.split(filters, now, zone)
         where, params = self.where(filters, user, now, zone)
+        days, bounds = split.item_days()
         today = times.to_local(now, zone).date()
         edge = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
-        return self._frame(f"""
-            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type,
-                   ['{"', '".join(AGE_BUCKETS)}'][age] AS bucket, n AS count
+        buckets = f"""['{"', '".join(AGE_BUCKETS)}']"""
+        items_sql = f"""
+            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type, {buckets}[age] AS bucket,
+                   n AS count
             FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type,
                          CASE WHEN i.due_at >= ? THEN 1 WHEN i.due_at >= ? THEN 2 WHEN i.due_at >= ? THEN 3 ELSE 4 END
                              AS age,
                          count(*) AS n
-                  FROM items i WHERE {where} AND i.status = 'Pendiente' AND i.due_at < ?
-                  GROUP BY ALL)""", [*edge, *params, times.to_db(now)])  # sql-ok: constants and bound values
+                  FROM items i WHERE {where} AND {days} AND i.status = 'Pendiente' AND i.due_at < ?
+                  GROUP BY ALL)"""  # sql-ok: constants and bound values
+        rollup_sql, rollup_params = None, []
+        if not split.items_only:
+            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
+            rollup_sql = f"""
+                SELECT responsible_id, type, {buckets}[age] AS bucket, sum(n)::BIGINT AS count
+                FROM (SELECT r.*, CASE WHEN r.day >= ? THEN 1 WHEN r.day >= ? THEN 2 WHEN r.day >= ? THEN 3 ELSE 4 END
+                                      AS age
+                      FROM {table} r WHERE {rwhere} AND r.status = 'Pendiente' AND r.day < ?)
+                GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
+            rollup_params = [*split.ages, *rollup_params, split.today]
+        return self._both(rollup_sql, rollup_params, items_sql, [*edge, *params, *bounds, times.to_db(now)],
+                          ["responsible_id", "type", "bucket"])
 
     def completion(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
-        """Per responsible: done, done on time (by Hasta/Fecha), median whole days to complete."""
+        """Per responsible: done, done on time (by Hasta/Fecha), mean whole days to complete."""
+        split = self.split(filters, now, zone)
         where, params = self.where(filters, user, now, zone)
-        return self._frame(f"""
-            WITH histogram AS (
-                SELECT coalesce(i.responsible_id, 0) AS responsible_id,
-                       (epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000 AS days,
-                       count(*) AS n, count(*) FILTER (i.completed_at <= i.due_at) AS on_time
-                FROM items i WHERE {where} AND i.status = 'Realizada'
-                GROUP BY ALL
-            ), running AS (
-                SELECT *, sum(n) OVER (PARTITION BY responsible_id ORDER BY days) AS upto,
-                          sum(n) OVER (PARTITION BY responsible_id) AS total
-                FROM histogram
-            )
-            SELECT responsible_id, sum(n)::BIGINT AS done, sum(on_time)::BIGINT AS on_time,
-                   (min(days) FILTER (upto >= (total + 1) // 2) + min(days) FILTER (upto >= total // 2 + 1)) / 2.0
-                       AS median_days
-            FROM running GROUP BY responsible_id""", params)  # sql-ok
+        days, bounds = split.item_days()
+        items_sql = f"""
+            SELECT coalesce(i.responsible_id, 0) AS responsible_id, count(*) AS done,
+                   count(*) FILTER (i.completed_at <= i.due_at) AS on_time,
+                   coalesce(sum({rollups.WHOLE_DAYS}), 0) AS done_days
+            FROM items i WHERE {where} AND {days} AND i.status = 'Realizada' GROUP BY ALL"""  # sql-ok
+        rollup_sql, rollup_params = None, []
+        if not split.items_only:
+            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
+            rollup_sql = f"""SELECT responsible_id, sum(n) AS done, sum(on_time) AS on_time, sum(done_days) AS done_days
+                             FROM {table} r WHERE {rwhere} AND r.status = 'Realizada'
+                             GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
+        frame = self._both(rollup_sql, rollup_params, items_sql, [*params, *bounds], ["responsible_id"])
+        if frame.empty:
+            return pd.DataFrame(columns=["responsible_id", "done", "on_time", "mean_days"])
+        frame = frame.astype({"done": "int64", "on_time": "int64", "done_days": "int64"})
+        return frame.assign(mean_days=frame["done_days"] / frame["done"]).drop(columns="done_days")
 
     def by_opportunity(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
         """The 15 opportunities with most pending work, with their stage and each state's count."""
@@ -450,11 +586,11 @@ def _ageing(overdue: pd.DataFrame, names: dict) -> pd.DataFrame:
 
 
 COMPARISON_COLUMNS = ["Responsable", "Pendientes", "Realizadas", "Vencidas", "% a tiempo",
-                      "Mediana de días para completar"]
+                      "Promedio de días para completar"]
 
 
 def _comparison(people: pd.DataFrame, completion: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Per responsible: pending, done, overdue, % done on time, median whole days to complete."""
+    """Per responsible: pending, done, overdue, % done on time, mean whole days to complete."""
     if people.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     table = people.join(completion.set_index("responsible_id"), how="left")
@@ -464,6 +600,6 @@ def _comparison(people: pd.DataFrame, completion: pd.DataFrame, names: dict) -> 
         "Realizadas": table["Realizada"].astype(int).to_numpy(),
         "Vencidas": table["Vencida"].astype(int).to_numpy(),
         "% a tiempo": (100 * table["on_time"] / table["done"]).round(1).to_numpy(),
-        "Mediana de días para completar": table["median_days"].astype(float).to_numpy(),
+        "Promedio de días para completar": table["mean_days"].astype(float).round(1).to_numpy(),
     })
     return frame.sort_values(["Pendientes", "Responsable"], ascending=[False, True], ignore_index=True)

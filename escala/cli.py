@@ -101,10 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--as", dest="as_email", required=True, help="correo del administrador que importa")
     imports.add_argument("--skip-invalid", action="store_true", help="carga las líneas válidas y omite las demás")
 
+    commands.add_parser("compact", help="reordena los elementos por responsable y fecha y compacta los totales "
+                                        "del Tablero (con la app detenida)")
+
+    rollup = commands.add_parser("rollups", help="comprueba o reconstruye los totales del Tablero")
+    action = rollup.add_mutually_exclusive_group(required=True)
+    action.add_argument("--check", action="store_true",
+                        help="los recalcula desde los elementos y lista cada diferencia (código 1 si hay alguna)")
+    action.add_argument("--rebuild", action="store_true", help="los reescribe desde los elementos")
+    rollup.add_argument("--zone", help="zona horaria de sus días, con --rebuild (por defecto la que tienen)")
+
     bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
     bench.add_argument("--items", type=_positive, default=10_000_000)
     bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
     bench.add_argument("--folder", default="bench", help="carpeta de las bases de prueba")
+    bench.add_argument("--order", choices=["insertion", "compact"], default="insertion",
+                       help="cómo están guardados los elementos: como llegan (por defecto) o tras `compact`")
     return parser
 
 
@@ -178,14 +190,47 @@ def _import(args, store: Store) -> None:
         raise CliError("Importación cancelada; corrige las líneas indicadas.")
 
 
-def run(args) -> None:
+def _rollups(args, db: Database) -> int:
+    from escala import rollups, times
+
+    if args.check:
+        problems = rollups.check(db)
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} diferencias entre los totales y los elementos." if problems
+              else "Los totales del Tablero coinciden con los elementos.")
+        return 1 if problems else 0
+    if args.zone and not times.is_valid_zone(args.zone):
+        raise CliError(f"Zona horaria desconocida: {args.zone} (ejemplo: America/Mexico_City).")
+    with db.transaction() as cursor:
+        rollups.rebuild(cursor, args.zone)
+    print(f"Totales del Tablero reconstruidos (días en {args.zone or rollups.zone_of(db.cursor())}).")
+    return 0
+
+
+def _compact(db: Database) -> None:
+    """All or nothing: one transaction. The file lock already guarantees the app is stopped
+    (an open app makes ``_open`` fail with a message naming its process)."""
+    import time
+
+    from escala import rollups
+
+    started = time.perf_counter()
+    with db.transaction() as cursor:
+        db.rewrite_sorted(cursor, "items", rollups.ITEM_ORDER)
+        rollups.compact(cursor)
+    db.checkpoint()
+    print(f"Elementos reordenados y totales compactados en {time.perf_counter() - started:.1f} s.")
+
+
+def run(args) -> int:
     if args.command == "bench":
         from escala import bench
         try:
-            print(bench.report(bench.run(args.items, Path(args.folder)), args.json))
+            print(bench.report(bench.run(args.items, Path(args.folder), args.order), args.json))
         except ValueError as error:
             raise CliError(str(error)) from None
-        return
+        return 0
     db, store = _open(args)
     try:
         if args.command == "init":
@@ -193,7 +238,7 @@ def run(args) -> None:
         elif args.command == "seed-demo":
             if args.if_empty and not store.is_empty():
                 print("La base ya tiene datos: no se cargan datos de demostración.")
-                return
+                return 0
             size = demo.DemoSize(args.users, args.contacts, args.opportunities, args.activities, args.tasks,
                                  args.seed, args.today)
             try:
@@ -214,12 +259,17 @@ def run(args) -> None:
             _export(args, db, store)
         elif args.command == "import":
             _import(args, store)
+        elif args.command == "rollups":
+            return _rollups(args, db)
+        elif args.command == "compact":
+            _compact(db)
         elif args.command == "users":
             for user in store.list_users(include_inactive=True):
                 state = "activo" if user.active else "inactivo"
                 print(f"{user.id}\t{user.email}\t{user.name}\t{user.role.label}\t{state}\t{user.time_zone}")
     finally:
         db.close()
+    return 0
 
 
 def _log_unexpected(reference: str, argv: list[str], db_path: str | None) -> Path | None:
@@ -248,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
-        run(args)
+        code = run(args)
     except (CliError, DatabaseLocked, DatabaseUnusable, PermissionDenied, NotFound) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
@@ -264,4 +314,4 @@ def main(argv: list[str] | None = None) -> int:
         details = f"los detalles quedaron en el registro {log}" if log else "no se pudo escribir el registro"
         print(f"Error inesperado (referencia {reference}); {details}.", file=sys.stderr)
         return 1
-    return 0
+    return code

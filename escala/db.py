@@ -259,6 +259,22 @@ class Database:
             finally:
                 self._local.in_transaction = False
 
+    def rewrite_sorted(self, cursor: duckdb.DuckDBPyConnection, table: str, order_by: str) -> None:
+        """Inside a transaction: store ``table``'s rows again in ``order_by`` order (same rows,
+        same schema and indexes), so that reads filtering on the leading columns skip most
+        row groups by their min/max. The table is made anew: DuckDB cannot delete and re-insert
+        the same primary keys in one transaction."""
+        (ddl,) = cursor.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()
+        indexes = [row[0] for row in cursor.execute(
+            "SELECT sql FROM duckdb_indexes() WHERE table_name = ? AND sql IS NOT NULL", [table]).fetchall()]
+        cursor.execute(f"CREATE TEMP TABLE rewrite AS SELECT * FROM {table} ORDER BY {order_by}")  # sql-ok: ours
+        cursor.execute(f"DROP TABLE {table}")  # sql-ok
+        cursor.execute(ddl)
+        cursor.execute(f"INSERT INTO {table} SELECT * FROM rewrite")  # sql-ok
+        for statement in indexes:
+            cursor.execute(statement)
+        cursor.execute("DROP TABLE rewrite")
+
     def next_ids(self, cursor: duckdb.DuckDBPyConnection, table: str, count: int = 1) -> int:
         """Reserve ``count`` ids for ``table`` inside the current transaction; returns the first."""
         (last,) = cursor.execute(

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from escala import times
+from escala import rollups, times
 from escala.auth import hash_password
 from escala.db import Database
 
@@ -147,6 +147,7 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
                    ?::TIMESTAMP - to_seconds((rnd(o, 44) % (200 * 86400))::BIGINT)
             FROM range({opportunities}) t(o)""", [anchor])  # sql-ok
         _insert_items(cursor, counts, anchor)
+        rollups.rebuild(cursor)
         for table, count in (("users", users), ("companies", companies), ("contacts", contacts),
                              ("opportunities", opportunities), ("items", size.activities + size.tasks)):
             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [count, table])

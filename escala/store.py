@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from escala import access, metrics, times
+from escala import access, metrics, rollups, times
 from escala.auth import SignInHistory, hash_password, session_idle_limit
 from escala.db import Database
 from escala.domain import (
@@ -150,6 +150,7 @@ class Store:
     def __init__(self, db: Database, clock: Callable[[], datetime] = times.now_utc):
         self.db = db
         self.clock = clock
+        rollups.ensure(db)  # built once, on a database from before them
         self._versions = itertools.count(1)
         self.version = 0  # bumps on every committed write: cache keys include it
 
@@ -191,12 +192,20 @@ class Store:
                        "AND id IS DISTINCT FROM ?", [times.to_db(times.now_utc()), user_id, keep])
 
     def _audit(self, cursor, actor: User | None, action: str, entity: str, entity_id: int, changes: dict) -> None:
-        audit_id = self.db.next_ids(cursor, "audit_log")
+        self._audit_each(cursor, actor, action, entity, [entity_id], changes)
+
+    def _audit_each(self, cursor, actor: User | None, action: str, entity: str, entity_ids: list[int],
+                    changes: dict) -> None:
+        """One audit row per id, all with the same change, in one statement (bulk actions)."""
+        if not entity_ids:
+            return
+        first = self.db.next_ids(cursor, "audit_log", len(entity_ids))
         cursor.execute(
-            "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [audit_id, self._now(), actor.id if actor else None, action, entity, entity_id,
-             json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False)],
-        )
+            """INSERT INTO audit_log SELECT ? + ordinality - 1, ?, ?, ?, ?, id, ?
+               FROM unnest(?::BIGINT[]) WITH ORDINALITY AS t(id, ordinality)""",
+            [first, self._now(), actor.id if actor else None, action, entity,
+             json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False),
+             list(entity_ids)])
 
     # ------------------------------------------------------------ users
 
@@ -572,11 +581,13 @@ class Store:
         if row[0] != new_owner_id:
             cursor.execute("UPDATE contacts SET owner_id = ?, updated_at = ? WHERE id = ?",
                            [new_owner_id, self._now(), contact_id])
+            rollups.record(cursor, "i.contact_id = ?", [contact_id], -1)
             (moved,) = cursor.execute(
                 """UPDATE items SET contact_owner_id = ?,
                        responsible_id = CASE WHEN responsible_mode = 'Dueño del contacto' THEN ? ELSE responsible_id END
                    WHERE contact_id = ?""",
                 [new_owner_id, new_owner_id, contact_id]).fetchone()
+            rollups.record(cursor, "i.contact_id = ?", [contact_id], +1)
             self._audit(cursor, actor, "update", "contact", contact_id,
                         {"owner_id": (row[0], new_owner_id), "items_following_owner": (None, moved)})
 
@@ -589,8 +600,10 @@ class Store:
         if not access.may_create_items_on(actor, current.owner_id):
             raise PermissionDenied("Solo el dueño del contacto o un administrador puede eliminarlo.")
         with self.writing(actor) as cursor:
-            for (item_id,) in cursor.execute("SELECT id FROM items WHERE contact_id = ?", [contact_id]).fetchall():
-                self._audit(cursor, actor, "delete", "item", item_id, {"contact_id": (contact_id, None)})
+            doomed = [row[0] for row in cursor.execute("SELECT id FROM items WHERE contact_id = ? ORDER BY id",
+                                                       [contact_id]).fetchall()]
+            self._audit_each(cursor, actor, "delete", "item", doomed, {"contact_id": (contact_id, None)})
+            rollups.record(cursor, "i.contact_id = ?", [contact_id], -1)
             cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM opportunities WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
@@ -728,6 +741,7 @@ class Store:
                 f"INSERT INTO items ({', '.join(STORED_ITEM_FIELDS)}, id, created_at, created_by, updated_at) "  # sql-ok
                 f"VALUES ({', '.join('?' * (len(STORED_ITEM_FIELDS) + 4))})",
                 [*asdict(stored).values(), item_id, now, actor.id, now])
+            rollups.record(cursor, "i.id = ?", [item_id], +1)
             self._audit(cursor, actor, "create", "item", item_id,
                         {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")})
         self._committed()
@@ -755,8 +769,10 @@ class Store:
             changes = {k: (getattr(current, k), v) for k, v in asdict(stored).items() if getattr(current, k) != v}
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in STORED_ITEM_FIELDS)
+                rollups.record(cursor, "i.id = ?", [item_id], -1)
                 cursor.execute(f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",  # sql-ok
                                [*asdict(stored).values(), self._now(), item_id])
+                rollups.record(cursor, "i.id = ?", [item_id], +1)
                 action = "update"
                 if "status" in changes:
                     action = "complete" if stored.status == Status.DONE else "reopen"
@@ -778,13 +794,14 @@ class Store:
             if len(visible) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
             now = self._now()
+            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[])) AND i.status <> ?", [ids, str(status)], -1)
             changed = [row[0] for row in cursor.execute(
                 """UPDATE items SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
                    WHERE id IN (SELECT unnest(?::BIGINT[])) AND status <> ? RETURNING id""",
                 [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()]
-            for item_id in sorted(changed):
-                self._audit(cursor, actor, "complete" if done else "reopen", "item", item_id,
-                            {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
+            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], +1)
+            self._audit_each(cursor, actor, "complete" if done else "reopen", "item", sorted(changed),
+                             {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
         self._committed()
         return sorted(changed)
 
@@ -810,18 +827,21 @@ class Store:
                 [ids, *params]).fetchall()
             if len(rows) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
-            changed = []
             now = self._now()
+            planned = []
             for item_id, old_mode, old_responsible, owner_id in sorted(rows):
                 new_responsible = {ResponsibleMode.CONTACT_OWNER: owner_id, ResponsibleMode.USER: responsible_id,
                                    ResponsibleMode.UNASSIGNED: None}[mode]
-                if (old_mode, old_responsible) == (mode, new_responsible):
-                    continue
+                if (old_mode, old_responsible) != (mode, new_responsible):
+                    planned.append((item_id, old_mode, old_responsible, new_responsible))
+            changed = [item_id for item_id, *_ in planned]
+            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], -1)
+            for item_id, old_mode, old_responsible, new_responsible in planned:
                 cursor.execute("UPDATE items SET responsible_mode = ?, responsible_id = ?, updated_at = ? WHERE id = ?",
                                [str(mode), new_responsible, now, item_id])
                 self._audit(cursor, actor, "update", "item", item_id,
                             {"responsible_mode": (old_mode, str(mode)), "responsible_id": (old_responsible, new_responsible)})
-                changed.append(item_id)
+            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], +1)
         self._committed()
         return changed
 
@@ -843,6 +863,7 @@ class Store:
                 raise NotFound(NOT_FOUND_ITEM)
             if not access.may_create_items_on(actor, current.contact_owner_id):
                 raise PermissionDenied(DELETE_DENIED)
+            rollups.record(cursor, "i.id = ?", [item_id], -1)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
             self._audit(cursor, actor, "delete", "item", item_id,
                         {k: (v, None) for k, v in asdict(current).items() if v not in (None, "")})

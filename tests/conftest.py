@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from escala import auth, demo
+from escala import auth, demo, rollups
 from escala.db import Database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft, User, UserDraft
 from escala.store import Store
@@ -37,10 +37,26 @@ def clock() -> Clock:
 
 @pytest.fixture
 def db(tmp_path):
+    """A fresh database; whatever the test wrote, the Tablero's rollups must still agree with
+    the items at the end (escala/rollups.py)."""
     database = Database(tmp_path / "escala.duckdb")
     database.migrate()
     yield database
+    assert_rollups_agree(database)
     database.close()
+
+
+def assert_rollups_agree(database: Database) -> None:
+    """The Tablero's rollups equal the aggregates recomputed from the items (reopening the
+    file if the test closed it, e.g. to let a command-line process write)."""
+    if database._closed:
+        database = Database(database.path)
+        try:
+            assert rollups.check(database) == []
+        finally:
+            database.close()
+    else:
+        assert rollups.check(database) == []
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from escala import rollups
 from escala.analytics import Analytics, Filters
 from escala.domain import FORBIDDEN_CHARS, ResponsibleMode
 from escala.export import (HEADERS, CsvOptions, Exporter, OutputExists, OutputPathError, check_output_path,
@@ -47,6 +48,7 @@ def hostile(store, world):
                               responsible_id, contact_id, contact_owner_id, opportunity_id, description, status,
                               completed_at, completed_by, created_at, created_by, updated_at FROM items WHERE id = ?""",
                            [n, text, ids[0]])
+        rollups.rebuild(cursor)  # rows from before the rules were counted when the rollups were built
     return {"names": HOSTILE + ["\tTab delante", "\rCR delante", "\nLF delante"], "description": description}
 
 

@@ -17,7 +17,7 @@ from escala.domain import ContactDraft, PermissionDenied, ValidationError
 from escala.export import CsvOptions, Exporter
 from escala.imports import ITEM_COLUMNS, import_contacts, import_items
 from escala.store import Store
-from tests.conftest import task
+from tests.conftest import assert_rollups_agree, task
 from tests.test_export import HOSTILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,8 @@ def source(tmp_path):
     store = Store(db)
     for text in HOSTILE:  # names are one line (the text rule); descriptions keep tabs and line breaks
         store.create_item(store.get_user(1), task(1, name=" ".join(text.split()), description=text * 3))
-    return db
+    yield db
+    assert_rollups_agree(db)
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ def target(tmp_path, source):
     db = Database(tmp_path / "target.duckdb")
     db.migrate()
     same_people(source, db)
-    return db
+    yield db
+    assert_rollups_agree(db)  # imports keep the Tablero's rollups exact
 
 
 @pytest.mark.parametrize("options", [{}, {"separator": ";", "bom": True}, {"escape_formulas": False}],

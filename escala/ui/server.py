@@ -2,8 +2,8 @@
 and lifespan. ``python -m escala.ui.server`` (what ``make run`` calls) runs it on Streamlit's
 own uvicorn runner.
 
-- lifespan: the store is opened once per process before the first request, and checkpointed
-  and closed on shutdown;
+- lifespan: the store is opened once per process before the first request (and the Tablero's
+  rollup delta folded if it has grown), and checkpointed and closed on shutdown;
 - ``/_escala/ingresar`` and ``/_escala/salir``: sign-in and sign-out (escala/ui/signin.py), the
   only code that sets or clears the HttpOnly session cookie; ``/_escala/empresa`` starts the
   company's single sign-on (escala/ui/sso.py) when it is configured;
@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from escala import metrics, times
+from escala import metrics, rollups, times
 from escala.auth import session_idle_limit
 from escala.ui import resources, signin, sso
 
@@ -108,6 +108,7 @@ def on_script_error(error: Exception) -> bool:
 @asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[dict]:
     store = await run_in_threadpool(resources.default_store)  # opened (and migrated) once, before the first page
+    await run_in_threadpool(rollups.compact_if_grown, store.db)  # the Tablero's totals, folded
     try:
         yield {}
     finally:

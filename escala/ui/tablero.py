@@ -205,6 +205,6 @@ def tablero(store: Store, user: User) -> None:
     st.subheader("Comparativo por responsable")
     st.dataframe(board.comparison, hide_index=True, width="stretch", column_config={
         "% a tiempo": st.column_config.NumberColumn(format="%.1f %%", help="Realizadas a más tardar en su fecha"),
-        "Mediana de días para completar": st.column_config.NumberColumn(format="%.1f",
+        "Promedio de días para completar": st.column_config.NumberColumn(format="%.1f",
                                                                         help="Desde que se creó hasta que se realizó"),
     })

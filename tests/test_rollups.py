@@ -1,0 +1,218 @@
+"""The Tablero's rollups stay equal to the aggregates of the items after every kind of write,
+all-or-nothing with the write itself; ``check`` finds any difference, ``rebuild`` and
+``compact`` keep the sums. (Every test using the ``db`` fixture also checks at its end.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from escala import demo, rollups
+from escala.domain import ContactDraft, ResponsibleMode, Status, ValidationError
+from escala.imports import import_contacts, import_items
+from tests.conftest import activity, task
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def totals(db) -> list[tuple]:
+    zone = rollups.zone_of(db.cursor())
+    return [db.query_one(f"SELECT count(*), sum(n), sum(on_time), sum(done_days) FROM {rollups.source(r.name, zone)}")  # sql-ok
+            for r in rollups.definitions(zone)]
+
+
+@pytest.fixture
+def items(store, world):
+    """A few items of each kind on both sellers' contacts."""
+    ana = [store.create_item(world.ana, activity(world.ana_contact, opportunity_id=world.ana_opportunity)).id,
+           store.create_item(world.ana, task(world.ana_contact)).id,
+           store.create_item(world.ana, task(world.ana_contact, status=Status.DONE)).id]
+    bruno = [store.create_item(world.bruno, task(world.bruno_contact, opportunity_id=world.bruno_opportunity)).id]
+    assert rollups.check(store.db) == []
+    return ana, bruno
+
+
+def test_create_edit_complete_reopen_and_delete_keep_the_rollups_exact(store, world, items):
+    ana, _ = items
+    store.update_item(world.ana, ana[0], activity(world.ana_contact, activity_type="Reunión", name="Otra"))
+    assert rollups.check(store.db) == []
+    store.complete_item(world.ana, ana[1])
+    store.reopen_item(world.ana, ana[2])
+    assert rollups.check(store.db) == []
+    store.set_status(world.ana, ana, Status.DONE)  # bulk, some already done
+    assert rollups.check(store.db) == []
+    store.delete_item(world.ana, ana[0])
+    assert rollups.check(store.db) == []
+
+
+def test_reassigning_items_and_a_contacts_owner_keep_the_rollups_exact(store, world, items):
+    ana, bruno = items
+    store.reassign_items(world.ana, ana, str(ResponsibleMode.USER), world.bruno.id)
+    assert rollups.check(store.db) == []
+    store.reassign_contact(world.admin, world.ana_contact, world.bruno.id)  # owner-mode items follow
+    assert rollups.check(store.db) == []
+    store.update_contact(world.admin, world.bruno_contact, ContactDraft("Cliente de Bruno", owner_id=world.ana.id))
+    assert rollups.check(store.db) == []
+    store.delete_contact(world.admin, world.bruno_contact)
+    assert rollups.check(store.db) == []
+
+
+def test_a_write_refused_half_way_counts_nothing(store, world, items, monkeypatch):
+    ana, _ = items
+    before = totals(store.db)
+    with pytest.raises(ValidationError):
+        store.update_item(world.ana, ana[0], activity(world.ana_contact, name=""))
+    real_audit = store._audit_each
+
+    def audit_then_fail(*args, **kwargs):  # the rollup rows are already appended when this fails
+        real_audit(*args, **kwargs)
+        raise RuntimeError("disco lleno")
+
+    monkeypatch.setattr(store, "_audit_each", audit_then_fail)
+    with pytest.raises(RuntimeError):
+        store.set_status(world.ana, ana, Status.DONE)
+    with pytest.raises(RuntimeError):
+        store.create_item(world.ana, task(world.ana_contact))
+    assert totals(store.db) == before and rollups.check(store.db) == []
+
+
+def test_importing_contacts_that_change_owner_moves_their_items(store, world, items, tmp_path):
+    path = tmp_path / "contactos.csv"
+    path.write_text("Nombre,Correo electrónico,Dueño del contacto\n"
+                    f"Cliente de Ana,cliente.ana@example.com,{world.bruno.name}\n", encoding="utf-8")
+    assert import_contacts(store, world.admin, path).updated == 1
+    assert store.db.query_one("SELECT count(*) FROM items WHERE contact_owner_id = ?", [world.bruno.id])[0] == 4
+    assert rollups.check(store.db) == []
+
+
+def test_importing_items_counts_created_and_updated_rows(store, world, items, tmp_path):
+    ana, _ = items
+    path = tmp_path / "tareas.csv"
+    path.write_text("ID,Clase,Nombre,Fecha,Contacto,Estatus\n"
+                    f"{ana[1]},Tarea,Renombrada,2026-04-01T09:00:00-06:00,Cliente de Ana,Realizada\n"
+                    ",Tarea,Nueva,2026-04-02T09:00:00-06:00,Cliente de Ana,Pendiente\n", encoding="utf-8")
+    report = import_items(store, world.admin, "tareas", path)
+    assert (report.inserted, report.updated) == (1, 1)
+    assert rollups.check(store.db) == []
+
+
+def test_check_names_every_key_that_differs(store, world, items):
+    with store.db.transaction() as cursor:
+        rollups.compact(cursor)
+    store.db.cursor().execute("UPDATE rollup_due_team SET n = n + 1 WHERE rowid = (SELECT min(rowid) FROM rollup_due_team)")
+    store.db.cursor().execute("DELETE FROM rollup_due WHERE rowid = (SELECT min(rowid) FROM rollup_due)")
+    problems = rollups.check(store.db)
+    assert len(problems) == 2
+    assert problems[0].startswith("rollup_due [day=") and "guardado" in problems[0]
+    assert problems[1].startswith("rollup_due_team [day=")
+    with store.db.transaction() as cursor:
+        rollups.rebuild(cursor)
+    assert rollups.check(store.db) == []
+
+
+def test_compact_folds_contributions_into_one_row_per_key_with_the_same_sums(store, world, items):
+    ana, _ = items
+    for _ in range(3):
+        store.complete_item(world.ana, ana[1])
+        store.reopen_item(world.ana, ana[1])
+    sums = [row[1:] for row in totals(store.db)]
+    with store.db.transaction() as cursor:
+        rollups.compact(cursor)
+    assert [row[1:] for row in totals(store.db)] == sums and rollups.check(store.db) == []
+    for rollup in rollups.definitions(rollups.zone_of(store.db.cursor())):
+        keys = ", ".join(rollup.dim_names)
+        assert store.db.query_one(f"SELECT count(*) = count(DISTINCT ({keys})) FROM {rollup.name}") == (True,)  # sql-ok
+    assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,)  # sql-ok
+
+
+def test_days_are_calendar_days_in_the_rollup_zone(store, world):
+    # 23:30 in Mexico City on 5 March is 05:30 UTC on 6 March: the rollup counts it on the 5th
+    store.create_item(world.ana, task(world.ana_contact, start=datetime(2026, 3, 5, 23, 30)))
+    assert store.db.query(f"SELECT DISTINCT day FROM {rollups.DELTA}") == [(date(2026, 3, 5),)]  # sql-ok
+    with pytest.raises(ValueError):
+        rollups.local_day("i.due_at", "America/Mexico_City'; DROP TABLE items; --")
+
+
+def test_an_older_database_gets_its_rollups_built_once(db, store):
+    demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=30, tasks=30, seed=2, today=date(2026, 3, 2)))
+    with db.transaction() as cursor:  # as before the rollups existed
+        for table in ("rollup_due", "rollup_due_team", rollups.DELTA):
+            cursor.execute(f"DELETE FROM {table}")  # sql-ok
+        cursor.execute("DELETE FROM meta WHERE key = ?", [rollups.VERSION_KEY])
+    assert rollups.ensure(db) is True and rollups.ensure(db) is False
+    assert rollups.check(db) == [] and totals(db)[0][1] == 60
+
+
+def test_the_demo_data_arrives_with_its_rollups(db):
+    demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=30, tasks=30, seed=2, today=date(2026, 3, 2)))
+    assert rollups.check(db) == [] and totals(db)[1][1] == 60
+
+
+def test_cli_check_and_rebuild(tmp_path):
+    path = tmp_path / "cli.duckdb"
+    run = [sys.executable, "-m", "escala", "--db", str(path)]
+    subprocess.run([*run, "seed-demo"], cwd=ROOT, check=True, capture_output=True)
+    clean = subprocess.run([*run, "rollups", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0 and "coinciden" in clean.stdout
+    from escala.db import Database
+    db = Database(path)
+    with db.transaction() as cursor:
+        cursor.execute("UPDATE rollup_due SET n = n + 5 WHERE rowid = 0")
+    db.close()
+    broken = subprocess.run([*run, "rollups", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert broken.returncode == 1 and "rollup_due [" in broken.stdout
+    fixed = subprocess.run([*run, "rollups", "--rebuild"], cwd=ROOT, capture_output=True, text=True)
+    assert fixed.returncode == 0
+    assert subprocess.run([*run, "rollups", "--check"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def test_compact_stores_the_same_items_per_person_and_period(tmp_path):
+    path = tmp_path / "compact.duckdb"
+    run = [sys.executable, "-m", "escala", "--db", str(path)]
+    subprocess.run([*run, "seed-demo", "--activities", "300", "--tasks", "300"], cwd=ROOT, check=True,
+                   capture_output=True)
+    from escala.db import Database
+    fingerprint = "SELECT count(*), bit_xor(hash(i)) FROM items i"
+    db = Database(path)
+    before = db.query_one(fingerprint)
+    db.close()
+    done = subprocess.run([*run, "compact"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "reordenados" in done.stdout
+    db = Database(path)
+    try:
+        assert db.query_one(fingerprint) == before and rollups.check(db) == []
+        stored = [row[0] for row in db.query("SELECT responsible_id FROM items")]  # storage order
+        assert stored == sorted(stored, key=lambda r: (r is None, r))
+        assert db.query("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'items'") == [("items_contact",)]
+    finally:
+        db.close()
+
+
+def test_compact_refuses_while_the_app_holds_the_database(tmp_path):
+    path = tmp_path / "held.duckdb"
+    subprocess.run([sys.executable, "-m", "escala", "--db", str(path), "init"], cwd=ROOT, check=True,
+                   capture_output=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time, duckdb; held = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(60)", str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        refused = subprocess.run([sys.executable, "-m", "escala", "--db", str(path), "compact"], cwd=ROOT,
+                                 capture_output=True, text=True)
+        assert refused.returncode == 2 and "está en uso" in refused.stderr and "Detén ese proceso" in refused.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_delta_is_folded_once_it_has_grown(store, world, items):
+    assert rollups.compact_if_grown(store.db) is True  # nothing folded yet: any delta has grown
+    assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,)  # sql-ok
+    assert rollups.compact_if_grown(store.db) is False  # nothing to fold
+    store.complete_item(world.ana, items[0][1])  # two delta rows beside a handful of folded ones
+    assert rollups.compact_if_grown(store.db, share=10.0) is False  # small enough: left alone
+    assert rollups.compact_if_grown(store.db, share=0.05) is True and rollups.check(store.db) == []
