@@ -35,18 +35,23 @@ if user is None:
     st.stop()
 
 allowed = pages_for(user.role)
-pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(index == 0))
-         for index, spec in enumerate(allowed)]
+pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path) for spec in allowed]
+# The root address is a hidden page of its own that leads to the role's landing page: Streamlit
+# serves its default page only at "/", so a landing page made default would answer its own
+# address (/tablero for an admin) with "Page not found".
+home = st.Page(lambda: None, title="Inicio", url_path="inicio", default=True, visibility="hidden")
 closed = [st.Page(partial(no_access_page, spec, user, allowed[0]), title=spec.title, url_path=spec.url_path,
                   visibility="hidden") for spec in PAGES if spec not in allowed]
-page = st.navigation([*pages, *closed, sign_in, company_sign_in])  # reachable: signed in, they lead home
+page = st.navigation([home, *pages, *closed, sign_in, company_sign_in])  # sign-in pages: signed in, they lead home
 
 with st.sidebar:
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
         sign_out(store)  # ends the session and sends the browser to the sign-out route
         st.stop()
-if page.url_path in (sign_in.url_path, company_sign_in.url_path):  # a stale sign-in link: go to the landing page
+if page.url_path == home.url_path:  # "/": the landing page, with the link's query (a filtered Tablero)
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+if page.url_path in (sign_in.url_path, company_sign_in.url_path):  # a stale sign-in link
     st.switch_page(pages[0])
 
 show_flashes()

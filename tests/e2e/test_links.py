@@ -51,3 +51,17 @@ def test_a_page_the_role_cannot_open_explains_in_spanish(seller_page, app_url, p
     no_english_dialog(page)
     page.get_by_role("link", name="Ir a Mi agenda").click()
     expect(page.get_by_role("heading", name="Mi agenda")).to_be_visible()
+
+
+@pytest.mark.parametrize("email, landing, heading", [("admin@escala.demo", "tablero", "Tablero"),
+                                                     (SELLER, "agenda", "Mi agenda")])
+def test_each_roles_landing_page_answers_its_own_address(page, app_url, email, landing, heading):
+    """The landing page is not Streamlit's default page (served only at "/"), so its own
+    address works too: "/" leads to it, and "/tablero" for an admin is the Tablero itself."""
+    sign_in(page, email)
+    page.wait_for_url(f"{app_url}/{landing}")  # "/" led to the landing page's own address
+    page.goto(f"{app_url}/{landing}")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    wait_for_app(page)
+    no_english_dialog(page)
+    assert page.url == f"{app_url}/{landing}"
