@@ -28,8 +28,9 @@ keeps per person and per period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from escala import access, rollups, times
@@ -218,11 +219,12 @@ class Analytics:
     def __init__(self, db: Database, use_rollups: bool = True):
         self.db = db
         self.use_rollups = use_rollups
+        self._rollup_zone: str | None = None  # read once per dashboard
 
     # --------------------------------------------------------- rollups or items, day by day
 
     def split(self, filters: Filters, now: datetime, zone: str) -> DaySplit:
-        rollup_zone = rollups.zone_of(self.db.cursor())
+        rollup_zone = self._rollup_zone or rollups.zone_of(self.db.cursor())
         today = times.to_local(now, rollup_zone).date()
         if not self.use_rollups:
             return DaySplit(rollup_zone, today, (), items_only=True)
@@ -240,57 +242,44 @@ class Analytics:
         ages = tuple(day_of(times.start_of_day(user_today - timedelta(days=n), zone)) for n in (7, 30, 90))
         return DaySplit(rollup_zone, today, tuple(sorted(partial)), first, end, ages)
 
-    def rollup_where(self, filters: Filters, user: User, split: DaySplit, dated: bool = True) -> tuple[str, str, list]:
-        """(rows, SQL over them as ``r``, values): the rollup to read (the team-wide one unless a
-        filter or the user's scope needs owner or stage) and the filters on its columns and days."""
-        clauses, params = ["r.day NOT IN (SELECT unnest(?::DATE[]))"], [list(split.partial)]
-        finest = user.role is Role.SELLER or bool(filters.owner_ids or filters.stages)
-        table = rollups.source("rollup_due" if finest else "rollup_due_team", split.rollup_zone)
-        if user.role is Role.SELLER:
-            clauses.append("(r.owner_id = ? OR r.responsible_id = ?)")
-            params.extend([user.id, user.id])
-        if dated and split.first is not None:
-            clauses.append("r.day >= ?")
-            params.append(split.first)
-        if dated and split.end is not None:
-            clauses.append("r.day < ?")
-            params.append(split.end)
-        if KINDS[filters.kind] is not None:
-            clauses.append("r.type = 'Tarea'" if KINDS[filters.kind] is Kind.TASK else "r.type <> 'Tarea'")
-        if filters.types:
-            clauses.append("r.type IN (SELECT unnest(?::VARCHAR[]))")
-            params.append(list(filters.types))
-        if filters.states:
-            wanted = []
-            if "Pendiente" in filters.states:
-                wanted.append("r.status = 'Pendiente'")
-            elif "Vencida" in filters.states:
-                wanted.append("(r.status = 'Pendiente' AND r.day < ?)")
-                params.append(split.today)
-            if "Realizada" in filters.states:
-                wanted.append("r.status = 'Realizada'")
-            clauses.append("(" + " OR ".join(wanted) + ")")
-        if filters.responsible_ids:
-            clauses.append("r.responsible_id IN (SELECT unnest(?::INTEGER[]))")
-            params.append(list(filters.responsible_ids))
-        if filters.owner_ids:
-            clauses.append("r.owner_id IN (SELECT unnest(?::INTEGER[]))")
-            params.append(list(filters.owner_ids))
-        if filters.stages:
-            clauses.append("r.stage IN (SELECT unnest(?::VARCHAR[]))")
-            params.append(list(filters.stages))
-        return table, " AND ".join(clauses), params
+    def rollup_rows(self, filters: Filters, user: User, split: DaySplit, table: str, columns: str,
+                    params: list, dated: bool = True, basis: int | None = rollups.DUE) -> tuple[str, list]:
+        """SQL (and values) selecting ``columns`` (SQL over ``r``, with ``params`` once per
+        part) from the rollup rows the filters and the user's scope keep, on their whole days.
+        ``table`` is the rollup for everyone (``None``: the team, owner or stage one, as the
+        filters need). Type and state are left to the columns the caller sums (``Chosen``)."""
+        def part(name: str, scope: list[str], scope_params: list) -> tuple[str, list]:
+            clauses, values = [*scope], [*scope_params]
+            if basis is not None:
+                clauses.append("r.basis = ?")
+                values.append(basis)
+            for day in split.partial:
+                clauses.append("r.day <> ?")
+                values.append(day)
+            if dated and split.first is not None:
+                clauses.append("r.day >= ?")
+                values.append(split.first)
+            if dated and split.end is not None:
+                clauses.append("r.day < ?")
+                values.append(split.end)
+            for column, wanted in (("responsible_id", filters.responsible_ids), ("owner_id", filters.owner_ids)):
+                if wanted:
+                    clauses.append(_one_of(f"r.{column}", wanted))
+                    values.extend(wanted)
+            if filters.stages:
+                clauses.append(_one_of("r.stage", filters.stages))
+                values.extend(filters.stages)
+            where = " AND ".join(clauses) or "TRUE"
+            return f"SELECT {columns} FROM {rollups.source(name)} r WHERE {where}", [*params, *values]  # sql-ok
 
-    def _both(self, rollup_sql: str | None, rollup_params: list, items_sql: str, items_params: list,
-              keys: list[str]) -> pd.DataFrame:
-        """The rollup part and the items part (partial days) of one aggregate, summed by ``keys``."""
-        parts = [self._frame(items_sql, items_params)]
-        if rollup_sql is not None:
-            parts.append(self._frame(rollup_sql, rollup_params))
-        frame = pd.concat(parts, ignore_index=True)
-        if frame.empty:
-            return frame
-        return frame.groupby(keys, as_index=False, sort=True).sum()
+        owners = table or "rollup_owner"  # every rollup named here has an owner column
+        table = table or ("rollup_owner" if filters.owner_ids else "rollup_stage" if filters.stages else "rollup_team")
+        if user.role is not Role.SELLER:
+            return part(table, [], [])
+        # a seller sees what they are responsible for, and the rest of what their contacts hold
+        mine = part(table, ["r.responsible_id = ?"], [user.id])
+        theirs = part(owners, ["r.owner_id = ?", "r.responsible_id <> ?"], [user.id, user.id])
+        return f"{mine[0]} UNION ALL {theirs[0]}", [*mine[1], *theirs[1]]
 
     # --------------------------------------------------------- shared WHERE
 
@@ -310,8 +299,8 @@ class Analytics:
             clauses.append(f"{a}.kind = ?")
             params.append(str(KINDS[filters.kind]))
         if filters.types:
-            clauses.append(f"{a}.activity_type IN (SELECT unnest(?::VARCHAR[]))")
-            params.append(list(filters.types))
+            clauses.append(_one_of(f"{a}.activity_type", filters.types))
+            params.extend(filters.types)
         if filters.states:
             wanted = []
             if "Pendiente" in filters.states:
@@ -324,14 +313,14 @@ class Analytics:
             clauses.append("(" + " OR ".join(wanted) + ")")
         if filters.responsible_ids:
             people = [i for i in filters.responsible_ids if i]
-            either = [f"{a}.responsible_id IN (SELECT unnest(?::INTEGER[]))"] if people else []
-            params.extend([people] if people else [])
+            either = [_one_of(f"{a}.responsible_id", people)] if people else []
+            params.extend(people)
             if 0 in filters.responsible_ids:
                 either.append(f"{a}.responsible_id IS NULL")
             clauses.append("(" + " OR ".join(either) + ")")
         if filters.owner_ids:
-            clauses.append(f"{a}.contact_owner_id IN (SELECT unnest(?::INTEGER[]))")
-            params.append(list(filters.owner_ids))
+            clauses.append(_one_of(f"{a}.contact_owner_id", filters.owner_ids))
+            params.extend(filters.owner_ids)
         if filters.stages:
             clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE stage IN "
                            "(SELECT unnest(?::VARCHAR[])))")
@@ -347,98 +336,127 @@ class Analytics:
 
     # --------------------------------------------------------- the queries
 
-    def status_counts(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
-        """responsible_id, type, status, count: behind the metrics, by responsible, by type."""
+    def tally(self, filters: Filters, user: User, now: datetime, zone: str) -> Tally:
+        """Every count by responsible, type, state and days late (age — 0: not late or done,
+        1–4: AGE_BUCKETS), by the items' Hasta/Fecha: the rollups' whole days (only the
+        measures the type and state filters keep) plus the partial days' items."""
+        chosen = Chosen.of(filters)
         split = self.split(filters, now, zone)
         where, params = self.where(filters, user, now, zone)
-        days, bounds = split.item_days()
-        items_sql = f"""
-            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type, status::VARCHAR AS status,
-                   n AS count
-            FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type, i.status, count(*) AS n
-                  FROM items i WHERE {where} AND {days} GROUP BY ALL)"""  # sql-ok: where() binds every value
-        rollup_sql, rollup_params = None, []
-        if not split.items_only:
-            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
-            rollup_sql = f"""SELECT responsible_id, type, status, sum(n)::BIGINT AS count
-                             FROM {table} r WHERE {rwhere} GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
-        return self._both(rollup_sql, rollup_params, items_sql, [*params, *bounds],
-                          ["responsible_id", "type", "status"]).astype({"count": "int64"}, errors="ignore")
-
-    def overdue(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
-        """responsible_id, type, bucket, count of overdue items by calendar days late in ``zone``
-        (only pending rows past their time are grouped, so this scan is cheap)."""
-        split = self.split(filters, now, zone)
-        where, params = self.where(filters, user, now, zone)
-        days, bounds = split.item_days()
         today = times.to_local(now, zone).date()
-        edge = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
-        buckets = f"""['{"', '".join(AGE_BUCKETS)}']"""
-        items_sql = f"""
-            SELECT responsible_id, coalesce(activity_type::VARCHAR, 'Tarea') AS type, {buckets}[age] AS bucket,
-                   n AS count
-            FROM (SELECT coalesce(i.responsible_id, 0) AS responsible_id, i.activity_type,
-                         CASE WHEN i.due_at >= ? THEN 1 WHEN i.due_at >= ? THEN 2 WHEN i.due_at >= ? THEN 3 ELSE 4 END
-                             AS age,
-                         count(*) AS n
-                  FROM items i WHERE {where} AND {days} AND i.status = 'Pendiente' AND i.due_at < ?
-                  GROUP BY ALL)"""  # sql-ok: constants and bound values
-        rollup_sql, rollup_params = None, []
-        if not split.items_only:
-            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
-            rollup_sql = f"""
-                SELECT responsible_id, type, {buckets}[age] AS bucket, sum(n)::BIGINT AS count
-                FROM (SELECT r.*, CASE WHEN r.day >= ? THEN 1 WHEN r.day >= ? THEN 2 WHEN r.day >= ? THEN 3 ELSE 4 END
-                                      AS age
-                      FROM {table} r WHERE {rwhere} AND r.status = 'Pendiente' AND r.day < ?)
-                GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
-            rollup_params = [*split.ages, *rollup_params, split.today]
-        return self._both(rollup_sql, rollup_params, items_sql, [*edge, *params, *bounds, times.to_db(now)],
-                          ["responsible_id", "type", "bucket"])
-
-    def completion(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
-        """Per responsible: done, done on time (by Hasta/Fecha), mean whole days to complete."""
-        split = self.split(filters, now, zone)
-        where, params = self.where(filters, user, now, zone)
-        days, bounds = split.item_days()
-        items_sql = f"""
-            SELECT coalesce(i.responsible_id, 0) AS responsible_id, count(*) AS done,
-                   count(*) FILTER (i.completed_at <= i.due_at) AS on_time,
-                   coalesce(sum({rollups.WHOLE_DAYS}), 0) AS done_days
-            FROM items i WHERE {where} AND {days} AND i.status = 'Realizada' GROUP BY ALL"""  # sql-ok
-        rollup_sql, rollup_params = None, []
-        if not split.items_only:
-            table, rwhere, rollup_params = self.rollup_where(filters, user, split)
-            rollup_sql = f"""SELECT responsible_id, sum(n) AS done, sum(on_time) AS on_time, sum(done_days) AS done_days
-                             FROM {table} r WHERE {rwhere} AND r.status = 'Realizada'
-                             GROUP BY ALL HAVING sum(n) <> 0"""  # sql-ok
-        frame = self._both(rollup_sql, rollup_params, items_sql, [*params, *bounds], ["responsible_id"])
-        if frame.empty:
-            return pd.DataFrame(columns=["responsible_id", "done", "on_time", "mean_days"])
-        frame = frame.astype({"done": "int64", "on_time": "int64", "done_days": "int64"})
-        return frame.assign(mean_days=frame["done_days"] / frame["done"]).drop(columns="done_days")
+        edges = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
+        ages = "CASE WHEN {col} >= ? THEN 0 WHEN {col} >= ? THEN 1 WHEN {col} >= ? THEN 2 WHEN {col} >= ? THEN 3 ELSE 4 END"
+        if split.items_only or split.partial != (split.today,):
+            days, bounds = split.item_days()  # the partial days, counted from items
+            narrow = f"""SELECT {rollups.RESPONSIBLE}, {ages.format(col='i.due_at')}, {rollups.narrow_columns()}
+                         FROM items i WHERE {where} AND {days} GROUP BY 1, 2, 3, 4"""  # sql-ok: bound values
+            values = [times.to_db(now), *edges, *params, *bounds]
+        else:  # every day is whole, today too; only its pending items already late move to age 1
+            narrow = f"""SELECT {rollups.RESPONSIBLE}, a.age, {rollups.TYPE}, 'Pendiente', a.sign * count(*), 0, 0
+                         FROM items i CROSS JOIN (VALUES (1, 1), (0, -1)) AS a(age, sign)
+                         WHERE {where} AND {rollups.PENDING} AND i.due_at >= ? AND i.due_at < ?
+                         GROUP BY 1, 2, 3, a.sign"""  # sql-ok: bound values
+            values = [*params, times.to_db(times.start_of_day(split.today, split.rollup_zone)), times.to_db(now)]
+            split = replace(split, partial=())
+        items = self.db.query(narrow, values)
+        columns, found = chosen.columns(), np.zeros((0, 2), dtype=np.int64)
+        if not split.items_only and columns:
+            rows, values = self.rollup_rows(filters, user, split, None,
+                                            f"r.responsible_id, {ages.format(col='r.day')} AS age, "
+                                            + ", ".join(f"r.{c}" for c in columns), [split.today, *split.ages])
+            sums = ", ".join(f"sum({column})::BIGINT" for column in columns)
+            found = np.array(self.db.query(f"SELECT responsible_id, age, {sums} FROM ({rows}) u GROUP BY 1, 2",  # sql-ok
+                                           values), dtype=np.int64).reshape(-1, 2 + len(columns))
+        return Tally.of(chosen, columns, found, items)
 
     def by_opportunity(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
         """The 15 opportunities with most pending work, with their stage and each state's count."""
+        chosen = Chosen.of(filters)
         where, params = self.where(filters, user, now, zone)
-        top = [row[0] for row in self.db.query(f"""
-            SELECT i.opportunity_id FROM items i
-            WHERE {where} AND i.opportunity_id IS NOT NULL AND i.status = 'Pendiente'
-            GROUP BY 1 ORDER BY count(*) DESC, i.opportunity_id LIMIT {TOP}""", params)]  # sql-ok: TOP constant
+        top = self._top_opportunities(filters, user, now, zone, chosen) if chosen.pending and chosen.types else []
         return self._frame(f"""
             SELECT o.id AS opportunity_id, o.name AS opportunity, o.stage::VARCHAR AS stage, c.state, c.count
             FROM (SELECT i.opportunity_id,
                          CASE WHEN i.status = 'Realizada' THEN 'Realizada'
                               WHEN i.due_at < ? THEN 'Vencida' ELSE '{ON_TIME}' END AS state,
                          count(*) AS count
-                  FROM items i WHERE {where} AND i.opportunity_id IN (SELECT unnest(?::INTEGER[]))
-                  GROUP BY ALL) c
+                  -- the LIMIT keeps the other filters above the index lookup by opportunity
+                  FROM (SELECT * FROM items WHERE opportunity_id IN (SELECT unnest(?::INTEGER[])) LIMIT {2**62}) i
+                  WHERE {where} GROUP BY ALL) c
             JOIN opportunities o ON o.id = c.opportunity_id
             ORDER BY list_position(?::INTEGER[], o.id), c.state""",  # sql-ok
-            [times.to_db(now), *params, top, top])
+            [times.to_db(now), top, *params, top])
+
+    def _top_opportunities(self, filters: Filters, user: User, now: datetime, zone: str, chosen: Chosen) -> list[int]:
+        """Ids of the (at most) 15 opportunities with most pending items under the filters,
+        most first, then by id: from the pending-work rollups plus the partial days' items."""
+        where, params = self.where(filters, user, now, zone)
+        split = self.split(filters, now, zone)
+        if not chosen.late_only:  # the count does not depend on "now": today is whole
+            split = _whole_today(split)
+        days, bounds = split.item_days()
+        sql = f"""SELECT i.opportunity_id, count(*) AS n FROM items i
+                  WHERE {where} AND {days} AND i.opportunity_id IS NOT NULL AND {rollups.PENDING}
+                  GROUP BY 1"""  # sql-ok: where() binds every value
+        values = [*params, *bounds]
+        pending = " + ".join(f"r.pending_{rollups.TYPES[label]}" for label in chosen.types) or "0"
+        everything = not (filters.date_from or filters.date_to or filters.responsible_ids or filters.owner_ids
+                          or filters.stages or chosen.late_only or user.role is Role.SELLER)
+        if split.items_only:
+            pass
+        elif everything:  # the whole history: one row per opportunity
+            return self._top_of_all(pending)
+        else:
+            if chosen.late_only:  # Vencida: whole days before today
+                split = replace(split, end=min(split.end or split.today, split.today))
+            rows, row_values = self.rollup_rows(filters, user, split, "rollup_pending_opportunity",
+                                                f"r.opportunity_id, {pending} AS n", [], basis=None)
+            sql = f"{rows} UNION ALL {sql}" if split.partial else rows
+            values = [*row_values, *values] if split.partial else row_values
+        return [row[0] for row in self.db.query(f"""
+            SELECT opportunity_id FROM ({sql}) u GROUP BY 1 HAVING sum(n) > 0
+            ORDER BY sum(n) DESC, opportunity_id LIMIT {TOP}""", values)]  # sql-ok: TOP constant
+
+    def _top_of_all(self, pending: str) -> list[int]:
+        """The top opportunities over the whole history without sorting them all: the folded
+        rollup holds one row per opportunity, and only those in the delta can change rank, so
+        the top 15 + (opportunities in the delta) by folded count, plus those in the delta,
+        are the only candidates; their full sums decide."""
+        changed = [row[0] for row in self.db.query(
+            f"SELECT DISTINCT opportunity_id FROM {rollups.DELTA} r WHERE {rollups.WITH_OPPORTUNITY[1]}")]  # sql-ok
+        return [row[0] for row in self.db.query(f"""
+            WITH candidates AS (
+                SELECT opportunity_id FROM (SELECT r.opportunity_id FROM rollup_opportunity r
+                                            ORDER BY {pending} DESC, r.opportunity_id LIMIT ?) c
+                UNION SELECT unnest(?::INTEGER[]))
+            SELECT r.opportunity_id FROM {rollups.source('rollup_opportunity')} r
+            WHERE r.opportunity_id IN (SELECT opportunity_id FROM candidates)
+            GROUP BY 1 HAVING sum({pending}) > 0 ORDER BY sum({pending}) DESC, 1 LIMIT {TOP}""",  # sql-ok: fixed words
+            [TOP + len(changed), changed])]
 
     def over_time(self, filters: Filters, user: User, now: datetime, zone: str) -> tuple[pd.DataFrame, str]:
         """Created vs completed per day, week or month of the user's calendar (by the range)."""
+        chosen = Chosen.of(filters)
+        split = self.split(filters, now, zone)
+        if split.items_only or zone != split.rollup_zone or chosen.late_only:
+            days = self._over_time_from_items(filters, user, now, zone)
+        else:  # the rollup zone's days are the user's: every day is whole
+            created = " + ".join([*(f"r.pending_{rollups.TYPES[t]}" for t in chosen.types if chosen.pending),
+                                  *(f"r.done_{rollups.TYPES[t]}" for t in chosen.types if chosen.done)]) or "0"
+            whole = DaySplit(split.rollup_zone, split.today, (), filters.date_from,
+                             filters.date_to + timedelta(days=1) if filters.date_to else None)
+            parts = []
+            for basis, series, count in ((rollups.CREATED, "Creadas", created),
+                                         (rollups.COMPLETED, "Realizadas", created if chosen.done else "0")):
+                parts.append(self.rollup_rows(filters, user, whole, None, f"'{series}' AS series, r.day, {count} AS n",
+                                              [], basis=basis))
+            days = self.db.query(f"""SELECT series, day, sum(n)::BIGINT AS count
+                                     FROM ({parts[0][0]} UNION ALL {parts[1][0]}) u
+                                     GROUP BY 1, 2 HAVING sum(n) <> 0""", [*parts[0][1], *parts[1][1]])  # sql-ok
+        return _periods(days, filters)
+
+    def _over_time_from_items(self, filters: Filters, user: User, now: datetime, zone: str) -> list[tuple]:
+        """series, day (in ``zone``), count: from 15-minute UTC buckets, exact in every zone."""
         where, params = self.where(filters, user, now, zone, dated=False)
         window, bounds = "", []
         if filters.date_from is not None:
@@ -447,33 +465,20 @@ class Analytics:
         if filters.date_to is not None:
             window += " AND {col} < ?"
             bounds.append(times.to_db(times.start_of_day(filters.date_to + timedelta(days=1), zone)))
-        buckets = self._frame(f"""
-            SELECT 'Creadas' AS series, epoch_us(i.created_at) // {BUCKET_US} AS bucket, count(*) AS count
-            FROM items i WHERE {where} {window.format(col='i.created_at')} GROUP BY ALL
-            UNION ALL
-            SELECT 'Realizadas', epoch_us(i.completed_at) // {BUCKET_US}, count(*)
-            FROM items i WHERE {where} AND i.status = 'Realizada' {window.format(col='i.completed_at')}
-            GROUP BY ALL""", [*params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
-        if buckets.empty:
-            return pd.DataFrame(columns=["period", "series", "count"]), "day"
-        first = filters.date_from or _local_day(buckets["bucket"].min(), zone)
-        last = filters.date_to or _local_day(buckets["bucket"].max(), zone)
-        granularity = "day" if (last - first).days <= 62 else "week" if (last - first).days <= 370 else "month"
-        cursor = self.db.cursor()
-        cursor.register("buckets", buckets)
-        try:
-            frame = cursor.execute(f"""
-                SELECT date_trunc('{granularity}', timezone(?, make_timestamp((bucket * {BUCKET_US})::BIGINT)
-                                                              ::TIMESTAMPTZ))::DATE AS period,
-                       series, sum(count)::BIGINT AS count
-                FROM buckets GROUP BY ALL ORDER BY period, series""", [zone]).df()  # sql-ok: fixed words
-        finally:
-            cursor.unregister("buckets")
-        return frame, granularity
+        local = f"timezone(?, make_timestamp((bucket * {BUCKET_US})::BIGINT)::TIMESTAMPTZ)::DATE"
+        return self.db.query(f"""
+            SELECT series, {local} AS day, sum(n)::BIGINT AS count FROM (
+                SELECT 'Creadas' AS series, epoch_us(i.created_at) // {BUCKET_US} AS bucket, count(*) AS n
+                FROM items i WHERE {where} {window.format(col='i.created_at')} GROUP BY ALL
+                UNION ALL
+                SELECT 'Realizadas', epoch_us(i.completed_at) // {BUCKET_US}, count(*)
+                FROM items i WHERE {where} AND i.status = 'Realizada' {window.format(col='i.completed_at')}
+                GROUP BY ALL) b
+            GROUP BY 1, 2""", [zone, *params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
 
     def totals(self, filters: Filters, user: User, now: datetime, zone: str) -> dict:
         """Pendientes, Realizadas, Vencidas and % completado."""
-        return _metrics(self.status_counts(filters, user, now, zone), self.overdue(filters, user, now, zone))
+        return self.tally(filters, user, now, zone).metrics()
 
     def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection,
                      limit: int = 200) -> tuple[pd.DataFrame, int]:
@@ -496,23 +501,26 @@ class Analytics:
 
     def dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
         """Every metric, chart and the comparison table, for one filter set."""
-        counts = self.status_counts(filters, user, now, zone)
-        overdue = self.overdue(filters, user, now, zone)
-        states = _states(counts, overdue)
-        people = _per_person(states)
-        names = self._names()
-        metrics = _metrics(counts, overdue)
+        self._rollup_zone = rollups.zone_of(self.db.cursor())
+        try:
+            return self._dashboard(filters, user, now, zone)
+        finally:
+            self._rollup_zone = None
+
+    def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
+        tally, names = self.tally(filters, user, now, zone), self._names()
+        metrics = tally.metrics()
         if filters.has_range:
             metrics["previous"] = self.totals(filters.previous(), user, now, zone)
         series, granularity = self.over_time(filters, user, now, zone)
         return Dashboard(
             metrics=metrics,
-            by_responsible=_by_responsible(people, names),
-            by_type=_by_type(states),
+            by_responsible=tally.by_responsible(names),
+            by_type=tally.by_type_frame(),
             by_opportunity=self.by_opportunity(filters, user, now, zone),
             over_time=series,
-            ageing=_ageing(overdue, names),
-            comparison=_comparison(people, self.completion(filters, user, now, zone), names),
+            ageing=tally.ageing_frame(names),
+            comparison=tally.comparison(names),
             granularity=granularity,
         )
 
@@ -520,29 +528,70 @@ class Analytics:
         return dict(self.db.query("SELECT id, name FROM users"))
 
 
-def _local_day(bucket: int, zone: str) -> date:
-    return times.to_local(datetime.fromtimestamp(int(bucket) * BUCKET_US / 1e6, tz=UTC), zone).date()
+@dataclass(frozen=True)
+class Chosen:
+    """Which measure columns the type and state filters keep (rollup rows hold them all)."""
+
+    types: tuple[str, ...]  # labels of TYPE_LABELS
+    pending: bool  # pending items count ...
+    late_only: bool  # ... only those already late (Vencida without Pendiente)
+    done: bool
+
+    @classmethod
+    def of(cls, filters: Filters) -> Chosen:
+        kind = KINDS[filters.kind]
+        types = [t for t in TYPE_LABELS if kind is None or (t == "Tarea") == (kind is Kind.TASK)]
+        if filters.types:
+            types = [t for t in types if t in filters.types]
+        states = set(filters.states) or set(STATES)
+        pending = bool(states & {"Pendiente", "Vencida"})
+        return cls(tuple(types), pending, pending and "Pendiente" not in states, "Realizada" in states)
+
+    def completion(self) -> list[str]:
+        """Suffixes of the on-time and days-to-complete measures to read: every type's at once
+        when no type is left out."""
+        if not self.done:
+            return []
+        return ["all"] if len(self.types) == len(TYPE_LABELS) else [rollups.TYPES[t] for t in self.types]
+
+    def columns(self) -> list[str]:
+        """The rollup measures these filters need."""
+        suffixes = [rollups.TYPES[t] for t in self.types]
+        return ([f"pending_{s}" for s in suffixes if self.pending] + [f"done_{s}" for s in suffixes if self.done]
+                + [f"{m}_{s}" for s in self.completion() for m in ("on_time", "done_days")])
 
 
-def _states(counts: pd.DataFrame, overdue: pd.DataFrame) -> pd.DataFrame:
-    """responsible_id, type, state, count in the three disjoint states: the overdue part of
-    each pending count becomes Vencida."""
-    keys = ["responsible_id", "type"]
-    late = overdue.groupby(keys, as_index=False)["count"].sum().rename(columns={"count": "late"})
-    pending = counts[counts["status"] == "Pendiente"].merge(late, on=keys, how="left").fillna({"late": 0})
-    return pd.concat([
-        counts.loc[counts["status"] == "Realizada", [*keys, "count"]].assign(state="Realizada"),
-        pending.assign(state="Vencida", count=pending["late"])[[*keys, "count", "state"]],
-        pending.assign(state=ON_TIME, count=pending["count"] - pending["late"])[[*keys, "count", "state"]],
-    ], ignore_index=True).astype({"count": "int64"})[[*keys, "state", "count"]]
+def _one_of(column: str, values) -> str:
+    """``column IN (?, ?, ...)``, one placeholder per value: unlike a list parameter, the
+    optimizer sees the values and skips row groups by their min/max."""
+    return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
-def _metrics(counts: pd.DataFrame, overdue: pd.DataFrame) -> dict:
-    by_status = counts.groupby("status")["count"].sum()
-    pending, done = int(by_status.get("Pendiente", 0)), int(by_status.get("Realizada", 0))
-    total = pending + done
-    return {"Pendientes": pending, "Realizadas": done, "Vencidas": int(overdue["count"].sum()),
-            "% completado": round(100 * done / total, 1) if total else None}
+def _whole_today(split: DaySplit) -> DaySplit:
+    """For counts that do not depend on "now": today's rollup keys are whole when it is the
+    only partial day."""
+    return replace(split, partial=()) if split.partial == (split.today,) else split
+
+
+def _periods(days: list[tuple], filters: Filters) -> tuple[pd.DataFrame, str]:
+    """(series, day, count) rows -> period, series, count per day, week (from Monday) or
+    month, by the length of the range (or of the data, without one)."""
+    columns = ["period", "series", "count"]
+    if not days:
+        return pd.DataFrame(columns=columns), "day"
+    first = filters.date_from or min(day for _, day, _ in days)
+    last = filters.date_to or max(day for _, day, _ in days)
+    granularity = "day" if (last - first).days <= 62 else "week" if (last - first).days <= 370 else "month"
+    start = {"day": lambda d: d, "week": lambda d: d - timedelta(days=d.weekday()),
+             "month": lambda d: d.replace(day=1)}[granularity]
+    sums: dict[tuple[date, str], int] = {}
+    for series, day, count in days:
+        key = (start(day), series)
+        sums[key] = sums.get(key, 0) + count
+    keys = sorted(sums)
+    frame = pd.DataFrame({"period": pd.to_datetime([period for period, _ in keys]),
+                          "series": [series for _, series in keys], "count": [sums[k] for k in keys]})
+    return frame.astype({"count": "int64"}), granularity
 
 
 def _person(names: dict, responsible_id: int) -> str:
@@ -550,56 +599,132 @@ def _person(names: dict, responsible_id: int) -> str:
     return UNASSIGNED if responsible_id == 0 else names.get(int(responsible_id), f"Usuario {int(responsible_id)}")
 
 
-def _per_person(states: pd.DataFrame) -> pd.DataFrame:
-    """One row per responsible, a column per state, plus all pending."""
-    table = states.groupby(["responsible_id", "state"])["count"].sum().unstack(fill_value=0) \
-        .reindex(columns=list(CHART_STATES), fill_value=0)
-    table["pending"] = table[ON_TIME] + table["Vencida"]
-    return table
-
-
-def _by_responsible(table: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Top 15 people by pending work, then "Otros" (``responsible_id`` OTHERS_KEY), then
-    "Sin asignar" (0); one row per state."""
-    if table.empty:
-        return pd.DataFrame(columns=["responsible", "responsible_id", "state", "count"])
-    people = table.drop(index=0, errors="ignore").sort_values(["pending", "Realizada"], ascending=False, kind="stable")
-    rows = [(_person(names, key), int(key), table.loc[key]) for key in people.index[:TOP]]
-    if len(people) > TOP:
-        rows.append((OTHERS, OTHERS_KEY, people.iloc[TOP:][list(CHART_STATES)].sum()))
-    if 0 in table.index:
-        rows.append((UNASSIGNED, 0, table.loc[0]))
-    return pd.DataFrame([{"responsible": name, "responsible_id": key, "state": state, "count": int(values[state])}
-                         for name, key, values in rows for state in CHART_STATES])
-
-
-def _by_type(states: pd.DataFrame) -> pd.DataFrame:
-    grid = pd.MultiIndex.from_product([TYPE_LABELS, CHART_STATES], names=["type", "state"])
-    return states.groupby(["type", "state"])["count"].sum().reindex(grid, fill_value=0).astype(int).reset_index()
-
-
-def _ageing(overdue: pd.DataFrame, names: dict) -> pd.DataFrame:
-    if overdue.empty:
-        return pd.DataFrame(columns=["responsible", "bucket", "count"])
-    frame = overdue.assign(responsible=[_person(names, r) for r in overdue["responsible_id"]])
-    return frame.groupby(["responsible", "bucket"], as_index=False)["count"].sum()
-
-
 COMPARISON_COLUMNS = ["Responsable", "Pendientes", "Realizadas", "Vencidas", "% a tiempo",
                       "Promedio de días para completar"]
 
 
-def _comparison(people: pd.DataFrame, completion: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """Per responsible: pending, done, overdue, % done on time, mean whole days to complete."""
-    if people.empty:
-        return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    table = people.join(completion.set_index("responsible_id"), how="left")
-    frame = pd.DataFrame({
-        "Responsable": [_person(names, key) for key in table.index],
-        "Pendientes": table["pending"].astype(int).to_numpy(),
-        "Realizadas": table["Realizada"].astype(int).to_numpy(),
-        "Vencidas": table["Vencida"].astype(int).to_numpy(),
-        "% a tiempo": (100 * table["on_time"] / table["done"]).round(1).to_numpy(),
-        "Promedio de días para completar": table["mean_days"].astype(float).round(1).to_numpy(),
-    })
-    return frame.sort_values(["Pendientes", "Responsable"], ascending=[False, True], ignore_index=True)
+@dataclass
+class Tally:
+    """Counts in the three disjoint states (*Por vencer*, *Vencida*, *Realizada*) of the chosen
+    types, summed from rollup rows and item rows by responsible and age with numpy: a few
+    thousand rows, where pandas or a Python loop would cost more than the query."""
+
+    chosen: Chosen
+    people: dict[int, dict[str, int]] = field(default_factory=dict)  # responsible_id -> state -> count
+    types: dict[tuple[str, str], int] = field(default_factory=dict)  # (type, state) -> count
+    ageing: dict[tuple[int, str], int] = field(default_factory=dict)  # (responsible_id, bucket) -> late items
+    done: dict[int, list[int]] = field(default_factory=dict)  # responsible_id -> [done, on time, days to complete]
+
+    @classmethod
+    def of(cls, chosen: Chosen, columns: list[str], rollup_rows: np.ndarray, item_rows: list[tuple]) -> Tally:
+        """``rollup_rows``: (responsible_id, age, *columns) as ``Chosen.columns`` lists them;
+        ``item_rows``: (responsible_id, age, type, Estatus, count, done on time, days to complete).
+        Both become one matrix of responsible_id, age, pending per type, done per type, on
+        time, days to complete."""
+        k = len(chosen.types)
+        at = {name: n + 2 for n, name in enumerate(columns)}
+        matrix = np.zeros((len(rollup_rows) + len(item_rows), 4 + 2 * k), dtype=np.int64)
+        if len(rollup_rows):
+            block = matrix[:len(rollup_rows)]
+            block[:, :2] = rollup_rows[:, :2]
+            for n, label in enumerate(chosen.types):
+                for offset, measure in ((2, "pending"), (2 + k, "done")):
+                    if f"{measure}_{rollups.TYPES[label]}" in at:
+                        block[:, offset + n] = rollup_rows[:, at[f"{measure}_{rollups.TYPES[label]}"]]
+            for suffix in chosen.completion():
+                block[:, 2 + 2 * k] += rollup_rows[:, at[f"on_time_{suffix}"]]
+                block[:, 3 + 2 * k] += rollup_rows[:, at[f"done_days_{suffix}"]]
+        for row, (person, age, label, status, n, on_time, days) in enumerate(item_rows, start=len(rollup_rows)):
+            matrix[row, :2] = person, age
+            if label in chosen.types:
+                column = chosen.types.index(label)
+                if status == "Realizada":
+                    matrix[row, [2 + k + column, 2 + 2 * k, 3 + 2 * k]] = n, on_time, days
+                else:
+                    matrix[row, 2 + column] = n
+        return cls(chosen)._count(matrix)
+
+    def _count(self, matrix: np.ndarray) -> Tally:
+        chosen, k = self.chosen, len(self.chosen.types)
+        person, age = matrix[:, 0], matrix[:, 1]
+        late = age > 0
+        pending = matrix[:, 2:2 + k] * (late[:, None] if chosen.late_only else 1) * chosen.pending
+        done = matrix[:, 2 + k:2 + 2 * k] * chosen.done
+        ids, group = np.unique(person, return_inverse=True)
+
+        def by_person(values: np.ndarray, rows=slice(None)) -> np.ndarray:
+            return np.bincount(group[rows], weights=values[rows], minlength=len(ids)).round().astype(np.int64)
+
+        waiting, overdue = (pending * ~late[:, None]).sum(axis=1), (pending * late[:, None]).sum(axis=1)
+        finished = done.sum(axis=1)
+        states = {ON_TIME: by_person(waiting), "Vencida": by_person(overdue), "Realizada": by_person(finished)}
+        completion = [by_person(finished), by_person(matrix[:, 2 + 2 * k] * chosen.done),
+                      by_person(matrix[:, 3 + 2 * k] * chosen.done)]
+        for n, key in enumerate(ids.tolist()):
+            counts = {state: int(values[n]) for state, values in states.items()}
+            if any(counts.values()):
+                self.people[key] = counts
+            if completion[0][n]:
+                self.done[key] = [int(values[n]) for values in completion]
+        for n, label in enumerate(chosen.types):
+            for state, values in ((ON_TIME, pending[:, n] * ~late), ("Vencida", pending[:, n] * late),
+                                  ("Realizada", done[:, n])):
+                self.types[(label, state)] = int(values.sum())
+        for bucket, name in enumerate(AGE_BUCKETS, start=1):
+            counts = by_person(overdue, age == bucket)
+            self.ageing.update({(key, name): int(count) for key, count in zip(ids.tolist(), counts) if count})
+        return self
+
+    @staticmethod
+    def _add(counts: dict, key, value: int) -> None:
+        counts[key] = counts.get(key, 0) + value
+
+    def metrics(self) -> dict:
+        pending = sum(c[ON_TIME] + c["Vencida"] for c in self.people.values())
+        done = sum(c["Realizada"] for c in self.people.values())
+        total = pending + done
+        return {"Pendientes": pending, "Realizadas": done, "Vencidas": sum(self.ageing.values()),
+                "% completado": round(100 * done / total, 1) if total else None}
+
+    def by_responsible(self, names: dict) -> pd.DataFrame:
+        """Top 15 people by pending work (then done), then "Otros" (``responsible_id``
+        OTHERS_KEY), then "Sin asignar" (0); one row per state."""
+        columns = ["responsible", "responsible_id", "state", "count"]
+        if not self.people:
+            return pd.DataFrame(columns=columns)
+        people = sorted((p for p in self.people if p != 0),
+                        key=lambda p: (-(self.people[p][ON_TIME] + self.people[p]["Vencida"]),
+                                       -self.people[p]["Realizada"], p))
+        shown = [(_person(names, p), p, self.people[p]) for p in people[:TOP]]
+        if len(people) > TOP:
+            shown.append((OTHERS, OTHERS_KEY, {state: sum(self.people[p][state] for p in people[TOP:])
+                                               for state in CHART_STATES}))
+        if 0 in self.people:
+            shown.append((UNASSIGNED, 0, self.people[0]))
+        return pd.DataFrame([(name, key, state, counts[state]) for name, key, counts in shown
+                             for state in CHART_STATES], columns=columns)
+
+    def by_type_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([(label, state, self.types.get((label, state), 0))
+                             for label in TYPE_LABELS for state in CHART_STATES], columns=["type", "state", "count"])
+
+    def ageing_frame(self, names: dict) -> pd.DataFrame:
+        by_name: dict[tuple[str, str], int] = {}
+        for (person, bucket), count in self.ageing.items():
+            self._add(by_name, (_person(names, person), bucket), count)
+        return pd.DataFrame([(name, bucket, count) for (name, bucket), count in sorted(by_name.items())],
+                            columns=["responsible", "bucket", "count"])
+
+    def comparison(self, names: dict) -> pd.DataFrame:
+        """Per responsible: pending, done, overdue, % done on time, mean whole days to complete."""
+        if not self.people:
+            return pd.DataFrame(columns=COMPARISON_COLUMNS)
+        nan = float("nan")
+        rows = []
+        for person, counts in self.people.items():
+            done, on_time, days = self.done.get(person, (0, 0, 0))
+            rows.append((_person(names, person), counts[ON_TIME] + counts["Vencida"], counts["Realizada"],
+                         counts["Vencida"], 100 * on_time / done if done else nan, days / done if done else nan))
+        frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS).round({"% a tiempo": 1,
+                                                                       "Promedio de días para completar": 1})
+        return frame.sort_values(["Pendientes", "Responsable"], ascending=[False, True], ignore_index=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from escala import times
+from escala import rollups, times
 
 DEFAULT_PATH = Path("data") / "escala.duckdb"
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -298,6 +298,7 @@ class Database:
                 cursor.execute(sql)
                 cursor.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, times.to_db(times.now_utc())])
             applied.append(name)
+        rollups.ensure(self)  # derived tables, made from their definitions (escala/rollups.py)
         return applied
 
     def checkpoint(self) -> None:

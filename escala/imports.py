@@ -483,7 +483,7 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
         SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)""")
     assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
     assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
-    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], -1)  # only updates have landed yet
+    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], -1, many=True)  # only updates have landed yet
     report.updated = cursor.execute(f"""
         UPDATE items SET {assignments}, updated_at = ?
         FROM ready r WHERE r.item_id = items.id AND items.id IN (SELECT id FROM landed)""",
@@ -505,7 +505,7 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
                                      [now]).fetchone()[0]  # sql-ok: fixed column lists
     cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM items))
                       WHERE name = 'items'""")
-    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], +1)  # updated and created
+    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], +1, many=True)  # updated and created
     _audit_landed(cursor, db, actor, now, "item", report)
 
 
@@ -607,13 +607,13 @@ def _load_contacts(store: Store, cursor, actor: User, report: ImportReport) -> N
         FROM good g LEFT JOIN companies co ON co.name_key = lower(g."Empresa")
         WHERE g.existing = contacts.id""", [now]).fetchone()[0]
     followers = "i.contact_id IN (SELECT existing FROM good WHERE existing IS NOT NULL)"
-    rollups.record(cursor, followers, [], -1)
+    rollups.record(cursor, followers, [], -1, many=True)
     cursor.execute("""UPDATE items SET contact_owner_id = c.owner_id,
                responsible_id = CASE WHEN items.responsible_mode = 'Dueño del contacto' THEN c.owner_id
                                      ELSE items.responsible_id END
         FROM contacts c WHERE c.id = items.contact_id AND c.id IN (SELECT existing FROM good)
           AND items.contact_owner_id IS DISTINCT FROM c.owner_id""")
-    rollups.record(cursor, followers, [], +1)
+    rollups.record(cursor, followers, [], +1, many=True)
     cursor.execute("CREATE OR REPLACE TEMP TABLE new_contacts AS SELECT * FROM good WHERE existing IS NULL")
     report.inserted = _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n."Nombre", n.email, n."Teléfono", co.id, n.owner_id, ?, ?, ?

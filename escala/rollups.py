@@ -1,13 +1,13 @@
 """Aggregates of ``items`` kept current on write, so the Tablero never scans the items.
 
 Rollups are sums of *signed contributions*. A write appends, in its own transaction, the
-contribution of the items it touches to ``rollup_delta`` (at the finest grain): times -1
-just before they change or go, +1 just after they are written. Each rollup is its folded
-table plus the delta projected to its grain (``source``); a key's value is the SUM of its
-rows, which is what every query computes anyway. Appending needs no index and no lookup, so
-a write costs one small INSERT per change; ``compact`` folds the delta into every rollup,
-one row per key, sorted by responsible and day (``python -m escala compact``, the bench, and
-``rebuild``).
+contribution of the items it touches to ``rollup_delta``: times -1 just before they change
+or go, +1 just after they are written. Each rollup is its folded table plus the delta
+projected to its grain (``source``); a key's value is the SUM of its rows, which is what
+every query computes anyway. Appending needs no index and no lookup, so a write costs one
+small INSERT per change; ``compact`` folds the delta into every rollup, one row per key, in
+the order its readers filter on (``python -m escala compact``, the server as it starts, the
+bench and ``rebuild``).
 
 Why sums of contributions are exact: every measure is a count or a sum over items, which is
 additive; a write changes a finite set of items, and subtracting their old contribution and
@@ -16,10 +16,18 @@ same transaction) leaves each key's sum equal to the aggregate over the current 
 ``check`` recomputes every rollup from ``items`` and lists the keys that differ; the test
 suite runs it after every kind of write.
 
-Days are calendar days in the rollup zone (``meta.rollup_zone``, the team's zone when first
-built): a period of whole local days in that zone is a set of whole keys. Other zones, and
-the day that contains "now" (pending items before and after it are Vencida and Por vencer),
-are read from ``items`` for the partial days only (see ``escala/analytics.py``).
+Rows are *wide*: one row per key holds every type × Estatus count side by side (``MEASURES``),
+so a whole history is ~100 k rows (days × people) rather than a row per type and state, and
+the type and state filters become a choice of columns. Each item counts on three calendar
+days (``BASES``): when it is due (Hasta/Fecha: states, ageing, completion), when it was
+created and when it was completed (the Tablero's "over time" chart). Days are calendar days
+in the rollup zone (``meta.rollup_zone``, the team's zone when first built): a period of whole
+local days in that zone is a set of whole keys. Other zones, and the day that contains "now"
+(pending items before and after it are Vencida and Por vencer), are read from ``items`` for
+the partial days only (see ``escala/analytics.py``).
+
+The tables are derived data, made here from ``definitions`` (not by a migration): a new
+version of the definitions rebuilds them once (``ensure``).
 """
 
 from __future__ import annotations
@@ -33,20 +41,111 @@ ITEM_ORDER = "responsible_id NULLS LAST, due_at, id"  # how `compact` stores ite
 ZONE_KEY = "rollup_zone"
 VERSION_KEY = "rollups_version"  # which rollup definitions the stored rows were built with
 
+TYPES = {"Tarea": "tarea", "Webinar": "webinar", "Evento": "evento", "Llamada": "llamada",
+         "Reunión": "reunion", "Otro": "otro"}  # type label -> the column suffix of its measures
+DUE, CREATED, COMPLETED = 0, 1, 2  # the day an item counts on (``basis``)
+BASES = {DUE: "i.due_at", CREATED: "i.created_at", COMPLETED: "i.completed_at"}
+
+TYPE = "coalesce(i.activity_type::VARCHAR, 'Tarea')"  # the activity type, or "Tarea" for tasks
+RESPONSIBLE = "coalesce(i.responsible_id, 0)"  # 0 = Sin asignar (keys hold no NULLs)
+OWNER = "coalesce(i.contact_owner_id, 0)"
+STAGE = "coalesce(o.stage::VARCHAR, '')"  # '' = no opportunity
+OPPORTUNITY = "coalesce(i.opportunity_id, 0)"  # 0 = none
+MEASURE_TYPE = "INTEGER"  # per key; DuckDB sums INTEGER columns in 64 bits, BIGINT ones in 128 (far slower)
+PENDING = "i.status = 'Pendiente'"
+DONE = "i.status = 'Realizada'"
+WHOLE_DAYS = "(epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000"
+
+
+NARROW = (("n", "count(*)"),  # per key, type and Estatus: what every measure is made of
+          ("on_time", f"count(*) FILTER (WHERE {DONE} AND i.completed_at <= i.due_at)"),  # sql-ok: fixed fragments
+          ("done_days", f"coalesce(sum({WHOLE_DAYS}) FILTER (WHERE {DONE}), 0)"))  # sql-ok
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure column: the sum of a NARROW column over the rows of one type and Estatus
+    (``None``: any). Data, so SQL (``sql``) and Python (``pivot``) read it the same way."""
+
+    name: str
+    narrow: str  # n, on_time or done_days
+    type: str | None = None
+    status: str | None = None
+
+    @property
+    def sql(self) -> str:
+        """The aggregate over the NARROW rows ``t`` of one key."""
+        conditions = [f"t.type = '{self.type}'"] if self.type else []
+        conditions += [f"t.status = '{self.status}'"] if self.status else []
+        if not conditions:
+            return f"sum(t.{self.narrow})"
+        return f"sum(CASE WHEN {' AND '.join(conditions)} THEN t.{self.narrow} ELSE 0 END)"  # sql-ok: fixed words
+
+    def counts(self, type_label: str, status: str) -> bool:
+        return self.type in (None, type_label) and self.status in (None, status)
+
+
+def _measures() -> tuple[Measure, ...]:
+    """Per type: pending and done counts, done on time (by Hasta/Fecha) and the whole days from
+    creation to completion (for the mean); and the last two for every type at once (what the
+    Tablero reads without a type filter). Wide aggregates straight over items are slow; over a
+    handful of narrow rows per key they cost nothing."""
+    measures = []
+    for label, key in TYPES.items():
+        measures += [Measure(f"pending_{key}", "n", label, "Pendiente"), Measure(f"done_{key}", "n", label, "Realizada"),
+                     Measure(f"on_time_{key}", "on_time", label), Measure(f"done_days_{key}", "done_days", label)]
+    return (*measures, Measure("on_time_all", "on_time"), Measure("done_days_all", "done_days"))
+
+
+def wide(narrow_sql: str, keys: list[str], measures=None) -> str:
+    """SQL turning ``narrow_sql``'s rows (``keys``, type, status, n, on_time, done_days) into
+    one row per key with ``measures`` (default: every one) side by side."""
+    sums = ", ".join(f"{expression}::{MEASURE_TYPE} AS {name}" for name, expression in (measures or _sql(MEASURES)))
+    listed = ", ".join(f"t.{key}" for key in keys)
+    return f"SELECT {listed}, {sums} FROM ({narrow_sql}) t GROUP BY {listed}"  # sql-ok: our names
+
+
+def narrow_columns() -> str:
+    """The type, Estatus and NARROW aggregates over items ``i`` (for a query's SELECT)."""
+    return ", ".join([f"{TYPE} AS type", "i.status::VARCHAR AS status", *(f"{sql} AS {name}" for name, sql in NARROW)])
+
+
+MEASURES = _measures()
+PENDING_MEASURES = tuple(m for m in MEASURES if m.name.startswith("pending_"))
+NARROW_NAMES = ("type", "status", *(name for name, _ in NARROW))
+
+
+def _sql(measures) -> list[tuple[str, str]]:
+    return [(m.name, m.sql) for m in measures]
+
+
+def pivot(rows: list[tuple], width: int, sign: int = 1) -> list[tuple]:
+    """Python's ``wide``: narrow rows (``width`` key columns, then NARROW_NAMES) -> one row per
+    key with every measure, times ``sign``. For the few rows a form's write touches, where
+    binding the SQL pivot would cost more than the write."""
+    at = {name: width + k for k, name in enumerate(NARROW_NAMES)}
+    sums: dict[tuple, list[int]] = {}
+    for row in rows:
+        type_label, status = row[at["type"]], row[at["status"]]
+        values = sums.setdefault(tuple(row[:width]), [0] * len(MEASURES))
+        for k, measure in enumerate(MEASURES):
+            if measure.counts(type_label, status):
+                values[k] += sign * row[at[measure.narrow]]
+    return [(*key, *values) for key, values in sums.items()]
+
 
 @dataclass(frozen=True)
 class Rollup:
     name: str
-    dims: tuple[tuple[str, str], ...]  # (column, SQL over items ``i`` and its opportunity ``o``)
-    measures: tuple[tuple[str, str], ...] = ()  # (column, additive SQL aggregate)
-
-    @property
-    def dim_names(self) -> list[str]:
-        return [name for name, _ in self.dims]
+    dims: tuple[str, ...]  # key columns, from DIMENSIONS
+    order: tuple[str, ...]  # how `compact` stores the rows: what its readers filter on first
+    measures: tuple[Measure, ...] = MEASURES
+    items_condition: str = "TRUE"  # which contributions it keeps, over items ``i`` and ``b.basis``
+    delta_condition: str = "TRUE"  # the same over the delta's columns
 
     @property
     def measure_names(self) -> list[str]:
-        return [name for name, _ in self.measures]
+        return [measure.name for measure in self.measures]
 
 
 def local_day(column: str, zone: str) -> str:
@@ -56,45 +155,48 @@ def local_day(column: str, zone: str) -> str:
     return f"CAST(timezone('{zone}', timezone('UTC', {column})) AS DATE)"
 
 
-TYPE = "coalesce(i.activity_type::VARCHAR, 'Tarea')"  # the activity type, or "Tarea" for tasks
-RESPONSIBLE = "coalesce(i.responsible_id, 0)"  # 0 = Sin asignar (keys hold no NULLs)
-OWNER = "coalesce(i.contact_owner_id, 0)"
-STAGE = "coalesce(o.stage::VARCHAR, '')"  # '' = no opportunity
-DONE = "i.status = 'Realizada'"
-WHOLE_DAYS = "(epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000"
-MEASURES = (
-    ("n", "count(*)"),
-    ("on_time", f"count(*) FILTER (WHERE {DONE} AND i.completed_at <= i.due_at)"),  # sql-ok: fixed fragments
-    ("done_days", f"coalesce(sum({WHOLE_DAYS}) FILTER (WHERE {DONE}), 0)"),  # sql-ok: for the mean days to complete
+def dimensions(zone: str) -> dict[str, tuple[str, str]]:
+    """Every key column: (SQL type, expression over items ``i``, its opportunity ``o`` and ``b.basis``)."""
+    day = "CASE b.basis " + " ".join(f"WHEN {basis} THEN {local_day(column, zone)}"
+                                     for basis, column in BASES.items()) + " END"
+    return {"basis": ("SMALLINT", "b.basis"), "day": ("DATE", day), "responsible_id": ("INTEGER", RESPONSIBLE),
+            "owner_id": ("INTEGER", OWNER), "stage": ("VARCHAR", STAGE), "opportunity_id": ("INTEGER", OPPORTUNITY)}
+
+
+DELTA = "rollup_delta"  # contributions not yet folded, keyed by every dimension
+# pending work on an opportunity: what ranks the opportunities (done items carry zeros there)
+WITH_OPPORTUNITY = (f"b.basis = {DUE} AND i.opportunity_id IS NOT NULL AND {PENDING}", f"basis = {DUE} AND opportunity_id <> 0")
+
+DEFINITIONS = (
+    # everyone who sees everything, by responsible: most Tablero reads
+    Rollup("rollup_team", ("basis", "responsible_id", "day"), ("basis", "responsible_id", "day")),
+    # a contact owner filter, and a seller's own scope (the contacts they own)
+    Rollup("rollup_owner", ("basis", "owner_id", "responsible_id", "stage", "day"), ("owner_id", "basis", "day")),
+    # an opportunity stage filter
+    Rollup("rollup_stage", ("basis", "stage", "responsible_id", "day"), ("stage", "basis", "responsible_id", "day")),
+    # the opportunities with most pending work, over the whole history
+    Rollup("rollup_opportunity", ("opportunity_id",), ("opportunity_id",), PENDING_MEASURES, *WITH_OPPORTUNITY),
+    # ... and within any other filter: pending work only (what ranks them), per person and day
+    Rollup("rollup_pending_opportunity", ("responsible_id", "day", "owner_id", "stage", "opportunity_id"),
+           ("responsible_id", "day"), PENDING_MEASURES, *WITH_OPPORTUNITY),
 )
 
 
-DELTA = "rollup_delta"  # contributions not yet folded, at the finest grain (rollup_due's)
+def definitions(zone: str | None = None) -> tuple[Rollup, ...]:
+    """Every rollup; their key columns are all among the delta's, so the delta serves them all."""
+    return DEFINITIONS
 
 
-def definitions(zone: str) -> tuple[Rollup, ...]:
-    """Every rollup, from the finest (all the Tablero's filters) to the team-wide one. Each
-    coarser one's columns are a subset of the first's, so the delta serves them all."""
-    due = ("day", local_day("i.due_at", zone))
-    return (
-        # every filter: period, kind/type, state, responsible, owner (and sellers' scope), stage
-        Rollup("rollup_due", (due, ("responsible_id", RESPONSIBLE), ("owner_id", OWNER), ("type", TYPE),
-                              ("status", "i.status::VARCHAR"), ("stage", STAGE)), MEASURES),
-        # the same without owner and stage: a sixth of the rows, for everyone who sees everything
-        Rollup("rollup_due_team", (due, ("responsible_id", RESPONSIBLE), ("type", TYPE),
-                                   ("status", "i.status::VARCHAR")), MEASURES),
-    )
-
-
-def source(rollup_name: str, zone: str) -> str:
+def source(rollup_name: str) -> str:
     """SQL for a rollup's rows: its folded table and the delta at its grain (sum them by key)."""
-    rollup = next(r for r in definitions(zone) if r.name == rollup_name)
-    columns = ", ".join([*rollup.dim_names, *rollup.measure_names])
-    return f"(SELECT {columns} FROM {rollup.name} UNION ALL SELECT {columns} FROM {DELTA})"  # sql-ok: our names
+    rollup = next(r for r in DEFINITIONS if r.name == rollup_name)
+    columns = ", ".join([*rollup.dims, *rollup.measure_names])
+    return (f"(SELECT {columns} FROM {rollup.name} UNION ALL "  # sql-ok: our names
+            f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})")
 
 
 def _version(zone: str) -> str:
-    text = repr(definitions(zone))
+    text = repr((DEFINITIONS, dimensions(zone), MEASURE_TYPE))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -103,49 +205,76 @@ def zone_of(cursor) -> str:
     return row[0] if row else times.default_zone()
 
 
-def _finest(cursor) -> Rollup:
-    return definitions(zone_of(cursor))[0]
+def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "TRUE") -> str:
+    """The items matching ``selector`` counted at the grain ``dims`` × type × Estatus (NARROW)."""
+    expressions = dimensions(zone)
+    keys = ", ".join(f"{expressions[name][1]} AS {name}" for name in dims)
+    positions = ", ".join(str(n + 1) for n in range(len(dims) + 2))
+    return (f"SELECT {keys}, {narrow_columns()} FROM items i LEFT JOIN opportunities o ON o.id = i.opportunity_id "  # sql-ok
+            f"CROSS JOIN (VALUES ({DUE}), ({CREATED}), ({COMPLETED})) AS b(basis) "
+            f"WHERE ({selector}) AND (b.basis <> {COMPLETED} OR {DONE}) AND {condition} "  # sql-ok: callers bind values
+            f"GROUP BY {positions}")
 
 
-def _contribution(rollup: Rollup, selector: str, sign: int = 1) -> str:
-    dims = ", ".join(f"{expression} AS {name}" for name, expression in rollup.dims)
-    measures = ", ".join(f"{sign} * {expression} AS {name}" for name, expression in rollup.measures)
-    positions = ", ".join(str(n + 1) for n in range(len(rollup.dims)))
-    return (f"SELECT {dims}, {measures} FROM items i LEFT JOIN opportunities o ON o.id = i.opportunity_id "  # sql-ok
-            f"WHERE ({selector}) GROUP BY {positions} ORDER BY {positions}")  # sql-ok: callers bind the values
+def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sign: int = 1,
+                  condition: str = "TRUE") -> str:
+    """The aggregate of the items matching ``selector`` at the grain ``dims``, times ``sign``."""
+    return wide(_narrow(dims, zone, selector, condition), list(dims),
+                [(m.name, f"{sign} * {m.sql}") for m in measures])
 
 
-def record(cursor, selector: str, params: list, sign: int) -> None:
+def record(cursor, selector: str, params: list, sign: int, many: bool = False) -> None:
     """In the caller's write transaction: append the contribution of the items matching
     ``selector`` (SQL over ``i``, with ``params``) to the delta, times ``sign``: -1 just
-    before those items change or go, +1 just after they are written."""
-    finest = _finest(cursor)
-    columns = ", ".join([*finest.dim_names, *finest.measure_names])
-    cursor.execute(f"INSERT INTO {DELTA} ({columns}) {_contribution(finest, selector, sign)}", params)  # sql-ok
+    before those items change or go, +1 just after they are written. The narrow counts come
+    from SQL; a form's few rows are pivoted in Python (``pivot``), an import's ``many`` in SQL."""
+    dims = tuple(dimensions("UTC"))
+    names = [*dims, *(m.name for m in MEASURES)]
+    zone = zone_of(cursor)
+    if many:
+        sql = _contribution(dims, MEASURES, zone, selector, sign)
+        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {sql}", params)  # sql-ok: our names
+        return
+    rows = pivot(cursor.execute(_narrow(dims, zone, selector), params).fetchall(), len(dims), sign)
+    if rows:  # one statement (executemany would prepare and run one per row)
+        row = f"({', '.join('?' for _ in names)})"
+        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
+                       [value for values in rows for value in values])
+
+
+def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
+    types = dimensions("UTC")
+    columns = [f"{dim} {types[dim][0]} NOT NULL" for dim in dims]
+    columns += [f"{measure.name} {MEASURE_TYPE} NOT NULL" for measure in measures]
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")  # sql-ok: our names and types
+    cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")  # sql-ok
 
 
 def rebuild(cursor, zone: str | None = None) -> None:
     """Recompute every rollup from ``items`` (in the caller's transaction), one row per key,
-    sorted by responsible and day; ``zone`` changes the rollup zone."""
+    in its readers' order; ``zone`` changes the rollup zone."""
     zone = zone or zone_of(cursor)
-    cursor.execute(f"DELETE FROM {DELTA}")  # sql-ok: our table names
-    for rollup in definitions(zone):
-        cursor.execute(f"DELETE FROM {rollup.name}")  # sql-ok
-        columns = ", ".join([*rollup.dim_names, *rollup.measure_names])
-        cursor.execute(f"INSERT INTO {rollup.name} ({columns}) {_contribution(rollup, 'TRUE')}")  # sql-ok
+    _create(cursor, DELTA, tuple(dimensions(zone)), MEASURES)
+    for rollup in DEFINITIONS:
+        _create(cursor, rollup.name, rollup.dims, rollup.measures)
+        sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
+        cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) ORDER BY {', '.join(rollup.order)}")  # sql-ok
     cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)", [ZONE_KEY, zone, VERSION_KEY, _version(zone)])
+
+
+def _folded(rollup: Rollup) -> str:
+    """The rollup's rows summed per key, dropping keys whose every sum is zero."""
+    sums = ", ".join(f"sum({name})::{MEASURE_TYPE} AS {name}" for name in rollup.measure_names)
+    nonzero = " OR ".join(f"sum({name}) <> 0" for name in rollup.measure_names)
+    keys = ", ".join(rollup.dims)
+    return f"SELECT {keys}, {sums} FROM {source(rollup.name)} s GROUP BY {keys} HAVING {nonzero}"  # sql-ok
 
 
 def compact(cursor) -> None:
     """Fold the delta into every rollup, one row per key (dropping keys that sum to nothing),
-    sorted by responsible and day. Same sums, fewer rows."""
-    zone = zone_of(cursor)
-    for rollup in definitions(zone):
-        keys = ", ".join(rollup.dim_names)
-        sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in rollup.measure_names)
-        order = ", ".join(["responsible_id", "day", *(n for n in rollup.dim_names if n not in ("responsible_id", "day"))])
-        cursor.execute(f"CREATE TEMP TABLE folded AS SELECT {keys}, {sums} FROM {source(rollup.name, zone)} "  # sql-ok
-                       f"GROUP BY ALL HAVING sum(n) <> 0 OR sum(on_time) <> 0 OR sum(done_days) <> 0 ORDER BY {order}")
+    in its readers' order. Same sums, fewer rows."""
+    for rollup in DEFINITIONS:
+        cursor.execute(f"CREATE TEMP TABLE folded AS {_folded(rollup)} ORDER BY {', '.join(rollup.order)}")  # sql-ok
         cursor.execute(f"DELETE FROM {rollup.name}")  # sql-ok
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")  # sql-ok
         cursor.execute("DROP TABLE folded")
@@ -153,11 +282,11 @@ def compact(cursor) -> None:
 
 
 def compact_if_grown(db, share: float = 0.05) -> bool:
-    """Fold the delta when it holds more than ``share`` of the finest rollup's rows (the
-    server does this as it starts): keeps every Tablero read close to one row per key."""
+    """Fold the delta when it holds more than ``share`` of the team rollup's rows (the server
+    does this as it starts and every so often): keeps every Tablero read close to one row per key."""
     cursor = db.cursor()
     (delta,) = cursor.execute(f"SELECT count(*) FROM {DELTA}").fetchone()  # sql-ok
-    (folded,) = cursor.execute(f"SELECT count(*) FROM {_finest(cursor).name}").fetchone()  # sql-ok
+    (folded,) = cursor.execute(f"SELECT count(*) FROM {DEFINITIONS[0].name}").fetchone()  # sql-ok
     if delta == 0 or delta <= share * folded:
         return False
     with db.transaction() as cursor:
@@ -187,22 +316,22 @@ def check(db, limit: int = 20) -> list[str]:
     cursor = db.cursor()
     problems = []
     zone = zone_of(cursor)
-    for rollup in definitions(zone):
-        keys = ", ".join(rollup.dim_names)
-        stored_sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in rollup.measure_names)
-        differs = " OR ".join(f"coalesce(e.{name}, 0) <> coalesce(s.{name}, 0)" for name in rollup.measure_names)
-        shown = ", ".join(f"coalesce(e.{name}, 0), coalesce(s.{name}, 0)" for name in rollup.measure_names)
+    for rollup in DEFINITIONS:
+        keys, names = ", ".join(rollup.dims), rollup.measure_names
+        expected = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
+        nonzero = " OR ".join(f"e.{name} <> 0" for name in names)
+        differs = " OR ".join(f"coalesce(e.{name}, 0) <> coalesce(s.{name}, 0)" for name in names)
+        shown = ", ".join(f"coalesce(e.{name}, 0), coalesce(s.{name}, 0)" for name in names)
         rows = cursor.execute(f"""
-            WITH expected AS ({_contribution(rollup, 'TRUE')}),
-                 stored AS (SELECT {keys}, {stored_sums} FROM {source(rollup.name, zone)} GROUP BY ALL)
-            SELECT {", ".join(f"coalesce(e.{k}, s.{k})" for k in rollup.dim_names)}, {shown}
+            WITH expected AS (SELECT * FROM ({expected}) e WHERE {nonzero}), stored AS ({_folded(rollup)})
+            SELECT {", ".join(f"coalesce(e.{k}, s.{k})" for k in rollup.dims)}, {shown}
             FROM expected e FULL OUTER JOIN stored s USING ({keys})
             WHERE {differs} LIMIT {int(limit)}""").fetchall()  # sql-ok: our names and expressions
-        width = len(rollup.dim_names)
+        width = len(rollup.dims)
         for row in rows:
-            key = ", ".join(f"{name}={value}" for name, value in zip(rollup.dim_names, row[:width], strict=True))
+            key = ", ".join(f"{name}={value}" for name, value in zip(rollup.dims, row[:width], strict=True))
             values = row[width:]
             pairs = ", ".join(f"{name}: {values[2 * k + 1]} guardado, {values[2 * k]} real"
-                              for k, name in enumerate(rollup.measure_names))
+                              for k, name in enumerate(names) if values[2 * k] != values[2 * k + 1])
             problems.append(f"{rollup.name} [{key}] {pairs}")
     return problems

@@ -20,9 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def totals(db) -> list[tuple]:
-    zone = rollups.zone_of(db.cursor())
-    return [db.query_one(f"SELECT count(*), sum(n), sum(on_time), sum(done_days) FROM {rollups.source(r.name, zone)}")  # sql-ok
-            for r in rollups.definitions(zone)]
+    """Per rollup: its row count, then each measure's sum over every key."""
+    return [db.query_one(f"SELECT count(*), {', '.join(f'sum({m})' for m in r.measure_names)} "  # sql-ok
+                         f"FROM {rollups.source(r.name)} s") for r in rollups.DEFINITIONS]
+
+
+def pending_and_done(db) -> tuple[int, int]:
+    """All items counted on their due day in the team rollup: (pending, done)."""
+    pending = " + ".join(f"pending_{k}" for k in rollups.TYPES.values())
+    done = " + ".join(f"done_{k}" for k in rollups.TYPES.values())
+    return db.query_one(f"SELECT sum({pending}), sum({done}) FROM {rollups.source('rollup_team')} s "  # sql-ok
+                        "WHERE basis = 0")
 
 
 @pytest.fixture
@@ -103,12 +111,14 @@ def test_importing_items_counts_created_and_updated_rows(store, world, items, tm
 def test_check_names_every_key_that_differs(store, world, items):
     with store.db.transaction() as cursor:
         rollups.compact(cursor)
-    store.db.cursor().execute("UPDATE rollup_due_team SET n = n + 1 WHERE rowid = (SELECT min(rowid) FROM rollup_due_team)")
-    store.db.cursor().execute("DELETE FROM rollup_due WHERE rowid = (SELECT min(rowid) FROM rollup_due)")
+    store.db.cursor().execute("UPDATE rollup_team SET done_tarea = done_tarea + 1 "
+                              "WHERE rowid = (SELECT min(rowid) FROM rollup_team)")
+    store.db.cursor().execute("DELETE FROM rollup_owner WHERE rowid = (SELECT min(rowid) FROM rollup_owner)")
     problems = rollups.check(store.db)
     assert len(problems) == 2
-    assert problems[0].startswith("rollup_due [day=") and "guardado" in problems[0]
-    assert problems[1].startswith("rollup_due_team [day=")
+    assert problems[0].startswith("rollup_team [basis=") and "done_tarea: " in problems[0] and "guardado" in problems[0]
+    assert "pending_llamada" not in problems[0]  # only the measures that differ are named
+    assert problems[1].startswith("rollup_owner [basis=")
     with store.db.transaction() as cursor:
         rollups.rebuild(cursor)
     assert rollups.check(store.db) == []
@@ -123,8 +133,8 @@ def test_compact_folds_contributions_into_one_row_per_key_with_the_same_sums(sto
     with store.db.transaction() as cursor:
         rollups.compact(cursor)
     assert [row[1:] for row in totals(store.db)] == sums and rollups.check(store.db) == []
-    for rollup in rollups.definitions(rollups.zone_of(store.db.cursor())):
-        keys = ", ".join(rollup.dim_names)
+    for rollup in rollups.DEFINITIONS:
+        keys = ", ".join(rollup.dims)
         assert store.db.query_one(f"SELECT count(*) = count(DISTINCT ({keys})) FROM {rollup.name}") == (True,)  # sql-ok
     assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,)  # sql-ok
 
@@ -132,7 +142,8 @@ def test_compact_folds_contributions_into_one_row_per_key_with_the_same_sums(sto
 def test_days_are_calendar_days_in_the_rollup_zone(store, world):
     # 23:30 in Mexico City on 5 March is 05:30 UTC on 6 March: the rollup counts it on the 5th
     store.create_item(world.ana, task(world.ana_contact, start=datetime(2026, 3, 5, 23, 30)))
-    assert store.db.query(f"SELECT DISTINCT day FROM {rollups.DELTA}") == [(date(2026, 3, 5),)]  # sql-ok
+    days = store.db.query(f"SELECT DISTINCT basis, day FROM {rollups.DELTA} WHERE basis = 0")  # sql-ok
+    assert days == [(rollups.DUE, date(2026, 3, 5))]
     with pytest.raises(ValueError):
         rollups.local_day("i.due_at", "America/Mexico_City'; DROP TABLE items; --")
 
@@ -140,16 +151,16 @@ def test_days_are_calendar_days_in_the_rollup_zone(store, world):
 def test_an_older_database_gets_its_rollups_built_once(db, store):
     demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=30, tasks=30, seed=2, today=date(2026, 3, 2)))
     with db.transaction() as cursor:  # as before the rollups existed
-        for table in ("rollup_due", "rollup_due_team", rollups.DELTA):
-            cursor.execute(f"DELETE FROM {table}")  # sql-ok
+        for table in (*(r.name for r in rollups.DEFINITIONS), rollups.DELTA):
+            cursor.execute(f"DROP TABLE {table}")  # sql-ok
         cursor.execute("DELETE FROM meta WHERE key = ?", [rollups.VERSION_KEY])
     assert rollups.ensure(db) is True and rollups.ensure(db) is False
-    assert rollups.check(db) == [] and totals(db)[0][1] == 60
+    assert rollups.check(db) == [] and sum(pending_and_done(db)) == 60
 
 
 def test_the_demo_data_arrives_with_its_rollups(db):
     demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=30, tasks=30, seed=2, today=date(2026, 3, 2)))
-    assert rollups.check(db) == [] and totals(db)[1][1] == 60
+    assert rollups.check(db) == [] and sum(pending_and_done(db)) == 60
 
 
 def test_cli_check_and_rebuild(tmp_path):
@@ -161,10 +172,10 @@ def test_cli_check_and_rebuild(tmp_path):
     from escala.db import Database
     db = Database(path)
     with db.transaction() as cursor:
-        cursor.execute("UPDATE rollup_due SET n = n + 5 WHERE rowid = 0")
+        cursor.execute("UPDATE rollup_stage SET pending_tarea = pending_tarea + 5 WHERE rowid = 0")
     db.close()
     broken = subprocess.run([*run, "rollups", "--check"], cwd=ROOT, capture_output=True, text=True)
-    assert broken.returncode == 1 and "rollup_due [" in broken.stdout
+    assert broken.returncode == 1 and "rollup_stage [" in broken.stdout
     fixed = subprocess.run([*run, "rollups", "--rebuild"], cwd=ROOT, capture_output=True, text=True)
     assert fixed.returncode == 0
     assert subprocess.run([*run, "rollups", "--check"], cwd=ROOT, capture_output=True).returncode == 0
@@ -187,7 +198,8 @@ def test_compact_stores_the_same_items_per_person_and_period(tmp_path):
         assert db.query_one(fingerprint) == before and rollups.check(db) == []
         stored = [row[0] for row in db.query("SELECT responsible_id FROM items")]  # storage order
         assert stored == sorted(stored, key=lambda r: (r is None, r))
-        assert db.query("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'items'") == [("items_contact",)]
+        indexes = db.query("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'items' ORDER BY 1")
+        assert indexes == [("items_contact",), ("items_opportunity",)]
     finally:
         db.close()
 
