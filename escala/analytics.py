@@ -243,7 +243,8 @@ class Analytics:
         return DaySplit(rollup_zone, today, tuple(sorted(partial)), first, end, ages)
 
     def rollup_rows(self, filters: Filters, user: User, split: DaySplit, table: str, columns: str,
-                    params: list, dated: bool = True, basis: int | None = rollups.DUE) -> tuple[str, list]:
+                    params: list, dated: bool = True,
+                    basis: int | tuple[int, ...] | None = rollups.DUE) -> tuple[str, list]:
         """SQL (and values) selecting ``columns`` (SQL over ``r``, with ``params`` once per
         part) from the rollup rows the filters and the user's scope keep, on their whole days.
         ``table`` is the rollup for everyone (``None``: the team, owner or stage one, as the
@@ -251,8 +252,9 @@ class Analytics:
         def part(name: str, scope: list[str], scope_params: list) -> tuple[str, list]:
             clauses, values = [*scope], [*scope_params]
             if basis is not None:
-                clauses.append("r.basis = ?")
-                values.append(basis)
+                bases = basis if isinstance(basis, tuple) else (basis,)
+                clauses.append(_one_of("r.basis", bases))
+                values.extend(bases)
             for day in split.partial:
                 clauses.append("r.day <> ?")
                 values.append(day)
@@ -374,18 +376,21 @@ class Analytics:
         chosen = Chosen.of(filters)
         where, params = self.where(filters, user, now, zone)
         top = self._top_opportunities(filters, user, now, zone, chosen) if chosen.pending and chosen.types else []
-        return self._frame(f"""
-            SELECT o.id AS opportunity_id, o.name AS opportunity, o.stage::VARCHAR AS stage, c.state, c.count
+        if not top:
+            return pd.DataFrame(columns=["opportunity_id", "opportunity", "stage", "state", "count"])
+        rows = self.db.query(f"""
+            SELECT o.id, o.name, o.stage::VARCHAR, c.state, c.count
             FROM (SELECT i.opportunity_id,
                          CASE WHEN i.status = 'Realizada' THEN 'Realizada'
                               WHEN i.due_at < ? THEN 'Vencida' ELSE '{ON_TIME}' END AS state,
                          count(*) AS count
                   -- the LIMIT keeps the other filters above the index lookup by opportunity
-                  FROM (SELECT * FROM items WHERE opportunity_id IN (SELECT unnest(?::INTEGER[])) LIMIT {2**62}) i
+                  FROM (SELECT * FROM items WHERE {_one_of("opportunity_id", top)} LIMIT {2**62}) i
                   WHERE {where} GROUP BY ALL) c
-            JOIN opportunities o ON o.id = c.opportunity_id
-            ORDER BY list_position(?::INTEGER[], o.id), c.state""",  # sql-ok
-            [times.to_db(now), top, *params, top])
+            JOIN (SELECT id, name, stage FROM opportunities WHERE {_one_of("id", top)}) o ON o.id = c.opportunity_id""",
+            [times.to_db(now), *top, *params, *top])  # sql-ok: placeholders only
+        rows.sort(key=lambda row: (top.index(row[0]), row[3]))
+        return pd.DataFrame(rows, columns=["opportunity_id", "opportunity", "stage", "state", "count"])
 
     def _top_opportunities(self, filters: Filters, user: User, now: datetime, zone: str, chosen: Chosen) -> list[int]:
         """Ids of the (at most) 15 opportunities with most pending items under the filters,
@@ -445,14 +450,14 @@ class Analytics:
                                   *(f"r.done_{rollups.TYPES[t]}" for t in chosen.types if chosen.done)]) or "0"
             whole = DaySplit(split.rollup_zone, split.today, (), filters.date_from,
                              filters.date_to + timedelta(days=1) if filters.date_to else None)
-            parts = []
-            for basis, series, count in ((rollups.CREATED, "Creadas", created),
-                                         (rollups.COMPLETED, "Realizadas", created if chosen.done else "0")):
-                parts.append(self.rollup_rows(filters, user, whole, None, f"'{series}' AS series, r.day, {count} AS n",
-                                              [], basis=basis))
-            days = self.db.query(f"""SELECT series, day, sum(n)::BIGINT AS count
-                                     FROM ({parts[0][0]} UNION ALL {parts[1][0]}) u
-                                     GROUP BY 1, 2 HAVING sum(n) <> 0""", [*parts[0][1], *parts[1][1]])  # sql-ok
+            finished = created if chosen.done else "0"  # completed rows count done items only
+            rows, values = self.rollup_rows(
+                filters, user, whole, None,
+                f"CASE r.basis WHEN {rollups.CREATED} THEN 'Creadas' ELSE 'Realizadas' END AS series, r.day, "
+                f"CASE r.basis WHEN {rollups.CREATED} THEN {created} ELSE {finished} END AS n", [],
+                basis=(rollups.CREATED, rollups.COMPLETED))
+            days = self.db.query(f"SELECT series, day, sum(n)::BIGINT FROM ({rows}) u GROUP BY 1, 2 "  # sql-ok
+                                 "HAVING sum(n) <> 0", values)
         return _periods(days, filters)
 
     def _over_time_from_items(self, filters: Filters, user: User, now: datetime, zone: str) -> list[tuple]:

@@ -134,7 +134,7 @@ def pandas_tablero(db: Database, now: datetime, zone: str) -> dict:
             "over_time": over_time, "ageing": ageing, "completion": completion}
 
 
-def run(items: int, folder: Path = Path("bench"), order: str = "insertion") -> dict:
+def run(items: int, folder: Path = Path("bench"), order: str = "insertion", screen: bool = False) -> dict:
     started = time.perf_counter()
     db = bench_database(items, folder, order)
     built_s = round(time.perf_counter() - started, 1)
@@ -175,6 +175,9 @@ def run(items: int, folder: Path = Path("bench"), order: str = "insertion") -> d
     result.update(export_numbers(db, admin, now, zone, min(items, EXPORT_ROWS), Path(folder)))
     result.update(import_numbers(db, admin, now, zone, min(items // 2, EXPORT_ROWS), Path(folder)))
     db.close()
+    if screen:  # the app opens the file itself: after this process has let it go
+        from escala.bench_screen import screen_numbers
+        result.update(screen_numbers(Path(db.path), today, people))
     return result
 
 
@@ -218,6 +221,9 @@ LABELS = {
     "export_ratio": "Veces más rápido que pandas to_csv",
     "import_rows": "Filas de la importación medida (tareas)",
     "import_csv_1m_s": "Importar esas filas a una base vacía (s, una vez)",
+    "tablero_screen_first_ms": "Tablero en pantalla: clic en el menú a la última gráfica, sin caché (ms)",
+    "tablero_screen_ms": "Tablero en pantalla: clic en el menú a la última gráfica (ms, mediana de 5)",
+    "tablero_cold_ms": "Tablero desde un enlace con filtros en una pestaña nueva (ms, mediana de 5)",
 }
 
 

@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--folder", default="bench", help="carpeta de las bases de prueba")
     bench.add_argument("--order", choices=["insertion", "compact"], default="insertion",
                        help="cómo están guardados los elementos: como llegan (por defecto) o tras `compact`")
+    bench.add_argument("--screen", action="store_true",
+                       help="también el Tablero en pantalla, en Chromium (requiere Playwright)")
     return parser
 
 
@@ -227,7 +229,7 @@ def run(args) -> int:
     if args.command == "bench":
         from escala import bench
         try:
-            print(bench.report(bench.run(args.items, Path(args.folder), args.order), args.json))
+            print(bench.report(bench.run(args.items, Path(args.folder), args.order, args.screen), args.json))
         except ValueError as error:
             raise CliError(str(error)) from None
         return 0

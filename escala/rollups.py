@@ -223,6 +223,9 @@ def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sig
                 [(m.name, f"{sign} * {m.sql}") for m in measures])
 
 
+FEW = 24  # narrow rows a write pivots in Python; more go through SQL (a VALUES list binds slowly)
+
+
 def record(cursor, selector: str, params: list, sign: int, many: bool = False) -> None:
     """In the caller's write transaction: append the contribution of the items matching
     ``selector`` (SQL over ``i``, with ``params``) to the delta, times ``sign``: -1 just
@@ -235,7 +238,11 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False) -
         sql = _contribution(dims, MEASURES, zone, selector, sign)
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {sql}", params)  # sql-ok: our names
         return
-    rows = pivot(cursor.execute(_narrow(dims, zone, selector), params).fetchall(), len(dims), sign)
+    narrow = cursor.execute(_narrow(dims, zone, selector), params).fetchall()
+    if len(narrow) > FEW:  # a bulk action after all: the SQL pivot binds once for any number of rows
+        record(cursor, selector, params, sign, many=True)
+        return
+    rows = pivot(narrow, len(dims), sign)
     if rows:  # one statement (executemany would prepare and run one per row)
         row = f"({', '.join('?' for _ in names)})"
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
@@ -255,8 +262,11 @@ def rebuild(cursor, zone: str | None = None) -> None:
     in its readers' order; ``zone`` changes the rollup zone."""
     zone = zone or zone_of(cursor)
     _create(cursor, DELTA, tuple(dimensions(zone)), MEASURES)
+    (empty,) = cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM items)").fetchone()
     for rollup in DEFINITIONS:
         _create(cursor, rollup.name, rollup.dims, rollup.measures)
+        if empty:
+            continue
         sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) ORDER BY {', '.join(rollup.order)}")  # sql-ok
     cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)", [ZONE_KEY, zone, VERSION_KEY, _version(zone)])
@@ -316,6 +326,9 @@ def check(db, limit: int = 20) -> list[str]:
     cursor = db.cursor()
     problems = []
     zone = zone_of(cursor)
+    stored = " + ".join(f"(SELECT count(*) FROM {table})" for table in (DELTA, *(r.name for r in DEFINITIONS)))
+    if cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM items) AND {stored} = 0").fetchone()[0]:  # sql-ok
+        return []  # nothing counted, nothing to count
     for rollup in DEFINITIONS:
         keys, names = ", ".join(rollup.dims), rollup.measure_names
         expected = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)

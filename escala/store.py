@@ -200,12 +200,16 @@ class Store:
         if not entity_ids:
             return
         first = self.db.next_ids(cursor, "audit_log", len(entity_ids))
+        values = [self._now(), actor.id if actor else None, action, entity,
+                  json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False)]
+        if len(entity_ids) == 1:  # a form's write: the plain statement binds in a fraction of the time
+            cursor.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [first, *values[:4], entity_ids[0], values[4]])
+            return
         cursor.execute(
             """INSERT INTO audit_log SELECT ? + ordinality - 1, ?, ?, ?, ?, id, ?
                FROM unnest(?::BIGINT[]) WITH ORDINALITY AS t(id, ordinality)""",
-            [first, self._now(), actor.id if actor else None, action, entity,
-             json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False),
-             list(entity_ids)])
+            [first, *values, list(entity_ids)])
 
     # ------------------------------------------------------------ users
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from escala import demo, rollups
+from escala.analytics import Analytics, Filters
+from escala.store import Store
 from escala.domain import ContactDraft, ResponsibleMode, Status, ValidationError
 from escala.imports import import_contacts, import_items
 from tests.conftest import activity, task
@@ -228,3 +231,22 @@ def test_the_delta_is_folded_once_it_has_grown(store, world, items):
     store.complete_item(world.ana, items[0][1])  # two delta rows beside a handful of folded ones
     assert rollups.compact_if_grown(store.db, share=10.0) is False  # small enough: left alone
     assert rollups.compact_if_grown(store.db, share=0.05) is True and rollups.check(store.db) == []
+
+
+def test_the_top_opportunities_follow_what_was_written_after_the_last_fold(db):
+    demo.seed(db, demo.DemoSize(users=5, contacts=30, activities=200, tasks=200, seed=4, today=date(2026, 3, 2)))
+    with db.transaction() as cursor:
+        rollups.compact(cursor)
+    store = Store(db)
+    admin, now = store.get_user(1), datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+
+    def top(use_rollups: bool = True) -> pd.DataFrame:
+        return Analytics(db, use_rollups).by_opportunity(Filters(), admin, now, admin.time_zone)
+
+    leader = int(top()["opportunity_id"].iloc[0])
+    pending = [row[0] for row in db.query("SELECT id FROM items WHERE opportunity_id = ? AND status = 'Pendiente'",
+                                          [leader])]
+    store.set_status(admin, pending, Status.DONE)  # the leader drops out: the 16th by folded count comes in
+    after = top()
+    assert leader not in set(after["opportunity_id"]) and after["opportunity_id"].nunique() == 15
+    pd.testing.assert_frame_equal(after, top(use_rollups=False))
