@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from escala import access, rollups, times
-from escala.db import Database
+from escala.db import Database, one_of
 from escala.domain import ActivityType, Kind, Role, Stage, User, parse_day, parse_id
 
 STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
@@ -253,7 +253,7 @@ class Analytics:
             clauses, values = [*scope], [*scope_params]
             if basis is not None:
                 bases = basis if isinstance(basis, tuple) else (basis,)
-                clauses.append(_one_of("r.basis", bases))
+                clauses.append(one_of("r.basis", bases))
                 values.extend(bases)
             for day in split.partial:
                 clauses.append("r.day <> ?")
@@ -266,10 +266,10 @@ class Analytics:
                 values.append(split.end)
             for column, wanted in (("responsible_id", filters.responsible_ids), ("owner_id", filters.owner_ids)):
                 if wanted:
-                    clauses.append(_one_of(f"r.{column}", wanted))
+                    clauses.append(one_of(f"r.{column}", wanted))
                     values.extend(wanted)
             if filters.stages:
-                clauses.append(_one_of("r.stage", filters.stages))
+                clauses.append(one_of("r.stage", filters.stages))
                 values.extend(filters.stages)
             where = " AND ".join(clauses) or "TRUE"
             return f"SELECT {columns} FROM {rollups.source(name)} r WHERE {where}", [*params, *values]  # sql-ok
@@ -301,7 +301,7 @@ class Analytics:
             clauses.append(f"{a}.kind = ?")
             params.append(str(KINDS[filters.kind]))
         if filters.types:
-            clauses.append(_one_of(f"{a}.activity_type", filters.types))
+            clauses.append(one_of(f"{a}.activity_type", filters.types))
             params.extend(filters.types)
         if filters.states:
             wanted = []
@@ -315,13 +315,13 @@ class Analytics:
             clauses.append("(" + " OR ".join(wanted) + ")")
         if filters.responsible_ids:
             people = [i for i in filters.responsible_ids if i]
-            either = [_one_of(f"{a}.responsible_id", people)] if people else []
+            either = [one_of(f"{a}.responsible_id", people)] if people else []
             params.extend(people)
             if 0 in filters.responsible_ids:
                 either.append(f"{a}.responsible_id IS NULL")
             clauses.append("(" + " OR ".join(either) + ")")
         if filters.owner_ids:
-            clauses.append(_one_of(f"{a}.contact_owner_id", filters.owner_ids))
+            clauses.append(one_of(f"{a}.contact_owner_id", filters.owner_ids))
             params.extend(filters.owner_ids)
         if filters.stages:
             clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE stage IN "
@@ -385,9 +385,9 @@ class Analytics:
                               WHEN i.due_at < ? THEN 'Vencida' ELSE '{ON_TIME}' END AS state,
                          count(*) AS count
                   -- the LIMIT keeps the other filters above the index lookup by opportunity
-                  FROM (SELECT * FROM items WHERE {_one_of("opportunity_id", top)} LIMIT {2**62}) i
+                  FROM (SELECT * FROM items WHERE {one_of("opportunity_id", top)} LIMIT {2**62}) i
                   WHERE {where} GROUP BY ALL) c
-            JOIN (SELECT id, name, stage FROM opportunities WHERE {_one_of("id", top)}) o ON o.id = c.opportunity_id""",
+            JOIN (SELECT id, name, stage FROM opportunities WHERE {one_of("id", top)}) o ON o.id = c.opportunity_id""",
             [times.to_db(now), *top, *params, *top])  # sql-ok: placeholders only
         rows.sort(key=lambda row: (top.index(row[0]), row[3]))
         return pd.DataFrame(rows, columns=["opportunity_id", "opportunity", "stage", "state", "count"])
@@ -564,12 +564,6 @@ class Chosen:
         suffixes = [rollups.TYPES[t] for t in self.types]
         return ([f"pending_{s}" for s in suffixes if self.pending] + [f"done_{s}" for s in suffixes if self.done]
                 + [f"{m}_{s}" for s in self.completion() for m in ("on_time", "done_days")])
-
-
-def _one_of(column: str, values) -> str:
-    """``column IN (?, ?, ...)``, one placeholder per value: unlike a list parameter, the
-    optimizer sees the values and skips row groups by their min/max."""
-    return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
 def _whole_today(split: DaySplit) -> DaySplit:

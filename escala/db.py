@@ -44,6 +44,12 @@ TEMP_PREFIXES = ("escala-export-", "escala-import-")  # names in the system temp
 STALE_TEMP_SECONDS = 3600
 
 
+def one_of(column: str, values) -> str:
+    """``column IN (?, ?, ...)``, one placeholder per value (``FALSE`` for none): unlike a list
+    parameter, the optimizer sees the values, so it skips row groups and uses an index."""
+    return f"{column} IN ({', '.join('?' for _ in values)})" if values else "FALSE"
+
+
 class DatabaseLocked(RuntimeError):
     """Another process holds the database file; the message says which and what to do."""
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from escala import access, metrics, rollups, times
 from escala.auth import SignInHistory, hash_password, session_idle_limit
-from escala.db import Database
+from escala.db import Database, one_of
 from escala.domain import (
     ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
@@ -793,17 +793,16 @@ class Store:
         done = Status(status) is Status.DONE
         with self.writing(actor) as cursor:
             visible = {row[0] for row in cursor.execute(
-                f"SELECT i.id FROM items i WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}",  # sql-ok
-                [ids, *params]).fetchall()}
+                f"SELECT i.id FROM items i WHERE {one_of('i.id', ids)} AND {scope}", [*ids, *params]).fetchall()}  # sql-ok
             if len(visible) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
             now = self._now()
-            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[])) AND i.status <> ?", [ids, str(status)], -1)
+            rollups.record(cursor, f"{one_of('i.id', ids)} AND i.status <> ?", [*ids, str(status)], -1)
             changed = [row[0] for row in cursor.execute(
                 """UPDATE items SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
                    WHERE id IN (SELECT unnest(?::BIGINT[])) AND status <> ? RETURNING id""",
                 [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()]
-            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], +1)
+            rollups.record(cursor, one_of("i.id", changed), changed, +1)
             self._audit_each(cursor, actor, "complete" if done else "reopen", "item", sorted(changed),
                              {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
         self._committed()
@@ -827,8 +826,8 @@ class Store:
         with self.writing(actor) as cursor:
             rows = cursor.execute(
                 f"""SELECT i.id, i.responsible_mode, i.responsible_id, i.contact_owner_id FROM items i
-                    WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND {scope}""",  # sql-ok
-                [ids, *params]).fetchall()
+                    WHERE {one_of('i.id', ids)} AND {scope}""",  # sql-ok
+                [*ids, *params]).fetchall()
             if len(rows) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
             now = self._now()
@@ -839,13 +838,13 @@ class Store:
                 if (old_mode, old_responsible) != (mode, new_responsible):
                     planned.append((item_id, old_mode, old_responsible, new_responsible))
             changed = [item_id for item_id, *_ in planned]
-            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], -1)
+            rollups.record(cursor, one_of("i.id", changed), changed, -1)
             for item_id, old_mode, old_responsible, new_responsible in planned:
                 cursor.execute("UPDATE items SET responsible_mode = ?, responsible_id = ?, updated_at = ? WHERE id = ?",
                                [str(mode), new_responsible, now, item_id])
                 self._audit(cursor, actor, "update", "item", item_id,
                             {"responsible_mode": (old_mode, str(mode)), "responsible_id": (old_responsible, new_responsible)})
-            rollups.record(cursor, "i.id IN (SELECT unnest(?::BIGINT[]))", [changed], +1)
+            rollups.record(cursor, one_of("i.id", changed), changed, +1)
         self._committed()
         return changed
 
