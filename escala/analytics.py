@@ -7,22 +7,22 @@ after its time) and *Realizada*. "Pendiente" keeps the spec's meaning everywhere
 Estatus: every pending item, late or not), so the metric and the filter "Pendiente" count
 *Por vencer* plus *Vencida*.
 
-Counts by responsible, type and state, the overdue ageing and the completion figures come
-from the rollups (escala/rollups.py), whose grain is one calendar day of the rollup zone ×
-responsible × type × Estatus (× contact owner × opportunity stage in ``rollup_due``). Why
-that is exact: every filter the Tablero offers is either a rollup column (kind and type,
-Estatus, responsible, owner and sellers' scope, stage) or a set of whole days, and so is
-every state — *Vencida* is "pending, due before now", true for every item of a day that
-ended before now and for none of a day that starts after it. What a day key cannot tell is
-confined to the few days that straddle a boundary (``DaySplit``): the day holding "now",
-and, when the user's zone is not the rollup zone, the days holding the period's ends and
-the ageing edges. Those days are counted from ``items`` with the very same filters, and the
-rest from the rollups; the two parts never overlap and together cover every day.
+Every chart comes from the rollups (escala/rollups.py), whose grain is one calendar day of
+the rollup zone × responsible (× contact owner × opportunity stage, × opportunity), with
+every type × Estatus count in its own column, on the day an item is due, was created and was
+completed. Why that is exact: every filter the Tablero offers is either a rollup column
+(responsible, owner and sellers' scope, stage), a choice of columns (kind and type, Estatus)
+or a set of whole days, and so is every state — *Vencida* is "pending, due before now",
+true for every item of a day that ended before now and for none of a day that starts after
+it. What a day key cannot tell is read from ``items`` with the very same filters, and never
+counted twice: today's pending items already due (they move from *Por vencer* to *Vencida*);
+and, when the user's zone is not the rollup zone, the days that straddle the period's ends
+and the ageing edges (``DaySplit``), for which the rollups skip those days — and created vs
+completed, bucketed by the user's calendar, reads ``items`` altogether.
 Completion time is the *mean* whole days from creation to completion (a sum and a count,
 additive like everything in a rollup; a median would need every item's value).
-Whatever needs the items themselves (the items behind a bar, the opportunities' top 15,
-created vs completed over time) reads ``items``, whose layout ``python -m escala compact``
-keeps per person and per period.
+The items behind a bar and those of the top 15 opportunities are read from ``items``
+through an index (their ids come from the rollups).
 """
 
 from __future__ import annotations
