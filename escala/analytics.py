@@ -407,11 +407,9 @@ class Analytics:
         pending = " + ".join(f"r.pending_{rollups.TYPES[label]}" for label in chosen.types) or "0"
         everything = not (filters.date_from or filters.date_to or filters.responsible_ids or filters.owner_ids
                           or filters.stages or chosen.late_only or user.role is Role.SELLER)
-        if split.items_only:
-            pass
-        elif everything:  # the whole history: one row per opportunity
+        if everything and not split.items_only:  # the whole history: one row per opportunity
             return self._top_of_all(pending)
-        else:
+        if not split.items_only:
             if chosen.late_only:  # Vencida: whole days before today
                 split = replace(split, end=min(split.end or split.today, split.today))
             rows, row_values = self.rollup_rows(filters, user, split, "rollup_pending_opportunity",

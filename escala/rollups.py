@@ -167,7 +167,7 @@ DELTA = "rollup_delta"  # contributions not yet folded, keyed by every dimension
 # pending work on an opportunity: what ranks the opportunities (done items carry zeros there)
 WITH_OPPORTUNITY = (f"b.basis = {DUE} AND i.opportunity_id IS NOT NULL AND {PENDING}", f"basis = {DUE} AND opportunity_id <> 0")
 
-DEFINITIONS = (
+DEFINITIONS = (  # every key column is among the delta's, so the delta serves them all
     # everyone who sees everything, by responsible: most Tablero reads
     Rollup("rollup_team", ("basis", "responsible_id", "day"), ("basis", "responsible_id", "day")),
     # a contact owner filter, and a seller's own scope (the contacts they own)
@@ -182,17 +182,12 @@ DEFINITIONS = (
 )
 
 
-def definitions(zone: str | None = None) -> tuple[Rollup, ...]:
-    """Every rollup; their key columns are all among the delta's, so the delta serves them all."""
-    return DEFINITIONS
-
-
 def source(rollup_name: str) -> str:
     """SQL for a rollup's rows: its folded table and the delta at its grain (sum them by key)."""
     rollup = next(r for r in DEFINITIONS if r.name == rollup_name)
     columns = ", ".join([*rollup.dims, *rollup.measure_names])
     return (f"(SELECT {columns} FROM {rollup.name} UNION ALL "  # sql-ok: our names
-            f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})")
+            f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})")  # sql-ok: fixed conditions
 
 
 def _version(zone: str) -> str:
@@ -326,7 +321,7 @@ def check(db, limit: int = 20) -> list[str]:
     cursor = db.cursor()
     problems = []
     zone = zone_of(cursor)
-    stored = " + ".join(f"(SELECT count(*) FROM {table})" for table in (DELTA, *(r.name for r in DEFINITIONS)))
+    stored = " + ".join(f"(SELECT count(*) FROM {table})" for table in (DELTA, *(r.name for r in DEFINITIONS)))  # sql-ok
     if cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM items) AND {stored} = 0").fetchone()[0]:  # sql-ok
         return []  # nothing counted, nothing to count
     for rollup in DEFINITIONS:

@@ -41,7 +41,7 @@ CONTACT_SELECT = """
     LEFT JOIN users u ON u.id = c.owner_id
 """
 USER_COLUMNS = "id, name, email, role, active, time_zone, password_allowed"  # what _user() reads, in order
-USER_SELECT = f"SELECT {USER_COLUMNS} FROM users"
+USER_SELECT = f"SELECT {USER_COLUMNS} FROM users"  # sql-ok: a fixed column list
 ITEM_ORDERS = {  # allow-list for list_items(order=...)
     "due": "i.due_at, i.id",
     "due_desc": "i.due_at DESC, i.id DESC",
