@@ -27,6 +27,9 @@ through an index (their ids come from the rollups).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
@@ -243,10 +246,11 @@ class Analytics:
         return DaySplit(rollup_zone, today, tuple(sorted(partial)), first, end, ages)
 
     def rollup_rows(self, filters: Filters, user: User, split: DaySplit, table: str, columns: str,
-                    params: list, dated: bool = True,
+                    measures: list[str], params: list, dated: bool = True,
                     basis: int | tuple[int, ...] | None = rollups.DUE) -> tuple[str, list]:
-        """SQL (and values) selecting ``columns`` (SQL over ``r``, with ``params`` once per
-        part) from the rollup rows the filters and the user's scope keep, on their whole days.
+        """SQL (and values) selecting ``columns`` (SQL over ``r`` reading only the rollup's keys
+        and ``measures``, with ``params`` once per part) from the rollup rows the filters and
+        the user's scope keep, on their whole days.
         ``table`` is the rollup for everyone (``None``: the team, owner or stage one, as the
         filters need). Type and state are left to the columns the caller sums (``Chosen``)."""
         def part(name: str, scope: list[str], scope_params: list) -> tuple[str, list]:
@@ -272,7 +276,7 @@ class Analytics:
                 clauses.append(one_of("r.stage", filters.stages))
                 values.extend(filters.stages)
             where = " AND ".join(clauses) or "TRUE"
-            return f"SELECT {columns} FROM {rollups.source(name)} r WHERE {where}", [*params, *values]  # sql-ok
+            return f"SELECT {columns} FROM {rollups.source(name, measures)} r WHERE {where}", [*params, *values]  # sql-ok
 
         owners = table or "rollup_owner"  # every rollup named here has an owner column
         table = table or ("rollup_owner" if filters.owner_ids else "rollup_stage" if filters.stages else "rollup_team")
@@ -339,37 +343,61 @@ class Analytics:
     # --------------------------------------------------------- the queries
 
     def tally(self, filters: Filters, user: User, now: datetime, zone: str) -> Tally:
+        """Every count by responsible, type, state and days late (see ``tallies``)."""
+        return self.tallies(filters, user, now, zone)[0]
+
+    def tallies(self, filters: Filters, user: User, now: datetime, zone: str,
+                previous: bool = False) -> tuple[Tally, Tally | None]:
         """Every count by responsible, type, state and days late (age — 0: not late or done,
         1–4: AGE_BUCKETS), by the items' Hasta/Fecha: the rollups' whole days (only the
-        measures the type and state filters keep) plus the partial days' items."""
+        measures the type and state filters keep) plus the partial days' items; with
+        ``previous``, also the previous period's (same queries, a ``period`` column apart)."""
         chosen = Chosen.of(filters)
-        split = self.split(filters, now, zone)
-        where, params = self.where(filters, user, now, zone)
+        span = replace(filters, date_from=filters.previous().date_from) if previous else filters
+        split = self.split(span, now, zone)
+        period_of, period_params = "0", []  # 0: the filters' period, 1: the one before
+        if previous:
+            inner = self.split(filters, now, zone)
+            split = replace(split, partial=tuple(sorted({*split.partial, *inner.partial})))
+            period_of = "CASE WHEN {col} >= ? THEN 0 ELSE 1 END"
+        where, params = self.where(span, user, now, zone)
         today = times.to_local(now, zone).date()
         edges = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
         ages = "CASE WHEN {col} >= ? THEN 0 WHEN {col} >= ? THEN 1 WHEN {col} >= ? THEN 2 WHEN {col} >= ? THEN 3 ELSE 4 END"
-        if split.items_only or split.partial != (split.today,):
+        if previous:
+            period_params = [times.to_db(times.start_of_day(filters.date_from, zone))]
+        late_today = not split.items_only and split.partial == (split.today,)
+        if not late_today:
             days, bounds = split.item_days()  # the partial days, counted from items
-            narrow = f"""SELECT {rollups.RESPONSIBLE}, {ages.format(col='i.due_at')}, {rollups.narrow_columns()}
-                         FROM items i WHERE {where} AND {days} GROUP BY 1, 2, 3, 4"""  # sql-ok: bound values
-            values = [times.to_db(now), *edges, *params, *bounds]
+            narrow = f"""SELECT {period_of.format(col='i.due_at')}, {rollups.RESPONSIBLE}, {ages.format(col='i.due_at')},
+                                {rollups.narrow_columns()}
+                         FROM items i WHERE {where} AND {days} GROUP BY 1, 2, 3, 4, 5"""  # sql-ok: bound values
+            values = [*period_params, times.to_db(now), *edges, *params, *bounds]
         else:  # every day is whole, today too; only its pending items already late move to age 1
-            narrow = f"""SELECT {rollups.RESPONSIBLE}, a.age, {rollups.TYPE}, 'Pendiente', a.sign * count(*), 0, 0
-                         FROM items i CROSS JOIN (VALUES (1, 1), (0, -1)) AS a(age, sign)
-                         WHERE {where} AND {rollups.PENDING} AND i.due_at >= ? AND i.due_at < ?
-                         GROUP BY 1, 2, 3, a.sign"""  # sql-ok: bound values
-            values = [*params, times.to_db(times.start_of_day(split.today, split.rollup_zone)), times.to_db(now)]
+            narrow = f"""SELECT {period_of.format(col='i.due_at')}, {rollups.RESPONSIBLE}, {rollups.TYPE}, count(*)
+                         FROM items i WHERE {where} AND {rollups.PENDING} AND i.due_at >= ? AND i.due_at < ?
+                         GROUP BY 1, 2, 3"""  # sql-ok: bound values
+            values = [*period_params, *params, times.to_db(times.start_of_day(split.today, split.rollup_zone)),
+                      times.to_db(now)]
             split = replace(split, partial=())
-        items = self.db.query(narrow, values)
-        columns, found = chosen.columns(), np.zeros((0, 2), dtype=np.int64)
+        columns, summed = chosen.columns(), None
         if not split.items_only and columns:
-            rows, values = self.rollup_rows(filters, user, split, None,
-                                            f"r.responsible_id, {ages.format(col='r.day')} AS age, "
-                                            + ", ".join(f"r.{c}" for c in columns), [split.today, *split.ages])
+            rows, row_values = self.rollup_rows(span, user, split, None,
+                                                f"{period_of.format(col='r.day')} AS period, r.responsible_id, "
+                                                f"{ages.format(col='r.day')} AS age, "
+                                                + ", ".join(f"r.{c}" for c in columns), columns,
+                                                [*([inner.first] if previous else []), split.today, *split.ages])
             sums = ", ".join(f"sum({column})::BIGINT" for column in columns)
-            found = np.array(self.db.query(f"SELECT responsible_id, age, {sums} FROM ({rows}) u GROUP BY 1, 2",  # sql-ok
-                                           values), dtype=np.int64).reshape(-1, 2 + len(columns))
-        return Tally.of(chosen, columns, found, items)
+            summed = (f"SELECT period, responsible_id, age, {sums} FROM ({rows}) u GROUP BY 1, 2, 3", row_values)  # sql-ok
+        items, found = together(lambda: self.db.query(narrow, values),
+                                lambda: self.db.query(*summed) if summed else [])
+        if late_today:  # each late count leaves age 0 for age 1
+            items = [(period, person, age, label, "Pendiente", sign * n, 0, 0)
+                     for period, person, label, n in items for age, sign in ((1, 1), (0, -1))]
+        found = np.array(found, dtype=np.int64).reshape(-1, 3 + len(columns))
+        counted = [Tally.of(chosen, columns, found[found[:, 0] == period, 1:], [row[1:] for row in items if row[0] == period])
+                   for period in range(2 if previous else 1)]
+        return counted[0], counted[1] if previous else None
 
     def by_opportunity(self, filters: Filters, user: User, now: datetime, zone: str) -> pd.DataFrame:
         """The 15 opportunities with most pending work, with their stage and each state's count."""
@@ -378,23 +406,26 @@ class Analytics:
         top = self._top_opportunities(filters, user, now, zone, chosen) if chosen.pending and chosen.types else []
         if not top:
             return pd.DataFrame(columns=["opportunity_id", "opportunity", "stage", "state", "count"])
-        rows = self.db.query(f"""
-            SELECT o.id, o.name, o.stage::VARCHAR, c.state, c.count
-            FROM (SELECT i.opportunity_id,
-                         CASE WHEN i.status = 'Realizada' THEN 'Realizada'
-                              WHEN i.due_at < ? THEN 'Vencida' ELSE '{ON_TIME}' END AS state,
-                         count(*) AS count
-                  -- the LIMIT keeps the other filters above the index lookup by opportunity
-                  FROM (SELECT * FROM items WHERE {one_of("opportunity_id", top)} LIMIT {2**62}) i
-                  WHERE {where} GROUP BY ALL) c
-            JOIN (SELECT id, name, stage FROM opportunities WHERE {one_of("id", top)}) o ON o.id = c.opportunity_id""",
-            [times.to_db(now), *top, *params, *top])  # sql-ok: placeholders only
-        rows.sort(key=lambda row: (top.index(row[0]), row[3]))
-        return pd.DataFrame(rows, columns=["opportunity_id", "opportunity", "stage", "state", "count"])
+        ids = [opportunity for opportunity, _, _ in top]
+        counts = self.db.query(f"""
+            SELECT i.opportunity_id, i.status = 'Realizada', i.due_at < ?, count(*)
+            -- the LIMIT keeps the other filters above the index lookup by opportunity
+            FROM (SELECT * FROM items WHERE {one_of("opportunity_id", ids)} LIMIT {2**62}) i
+            WHERE {where} GROUP BY ALL""", [times.to_db(now), *ids, *params])  # sql-ok: placeholders only
+        found: dict[tuple[int, str], int] = {}
+        for opportunity, done, late, n in counts:
+            key = (opportunity, "Realizada" if done else "Vencida" if late else ON_TIME)
+            found[key] = found.get(key, 0) + n
+        return pd.DataFrame([(opportunity, name, stage, state, found[opportunity, state])
+                             for opportunity, name, stage in top for state in sorted(CHART_STATES)
+                             if (opportunity, state) in found],
+                            columns=["opportunity_id", "opportunity", "stage", "state", "count"])
 
-    def _top_opportunities(self, filters: Filters, user: User, now: datetime, zone: str, chosen: Chosen) -> list[int]:
-        """Ids of the (at most) 15 opportunities with most pending items under the filters,
-        most first, then by id: from the pending-work rollups plus the partial days' items."""
+    def _top_opportunities(self, filters: Filters, user: User, now: datetime, zone: str,
+                           chosen: Chosen) -> list[tuple[int, str, str]]:
+        """Id, name and stage of the (at most) 15 opportunities with most pending items under
+        the filters, most first, then by id: from the pending-work rollups plus the partial
+        days' items."""
         where, params = self.where(filters, user, now, zone)
         split = self.split(filters, now, zone)
         if not chosen.late_only:  # the count does not depend on "now": today is whole
@@ -404,38 +435,38 @@ class Analytics:
                   WHERE {where} AND {days} AND i.opportunity_id IS NOT NULL AND {rollups.PENDING}
                   GROUP BY 1"""  # sql-ok: where() binds every value
         values = [*params, *bounds]
-        pending = " + ".join(f"r.pending_{rollups.TYPES[label]}" for label in chosen.types) or "0"
+        measures = [f"pending_{rollups.TYPES[label]}" for label in chosen.types]
+        pending = " + ".join(f"r.{measure}" for measure in measures) or "0"
         everything = not (filters.date_from or filters.date_to or filters.responsible_ids or filters.owner_ids
                           or filters.stages or chosen.late_only or user.role is Role.SELLER)
         if everything and not split.items_only:  # the whole history: one row per opportunity
-            return self._top_of_all(pending)
+            return self._top_of_all(pending, measures)
         if not split.items_only:
             if chosen.late_only:  # Vencida: whole days before today
                 split = replace(split, end=min(split.end or split.today, split.today))
             rows, row_values = self.rollup_rows(filters, user, split, "rollup_pending_opportunity",
-                                                f"r.opportunity_id, {pending} AS n", [], basis=None)
+                                                f"r.opportunity_id, {pending} AS n", measures, [], basis=None)
             sql = f"{rows} UNION ALL {sql}" if split.partial else rows
             values = [*row_values, *values] if split.partial else row_values
-        return [row[0] for row in self.db.query(f"""
-            SELECT opportunity_id FROM ({sql}) u GROUP BY 1 HAVING sum(n) > 0
-            ORDER BY sum(n) DESC, opportunity_id LIMIT {TOP}""", values)]  # sql-ok: TOP constant
+        return self.db.query(_named(f"""SELECT opportunity_id, sum(n) AS n FROM ({sql}) u GROUP BY 1
+                                        HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT {TOP}"""), values)  # sql-ok
 
-    def _top_of_all(self, pending: str) -> list[int]:
+    def _top_of_all(self, pending: str, measures: list[str]) -> list[tuple[int, str, str]]:
         """The top opportunities over the whole history without sorting them all: the folded
         rollup holds one row per opportunity, and only those in the delta can change rank, so
         the top 15 + (opportunities in the delta) by folded count, plus those in the delta,
         are the only candidates; their full sums decide."""
         changed = [row[0] for row in self.db.query(
             f"SELECT DISTINCT opportunity_id FROM {rollups.DELTA} r WHERE {rollups.WITH_OPPORTUNITY[1]}")]  # sql-ok
-        return [row[0] for row in self.db.query(f"""
+        return self.db.query(_named(f"""
             WITH candidates AS (
                 SELECT opportunity_id FROM (SELECT r.opportunity_id FROM rollup_opportunity r
                                             ORDER BY {pending} DESC, r.opportunity_id LIMIT ?) c
                 UNION SELECT unnest(?::INTEGER[]))
-            SELECT r.opportunity_id FROM {rollups.source('rollup_opportunity')} r
+            SELECT r.opportunity_id, sum({pending}) AS n FROM {rollups.source('rollup_opportunity', measures)} r
             WHERE r.opportunity_id IN (SELECT opportunity_id FROM candidates)
-            GROUP BY 1 HAVING sum({pending}) > 0 ORDER BY sum({pending}) DESC, 1 LIMIT {TOP}""",  # sql-ok: fixed words
-            [TOP + len(changed), changed])]
+            GROUP BY 1 HAVING sum({pending}) > 0 ORDER BY 2 DESC, 1 LIMIT {TOP}"""),  # sql-ok: fixed words
+            [TOP + len(changed), changed])
 
     def over_time(self, filters: Filters, user: User, now: datetime, zone: str) -> tuple[pd.DataFrame, str]:
         """Created vs completed per day, week or month of the user's calendar (by the range)."""
@@ -444,18 +475,18 @@ class Analytics:
         if split.items_only or zone != split.rollup_zone or chosen.late_only:
             days = self._over_time_from_items(filters, user, now, zone)
         else:  # the rollup zone's days are the user's: every day is whole
-            created = " + ".join([*(f"r.pending_{rollups.TYPES[t]}" for t in chosen.types if chosen.pending),
-                                  *(f"r.done_{rollups.TYPES[t]}" for t in chosen.types if chosen.done)]) or "0"
+            measures = [*(f"pending_{rollups.TYPES[t]}" for t in chosen.types if chosen.pending),
+                        *(f"done_{rollups.TYPES[t]}" for t in chosen.types if chosen.done)]
+            created = " + ".join(f"r.{measure}" for measure in measures) or "0"
             whole = DaySplit(split.rollup_zone, split.today, (), filters.date_from,
                              filters.date_to + timedelta(days=1) if filters.date_to else None)
-            finished = created if chosen.done else "0"  # completed rows count done items only
-            rows, values = self.rollup_rows(
-                filters, user, whole, None,
-                f"CASE r.basis WHEN {rollups.CREATED} THEN 'Creadas' ELSE 'Realizadas' END AS series, r.day, "
-                f"CASE r.basis WHEN {rollups.CREATED} THEN {created} ELSE {finished} END AS n", [],
-                basis=(rollups.CREATED, rollups.COMPLETED))
-            days = self.db.query(f"SELECT series, day, sum(n)::BIGINT FROM ({rows}) u GROUP BY 1, 2 "  # sql-ok
-                                 "HAVING sum(n) <> 0", values)
+            # completed rows count done items only (their pending columns hold zeros)
+            bases = (rollups.CREATED, rollups.COMPLETED) if chosen.done else (rollups.CREATED,)
+            rows, values = self.rollup_rows(filters, user, whole, None, f"r.basis, r.day, {created} AS n",
+                                            measures, [], basis=bases)
+            series = {rollups.CREATED: "Creadas", rollups.COMPLETED: "Realizadas"}
+            days = [(series[basis], day, n) for basis, day, n in self.db.query(
+                f"SELECT basis, day, sum(n)::BIGINT FROM ({rows}) u GROUP BY 1, 2 HAVING sum(n) <> 0", values)]  # sql-ok
         return _periods(days, filters)
 
     def _over_time_from_items(self, filters: Filters, user: User, now: datetime, zone: str) -> list[tuple]:
@@ -511,16 +542,19 @@ class Analytics:
             self._rollup_zone = None
 
     def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
-        tally, names = self.tally(filters, user, now, zone), self._names()
+        (tally, before), names, (series, granularity), by_opportunity = together(
+            lambda: self.tallies(filters, user, now, zone, previous=filters.has_range),
+            self._names,
+            lambda: self.over_time(filters, user, now, zone),
+            lambda: self.by_opportunity(filters, user, now, zone))
         metrics = tally.metrics()
-        if filters.has_range:
-            metrics["previous"] = self.totals(filters.previous(), user, now, zone)
-        series, granularity = self.over_time(filters, user, now, zone)
+        if before is not None:
+            metrics["previous"] = before.metrics()
         return Dashboard(
             metrics=metrics,
             by_responsible=tally.by_responsible(names),
             by_type=tally.by_type_frame(),
-            by_opportunity=self.by_opportunity(filters, user, now, zone),
+            by_opportunity=by_opportunity,
             over_time=series,
             ageing=tally.ageing_frame(names),
             comparison=tally.comparison(names),
@@ -529,6 +563,29 @@ class Analytics:
 
     def _names(self) -> dict:
         return dict(self.db.query("SELECT id, name FROM users"))
+
+
+# The Tablero's reads run side by side: DuckDB plans and runs a query without holding the GIL,
+# and for the small queries of a filtered view planning is most of the time.
+_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escala-reader")
+_reader = threading.local()
+
+
+def together(*calls: Callable[[], object]) -> list:
+    """Each call's result: the first runs in the caller's thread, the others at once on the
+    readers' threads (each on its own cursor: ``Database.cursor`` is per thread); the first
+    error is raised. Called from a reader, the calls run one after another (a reader never
+    waits for another, so a busy pool cannot deadlock)."""
+    if getattr(_reader, "busy", False) or len(calls) < 2:
+        return [call() for call in calls]
+    futures = [_READERS.submit(_as_reader, call) for call in calls[1:]]
+    first = calls[0]()
+    return [first, *(future.result() for future in futures)]
+
+
+def _as_reader(call: Callable[[], object]) -> object:
+    _reader.busy = True
+    return call()
 
 
 @dataclass(frozen=True)
@@ -564,6 +621,12 @@ class Chosen:
                 + [f"{m}_{s}" for s in self.completion() for m in ("on_time", "done_days")])
 
 
+def _named(top_sql: str) -> str:
+    """``top_sql``'s (opportunity_id, n) rows, in its order, as (id, name, stage)."""
+    return (f"SELECT t.opportunity_id, o.name, o.stage::VARCHAR FROM ({top_sql}) t "  # sql-ok: our SQL
+            "JOIN opportunities o ON o.id = t.opportunity_id ORDER BY t.n DESC, t.opportunity_id")
+
+
 def _whole_today(split: DaySplit) -> DaySplit:
     """For counts that do not depend on "now": today's rollup keys are whole when it is the
     only partial day."""
@@ -586,9 +649,9 @@ def _periods(days: list[tuple], filters: Filters) -> tuple[pd.DataFrame, str]:
         key = (start(day), series)
         sums[key] = sums.get(key, 0) + count
     keys = sorted(sums)
-    frame = pd.DataFrame({"period": pd.to_datetime([period for period, _ in keys]),
-                          "series": [series for _, series in keys], "count": [sums[k] for k in keys]})
-    return frame.astype({"count": "int64"}), granularity
+    return pd.DataFrame({"period": np.array([period for period, _ in keys], dtype="datetime64[ns]"),
+                         "series": [series for _, series in keys],
+                         "count": np.array([sums[k] for k in keys], dtype=np.int64)}), granularity
 
 
 def _person(names: dict, responsible_id: int) -> str:
@@ -721,7 +784,7 @@ class Tally:
         for person, counts in self.people.items():
             done, on_time, days = self.done.get(person, (0, 0, 0))
             rows.append((_person(names, person), counts[ON_TIME] + counts["Vencida"], counts["Realizada"],
-                         counts["Vencida"], 100 * on_time / done if done else nan, days / done if done else nan))
-        frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS).round({"% a tiempo": 1,
-                                                                       "Promedio de días para completar": 1})
-        return frame.sort_values(["Pendientes", "Responsable"], ascending=[False, True], ignore_index=True)
+                         counts["Vencida"], round(100 * on_time / done, 1) if done else nan,
+                         round(days / done, 1) if done else nan))
+        rows.sort(key=lambda row: (-row[1], row[0]))
+        return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

@@ -3,6 +3,7 @@ on seeded random data, across filters, time zones, roles and a contact owner cha
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -206,14 +207,22 @@ def test_top_opportunities_are_those_with_most_pending_work(world):
         assert total == (rows["opportunity_id"] == opportunity).sum()
 
 
-def test_previous_period_has_the_same_length(world):
+@pytest.mark.parametrize("zone", ["America/Mexico_City", "Asia/Kolkata"])
+@pytest.mark.parametrize("user_id", [1, 5])
+def test_the_previous_period_counts_the_same_length_just_before(world, zone, user_id):
     db, store, analytics = world
+    user = store.get_user(user_id)
     filters = Filters(date_from=TODAY - timedelta(days=6), date_to=TODAY)
-    board = analytics.dashboard(filters, store.get_user(1), NOW, "America/Mexico_City")
-    previous = apply(raw(db), Filters(date_from=TODAY - timedelta(days=13), date_to=TODAY - timedelta(days=7)),
-                     "America/Mexico_City")
-    assert board.metrics["previous"]["Realizadas"] == int((previous["status"] == "Realizada").sum())
+    board = analytics.dashboard(filters, user, NOW, zone)
     assert filters.previous() == Filters(date_from=TODAY - timedelta(days=13), date_to=TODAY - timedelta(days=7))
+    rows = raw(db)
+    if user_id != 1:
+        rows = rows[(rows["owner_id"] == user_id) | (rows["responsible_id"] == user_id)]
+    for period, metrics in ((filters, board.metrics), (filters.previous(), board.metrics["previous"])):
+        expected = apply(rows, period, zone)
+        assert metrics["Pendientes"] == int((expected["status"] == "Pendiente").sum())
+        assert metrics["Realizadas"] == int((expected["status"] == "Realizada").sum())
+        assert metrics["Vencidas"] == int((expected["state"] == "Vencida").sum())
 
 
 def test_a_seller_counts_only_what_they_can_see(world):
@@ -305,3 +314,23 @@ def test_malformed_url_values_are_ignored_and_named(query, ignored):
     assert names == ignored
     assert Filters.from_query(filters.to_query()) == filters  # what is left is well-formed
     assert all(f.date_from is None or f.date_from.year >= 1970 for f in [filters])
+
+
+def test_tableros_drawn_at_once_agree_with_each_drawn_alone(world):
+    """Each Tablero runs its reads side by side on a shared pool of readers; many sessions at
+    once must neither wait on each other forever nor mix their numbers."""
+    db, store, analytics = world
+    cases = [(Filters(), 1), (Filters(date_from=TODAY - timedelta(days=29), date_to=TODAY), 5),
+             (Filters(states=("Vencida",), responsible_ids=(3, 0)), 1), (Filters(kind="tareas"), 6)] * 3
+
+    def draw(case):
+        filters, user_id = case
+        return analytics.dashboard(filters, store.get_user(user_id), NOW, "America/Mexico_City")
+
+    alone = [draw(case) for case in cases]
+    with ThreadPoolExecutor(len(cases)) as sessions:
+        at_once = [future.result(timeout=120) for future in [sessions.submit(draw, case) for case in cases]]
+    for one, other in zip(alone, at_once):
+        assert one.metrics == other.metrics
+        for name in ("by_responsible", "by_type", "by_opportunity", "over_time", "ageing", "comparison"):
+            pd.testing.assert_frame_equal(getattr(one, name), getattr(other, name))
