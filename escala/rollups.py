@@ -57,9 +57,10 @@ DONE = "i.status = 'Realizada'"
 WHOLE_DAYS = "(epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000"
 
 
-NARROW = (("n", "count(*)"),  # per key, type and Estatus: what every measure is made of
-          ("on_time", f"count(*) FILTER (WHERE {DONE} AND i.completed_at <= i.due_at)"),  # sql-ok: fixed fragments
-          ("done_days", f"coalesce(sum({WHOLE_DAYS}) FILTER (WHERE {DONE}), 0)"))  # sql-ok
+EACH = (("n", "1"),  # per item: what every measure is made of
+        ("on_time", f"({DONE} AND i.completed_at <= i.due_at)::INTEGER"),  # sql-ok: fixed fragments
+        ("done_days", f"CASE WHEN {DONE} THEN {WHOLE_DAYS} ELSE 0 END"))  # sql-ok
+NARROW = tuple((name, f"sum({expression})") for name, expression in EACH)  # per key, type and Estatus
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def dimensions(zone: str) -> dict[str, tuple[str, str]]:
             "owner_id": ("INTEGER", OWNER), "stage": ("VARCHAR", STAGE), "opportunity_id": ("INTEGER", OPPORTUNITY)}
 
 
+KEYS = tuple(dimensions("UTC"))[2:]  # the key columns after basis and day
 DELTA = "rollup_delta"  # contributions not yet folded, keyed by every dimension
 # pending work on an opportunity: what ranks the opportunities (done items carry zeros there)
 WITH_OPPORTUNITY = (f"b.basis = {DUE} AND i.opportunity_id IS NOT NULL AND {PENDING}", f"basis = {DUE} AND opportunity_id <> 0")
@@ -212,6 +214,32 @@ def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "T
             f"GROUP BY {positions}")
 
 
+def _each(zone: str, selector: str, limit: int) -> str:
+    """At most ``limit`` items matching ``selector``, one row each: its day on every basis
+    (BASES' order), its other key columns, type, Estatus and EACH — what ``_narrow`` groups,
+    for a form's few items, whose rows ``_spread`` makes narrow in Python (a plain read binds
+    in a fraction of the time of the grouped one)."""
+    expressions = dimensions(zone)
+    days = ", ".join(local_day(column, zone) for column in BASES.values())
+    keys = ", ".join(expressions[name][1] for name in KEYS)
+    each = ", ".join(expression for _, expression in EACH)
+    return (f"SELECT {days}, {keys}, {TYPE}, i.status::VARCHAR, {each} FROM items i "  # sql-ok: our fragments
+            f"LEFT JOIN opportunities o ON o.id = i.opportunity_id WHERE {selector} LIMIT {int(limit)}")
+
+
+def _spread(rows: list[tuple]) -> list[tuple]:
+    """``_each`` rows -> narrow rows (basis, day, KEYS..., NARROW_NAMES), as ``_narrow`` gives
+    them ungrouped: every item on its due and created days, a done one on its completed day."""
+    narrow = []
+    for row in rows:
+        days, rest = row[:len(BASES)], row[len(BASES):]
+        status = rest[len(KEYS) + 1]
+        for (basis, _), day in zip(BASES.items(), days):
+            if basis != COMPLETED or status == "Realizada":
+                narrow.append((basis, day, *rest))
+    return narrow
+
+
 def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sign: int = 1,
                   condition: str = "TRUE") -> str:
     """The aggregate of the items matching ``selector`` at the grain ``dims``, times ``sign``."""
@@ -222,23 +250,23 @@ def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sig
 FEW = 24  # narrow rows a write pivots in Python; more go through SQL (a VALUES list binds slowly)
 
 
-def record(cursor, selector: str, params: list, sign: int, many: bool = False) -> None:
+def record(cursor, selector: str, params: list, sign: int, many: bool = False, zone: str | None = None) -> None:
     """In the caller's write transaction: append the contribution of the items matching
     ``selector`` (SQL over ``i``, with ``params``) to the delta, times ``sign``: -1 just
     before those items change or go, +1 just after they are written. The narrow counts come
     from SQL; a form's few rows are pivoted in Python (``pivot``), an import's ``many`` in SQL."""
     dims = tuple(dimensions("UTC"))
     names = [*dims, *(m.name for m in MEASURES)]
-    zone = zone_of(cursor)
+    zone = zone or zone_of(cursor)
     if many:
         sql = _contribution(dims, MEASURES, zone, selector, sign)
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {sql}", params)  # sql-ok: our names
         return
-    narrow = cursor.execute(_narrow(dims, zone, selector), params).fetchall()
-    if len(narrow) > FEW:  # a bulk action after all: the SQL pivot binds once for any number of rows
-        record(cursor, selector, params, sign, many=True)
+    each = cursor.execute(_each(zone, selector, FEW + 1), params).fetchall()
+    if len(each) > FEW:  # a bulk action after all: the SQL pivot binds once for any number of rows
+        record(cursor, selector, params, sign, many=True, zone=zone)
         return
-    rows = pivot(narrow, len(dims), sign)
+    rows = pivot(_spread(each), len(dims), sign)
     if rows:  # one statement (executemany would prepare and run one per row)
         row = f"({', '.join('?' for _ in names)})"
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok

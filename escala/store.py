@@ -23,17 +23,15 @@ from escala.domain import (
     validate_opportunity, validate_user,
 )
 
-ITEM_COLUMNS = """
-    i.id, i.kind, i.name, i.activity_type, i.starts_at, i.due_at, i.responsible_mode,
-    i.responsible_id, r.name, i.contact_id, c.name, i.opportunity_id, o.name, i.description,
-    i.status, i.completed_at, i.completed_by, i.created_at, i.created_by, i.updated_at
-"""
-ITEM_FROM = """
-    FROM items i
-    JOIN contacts c ON c.id = i.contact_id
-    LEFT JOIN users r ON r.id = i.responsible_id
-    LEFT JOIN opportunities o ON o.id = i.opportunity_id
-"""
+# An item's own columns, in _item's order; the names it shows come after, from point lookups
+# (``_named``): joining would scan every contact and opportunity for a page of items.
+ITEM_COLUMN_NAMES = ("id", "kind", "name", "activity_type", "starts_at", "due_at", "responsible_mode",
+                     "responsible_id", "contact_id", "opportunity_id", "description", "status", "completed_at",
+                     "completed_by", "created_at", "created_by", "updated_at")
+ITEM_COLUMNS = ", ".join(f"i.{name}" for name in ITEM_COLUMN_NAMES)
+NAMED = (("users", 7), ("contacts", 8), ("opportunities", 9))  # whose name each id column holds
+ITEMS_PAGE = 20  # items per page of a list
+FEW_IDS = 64  # more ids than this are looked up through one list parameter (binding each costs)
 CONTACT_SELECT = """
     SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at, c.updated_at
     FROM contacts c
@@ -91,17 +89,35 @@ def _contact(row) -> Contact:
                    times.from_db(row[9]))
 
 
-def _item(row) -> Item:
+def _item(row, names: dict[tuple[str, int], str]) -> Item:
+    """An ITEM_COLUMNS row; ``names`` by (table, id), as ``_named`` reads them."""
     return Item(
         id=row[0], kind=Kind(row[1]), name=row[2],
         activity_type=ActivityType(row[3]) if row[3] else None,
         starts_at=times.from_db(row[4]), due_at=times.from_db(row[5]),
-        responsible_mode=ResponsibleMode(row[6]), responsible_id=row[7], responsible_name=row[8],
-        contact_id=row[9], contact_name=row[10], opportunity_id=row[11], opportunity_name=row[12],
-        description=row[13], status=Status(row[14]), completed_at=times.from_db(row[15]),
-        completed_by=row[16], created_at=times.from_db(row[17]), created_by=row[18],
-        updated_at=times.from_db(row[19]),
+        responsible_mode=ResponsibleMode(row[6]), responsible_id=row[7], responsible_name=names.get(("users", row[7])),
+        contact_id=row[8], contact_name=names.get(("contacts", row[8])), opportunity_id=row[9],
+        opportunity_name=names.get(("opportunities", row[9])),
+        description=row[10], status=Status(row[11]), completed_at=times.from_db(row[12]),
+        completed_by=row[13], created_at=times.from_db(row[14]), created_by=row[15],
+        updated_at=times.from_db(row[16]),
     )
+
+
+def _named(cursor, rows: list[tuple]) -> list[Item]:
+    """Items from ITEM_COLUMNS rows, with the names of their responsible, contact and
+    opportunity read by id in one statement."""
+    parts, params = [], []
+    for table, column in NAMED:
+        ids = sorted({row[column] for row in rows if row[column] is not None})
+        if ids:
+            few = len(ids) <= FEW_IDS
+            parts.append(f"SELECT '{table}', id, name FROM {table} WHERE "  # sql-ok: names from NAMED
+                         + (one_of("id", ids) if few else "id IN (SELECT unnest(?::INTEGER[]))"))
+            params.extend(ids if few else [ids])
+    names = {(table, key): name for table, key, name in cursor.execute(" UNION ALL ".join(parts), params).fetchall()
+             } if parts else {}
+    return [_item(row, names) for row in rows]
 
 
 def _item_version(item: Item) -> tuple:
@@ -152,7 +168,19 @@ class Store:
         self.clock = clock
         rollups.ensure(db)  # built once, on a database from before them
         self._versions = itertools.count(1)
+        self._zone: str | None = None
         self.version = 0  # bumps on every committed write: cache keys include it
+
+    def rollup_zone(self, cursor) -> str:
+        """The rollups' zone, read once: only ``rollups --rebuild --zone`` changes it, with
+        the app stopped (it holds the database file)."""
+        if self._zone is None:
+            self._zone = rollups.zone_of(cursor)
+        return self._zone
+
+    def _record(self, cursor, selector: str, params: list, sign: int, count: int = 1) -> None:
+        """``rollups.record`` for (about) ``count`` items."""
+        rollups.record(cursor, selector, params, sign, many=count > rollups.FEW, zone=self.rollup_zone(cursor))
 
     def _committed(self) -> None:
         self.version = next(self._versions)
@@ -195,11 +223,12 @@ class Store:
         self._audit_each(cursor, actor, action, entity, [entity_id], changes)
 
     def _audit_each(self, cursor, actor: User | None, action: str, entity: str, entity_ids: list[int],
-                    changes: dict) -> None:
-        """One audit row per id, all with the same change, in one statement (bulk actions)."""
+                    changes: dict, first: int | None = None) -> None:
+        """One audit row per id, all with the same change, in one statement (bulk actions);
+        ``first``: the audit ids, if already reserved."""
         if not entity_ids:
             return
-        first = self.db.next_ids(cursor, "audit_log", len(entity_ids))
+        first = first or self.db.next_ids(cursor, "audit_log", len(entity_ids))
         values = [self._now(), actor.id if actor else None, action, entity,
                   json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False)]
         if len(entity_ids) == 1:  # a form's write: the plain statement binds in a fraction of the time
@@ -585,13 +614,13 @@ class Store:
         if row[0] != new_owner_id:
             cursor.execute("UPDATE contacts SET owner_id = ?, updated_at = ? WHERE id = ?",
                            [new_owner_id, self._now(), contact_id])
-            rollups.record(cursor, "i.contact_id = ?", [contact_id], -1)
+            self._record(cursor, "i.contact_id = ?", [contact_id], -1)
             (moved,) = cursor.execute(
                 """UPDATE items SET contact_owner_id = ?,
                        responsible_id = CASE WHEN responsible_mode = 'Dueño del contacto' THEN ? ELSE responsible_id END
                    WHERE contact_id = ?""",
                 [new_owner_id, new_owner_id, contact_id]).fetchone()
-            rollups.record(cursor, "i.contact_id = ?", [contact_id], +1)
+            self._record(cursor, "i.contact_id = ?", [contact_id], +1)
             self._audit(cursor, actor, "update", "contact", contact_id,
                         {"owner_id": (row[0], new_owner_id), "items_following_owner": (None, moved)})
 
@@ -607,7 +636,7 @@ class Store:
             doomed = [row[0] for row in cursor.execute("SELECT id FROM items WHERE contact_id = ? ORDER BY id",
                                                        [contact_id]).fetchall()]
             self._audit_each(cursor, actor, "delete", "item", doomed, {"contact_id": (contact_id, None)})
-            rollups.record(cursor, "i.contact_id = ?", [contact_id], -1)
+            self._record(cursor, "i.contact_id = ?", [contact_id], -1)
             cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM opportunities WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
@@ -650,12 +679,14 @@ class Store:
     def get_item(self, user: User, item_id: int) -> Item | None:
         """The item if ``user`` may see it; None exactly as if it did not exist."""
         scope, params = access.item_scope(user)
-        row = self.db.query_one(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE i.id = ? AND {scope}",  # sql-ok
-                                [item_id, *params])
-        return _item(row) if row else None
+        cursor = self.db.cursor()
+        rows = cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ? AND {scope}",  # sql-ok
+                              [item_id, *params]).fetchall()
+        return _named(cursor, rows)[0] if rows else None
 
     def _item_row(self, cursor, item_id: int) -> Item:
-        return _item(cursor.execute(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE i.id = ?", [item_id]).fetchone())  # sql-ok
+        return _named(cursor, cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?",  # sql-ok
+                                             [item_id]).fetchall())[0]
 
     def list_items(self, user: User, *, contact_id: int | None = None, responsible_id: int | None = None,
                    kind: Kind | None = None, status: Status | None = None, due_from: datetime | None = None,
@@ -673,11 +704,51 @@ class Store:
             if instant is not None:
                 where.append(condition)
                 params.append(times.to_db(instant))
-        sql = f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE {' AND '.join(where)} ORDER BY {ITEM_ORDERS[order]}"  # sql-ok
+        sql = f"SELECT {ITEM_COLUMNS} FROM items i WHERE {' AND '.join(where)} ORDER BY {ITEM_ORDERS[order]}"  # sql-ok
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_item(row) for row in self.db.query(sql, params)]
+        cursor = self.db.cursor()
+        return _named(cursor, cursor.execute(sql, params).fetchall())
+
+    def contact_items(self, user: User, contact_id: int, pages: dict[tuple[Kind, Status], int],
+                      size: int = ITEMS_PAGE) -> dict[tuple[Kind, Status], tuple[list[Item], int]]:
+        """A contact's items ``user`` may see, by (kind, Estatus): the ``size`` items of the
+        page asked for (1 = first; past the end: none) and how many there are in all.
+        Pending ones soonest first; done ones latest first (what the profile lists)."""
+        scope, params = access.item_scope(user)
+        groups = [(kind, status) for kind in Kind for status in Status]
+        first = " ".join("WHEN i.kind = ? AND i.status = ? THEN ?" for _ in groups)
+        firsts = [value for kind, status in groups
+                  for value in (str(kind), str(status), (max(pages.get((kind, status), 1), 1) - 1) * size)]
+        cursor = self.db.cursor()
+        # which items: a window over the few columns that choose them (every column of a
+        # thousand items costs more than the rest of the page)
+        chosen = cursor.execute(f"""
+            SELECT i.id, i.kind, i.status, i.total, i.n > i.first AND i.n <= i.first + ? AS shown FROM (
+                SELECT i.id, i.kind, i.status, CASE {first} END AS first,
+                       row_number() OVER (PARTITION BY i.kind, i.status ORDER BY CASE WHEN i.status = 'Realizada'
+                           THEN -epoch_us(i.due_at) ELSE epoch_us(i.due_at) END, i.id) AS n,
+                       count(*) OVER (PARTITION BY i.kind, i.status) AS total
+                -- the LIMIT keeps the window above the index lookup by contact
+                FROM (SELECT id, kind, status, due_at, responsible_id, contact_owner_id FROM items
+                      WHERE contact_id = ? LIMIT {2**62}) i WHERE {scope}) i
+            -- the first item of each group carries its total, shown or not
+            WHERE (i.n > i.first AND i.n <= i.first + ?) OR i.n = 1
+            ORDER BY i.n""", [size, *firsts, contact_id, *params, size]).fetchall()  # sql-ok: fixed fragments
+        shown = [row[0] for row in chosen if row[4]]
+        items = {item.id: item for item in self._items_by_id(cursor, shown)}
+        found = {group: ([], 0) for group in groups}
+        for item_id, kind, status, total, visible in chosen:
+            page, _ = found[(Kind(kind), Status(status))]
+            found[(Kind(kind), Status(status))] = ([*page, items[item_id]] if visible else page, total)
+        return found
+
+    def _items_by_id(self, cursor, ids: list[int]) -> list[Item]:
+        if not ids:
+            return []
+        return _named(cursor, cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE {one_of('i.id', ids)}",  # sql-ok
+                                             ids).fetchall())
 
     def _stored_row(self, cursor, user: User, item_id: int) -> _StoredItem | None:
         scope, params = access.item_scope(user)
@@ -739,17 +810,17 @@ class Store:
             if errors:
                 raise ValidationError(errors)
             stored = self._to_store(clean, owner_id, None, actor)
-            item_id = self.db.next_ids(cursor, "items")
+            ids = self.db.next_ids(cursor, "items", audit_log=1)
             now = self._now()
-            cursor.execute(
-                f"INSERT INTO items ({', '.join(STORED_ITEM_FIELDS)}, id, created_at, created_by, updated_at) "  # sql-ok
-                f"VALUES ({', '.join('?' * (len(STORED_ITEM_FIELDS) + 4))})",
-                [*asdict(stored).values(), item_id, now, actor.id, now])
-            rollups.record(cursor, "i.id = ?", [item_id], +1)
-            self._audit(cursor, actor, "create", "item", item_id,
-                        {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")})
+            values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": actor.id, "updated_at": now}
+            cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
+                           list(values.values()))
+            self._record(cursor, "i.id = ?", [ids["items"]], +1)
+            self._audit_each(cursor, actor, "create", "item", [ids["items"]],
+                             {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")},
+                             first=ids["audit_log"])
         self._committed()
-        return self.get_item(actor, item_id)
+        return _named(self.db.cursor(), [tuple(values[name] for name in ITEM_COLUMN_NAMES)])[0]  # as written
 
     def update_item(self, actor: User, item_id: int, draft: ItemDraft, expected: Item | None = None) -> Item:
         """Edit an item the actor can see (the "Editar" popup); status changes stamp or clear
@@ -773,10 +844,10 @@ class Store:
             changes = {k: (getattr(current, k), v) for k, v in asdict(stored).items() if getattr(current, k) != v}
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in STORED_ITEM_FIELDS)
-                rollups.record(cursor, "i.id = ?", [item_id], -1)
+                self._record(cursor, "i.id = ?", [item_id], -1)
                 cursor.execute(f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",  # sql-ok
                                [*asdict(stored).values(), self._now(), item_id])
-                rollups.record(cursor, "i.id = ?", [item_id], +1)
+                self._record(cursor, "i.id = ?", [item_id], +1)
                 action = "update"
                 if "status" in changes:
                     action = "complete" if stored.status == Status.DONE else "reopen"
@@ -797,12 +868,12 @@ class Store:
             if len(visible) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
             now = self._now()
-            rollups.record(cursor, f"{one_of('i.id', ids)} AND i.status <> ?", [*ids, str(status)], -1)
+            self._record(cursor, f"{one_of('i.id', ids)} AND i.status <> ?", [*ids, str(status)], -1, len(ids))
             changed = [row[0] for row in cursor.execute(
                 """UPDATE items SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
                    WHERE id IN (SELECT unnest(?::BIGINT[])) AND status <> ? RETURNING id""",
                 [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()]
-            rollups.record(cursor, one_of("i.id", changed), changed, +1)
+            self._record(cursor, one_of("i.id", changed), changed, +1, len(changed))
             self._audit_each(cursor, actor, "complete" if done else "reopen", "item", sorted(changed),
                              {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
         self._committed()
@@ -838,13 +909,13 @@ class Store:
                 if (old_mode, old_responsible) != (mode, new_responsible):
                     planned.append((item_id, old_mode, old_responsible, new_responsible))
             changed = [item_id for item_id, *_ in planned]
-            rollups.record(cursor, one_of("i.id", changed), changed, -1)
+            self._record(cursor, one_of("i.id", changed), changed, -1, len(changed))
             for item_id, old_mode, old_responsible, new_responsible in planned:
                 cursor.execute("UPDATE items SET responsible_mode = ?, responsible_id = ?, updated_at = ? WHERE id = ?",
                                [str(mode), new_responsible, now, item_id])
                 self._audit(cursor, actor, "update", "item", item_id,
                             {"responsible_mode": (old_mode, str(mode)), "responsible_id": (old_responsible, new_responsible)})
-            rollups.record(cursor, one_of("i.id", changed), changed, +1)
+            self._record(cursor, one_of("i.id", changed), changed, +1, len(changed))
         self._committed()
         return changed
 
@@ -866,7 +937,7 @@ class Store:
                 raise NotFound(NOT_FOUND_ITEM)
             if not access.may_create_items_on(actor, current.contact_owner_id):
                 raise PermissionDenied(DELETE_DENIED)
-            rollups.record(cursor, "i.id = ?", [item_id], -1)
+            self._record(cursor, "i.id = ?", [item_id], -1)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
             self._audit(cursor, actor, "delete", "item", item_id,
                         {k: (v, None) for k, v in asdict(current).items() if v not in (None, "")})

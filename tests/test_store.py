@@ -376,3 +376,40 @@ def test_analysts_cannot_be_made_responsible(store, world):
                                           responsible_id=world.carla.id))
     assert list(raised.value.errors) == ["responsible"]
     assert world.carla not in store.assignable_users() and world.bruno in store.assignable_users()
+
+
+# ---------------------------------------------------------------- the profile's pages
+
+def test_the_profile_reads_each_list_a_page_at_a_time_with_its_total(store, world):
+    """Pending items soonest first, done ones latest first, 3 to a page; a page past the end is empty."""
+    start = datetime(2026, 3, 2, 9, 0)
+    made = [store.create_item(world.ana, task(world.ana_contact, name=f"Tarea {n}", start=start + timedelta(days=n),
+                                              status=Status.DONE if n % 3 == 0 else Status.PENDING))
+            for n in range(10)]
+    made.append(store.create_item(world.ana, activity(world.ana_contact)))
+    pending = sorted((i for i in made if i.kind is Kind.TASK and i.status is Status.PENDING), key=lambda i: i.due_at)
+    done = sorted((i for i in made if i.kind is Kind.TASK and i.status is Status.DONE), key=lambda i: i.due_at,
+                  reverse=True)
+
+    first = store.contact_items(world.ana, world.ana_contact, {}, size=3)
+    assert first[(Kind.TASK, Status.PENDING)] == (pending[:3], 6)
+    assert first[(Kind.TASK, Status.DONE)] == (done[:3], 4)
+    assert first[(Kind.ACTIVITY, Status.PENDING)] == ([made[-1]], 1)
+    assert first[(Kind.ACTIVITY, Status.DONE)] == ([], 0)
+
+    later = store.contact_items(world.ana, world.ana_contact,
+                                {(Kind.TASK, Status.PENDING): 2, (Kind.TASK, Status.DONE): 2}, size=3)
+    assert later[(Kind.TASK, Status.PENDING)] == (pending[3:6], 6)
+    assert later[(Kind.TASK, Status.DONE)] == (done[3:], 4)
+    past = store.contact_items(world.ana, world.ana_contact, {(Kind.TASK, Status.PENDING): 3}, size=3)
+    assert past[(Kind.TASK, Status.PENDING)] == ([], 6)
+
+
+def test_the_profile_lists_only_what_the_user_may_see(store, world):
+    mine = store.create_item(world.admin, task(world.ana_contact, responsible_mode=ResponsibleMode.USER,
+                                               responsible_id=world.bruno.id))
+    store.create_item(world.admin, task(world.ana_contact))
+    store.reassign_contact(world.admin, world.ana_contact, world.admin.id)
+    seen = store.contact_items(world.bruno, world.ana_contact, {})
+    assert seen[(Kind.TASK, Status.PENDING)] == ([store.get_item(world.admin, mine.id)], 1)
+    assert store.contact_items(world.ana, world.ana_contact, {})[(Kind.TASK, Status.PENDING)] == ([], 0)

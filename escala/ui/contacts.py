@@ -10,7 +10,7 @@ from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import FieldErrors, open_contact_dialog, open_opportunity_dialog, save_or_show
 from escala.ui.flash import flash
-from escala.ui.items import item_section
+from escala.ui.items import contact_items, item_section
 
 PAGE_SIZE = 25
 SORTS = {"name": "Nombre", "company": "Empresa", "owner": "Dueño", "pending": "Más pendientes",
@@ -116,10 +116,11 @@ def contact_profile(store: Store, user: User, contact: Contact, can_write: bool)
     if user.role is Role.ADMIN:
         _change_owner(store, user, contact)
     _opportunities(store, user, contact, can_write)
+    listed = contact_items(store, user, contact)
     st.divider()
-    item_section(store, user, contact, Kind.ACTIVITY, can_write)
+    item_section(store, user, contact, Kind.ACTIVITY, can_write, listed)
     st.divider()
-    item_section(store, user, contact, Kind.TASK, can_write)
+    item_section(store, user, contact, Kind.TASK, can_write, listed)
 
 
 def _opportunities(store: Store, user: User, contact: Contact, can_write: bool) -> None:

@@ -11,14 +11,14 @@ from escala.calendar import activity_ics, ics_file_name
 from escala.domain import (
     Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
 )
-from escala.store import Store
+from escala.store import ITEMS_PAGE, Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import open_item_dialog
 from escala.ui.errors import unexpected_message
 from escala.ui.flash import flash
 from escala.ui.session import end_here
 
-PAGE_SIZE = 20
+PAGE_SIZE = ITEMS_PAGE
 TITLES = {Kind.ACTIVITY: "Actividades", Kind.TASK: "Tareas"}
 ADD_KEYS = {Kind.ACTIVITY: "nueva_actividad", Kind.TASK: "nueva_tarea"}
 REMINDERS = {  # spec §3: the difference, in one line each
@@ -94,36 +94,65 @@ def paged(items: list[Item], key: str) -> list[Item]:
     """The page of ``items`` chosen in a pagination widget (shown only when there is more than one)."""
     if len(items) <= PAGE_SIZE:
         return items
-    pages = (len(items) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = st.pagination(pages, key=key)
+    page = st.pagination((len(items) + PAGE_SIZE - 1) // PAGE_SIZE, key=key)
     return items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 
 
-def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_write: bool) -> None:
+def _pager(total: int, key: str) -> None:
+    """The pagination widget for ``total`` items, when they need more than one page."""
+    if total > PAGE_SIZE:
+        st.pagination((total + PAGE_SIZE - 1) // PAGE_SIZE, key=key)
+
+
+def _page_key(contact: Contact, kind: Kind, status: Status) -> str:
+    return f"page-{'pending' if status is Status.PENDING else 'done'}-{kind}-{contact.id}"
+
+
+Listed = dict[tuple[Kind, Status], tuple[list[Item], int]]
+
+
+def contact_items(store: Store, user: User, contact: Contact) -> Listed:
+    """The profile's pages of activities and tasks, pending and done (each as its pager
+    stands), read at once; a page that no longer exists (items went) falls back to the last."""
+    keys = {(kind, status): _page_key(contact, kind, status) for kind in Kind for status in Status}
+    listed = store.contact_items(user, contact.id, {group: st.session_state.get(key, 1) for group, key in keys.items()},
+                                 PAGE_SIZE)
+    gone = {group: -(-total // PAGE_SIZE) for group, (page, total) in listed.items()
+            if not page and total and st.session_state.get(keys[group], 1) > 1}
+    if gone:
+        for group, last in gone.items():
+            st.session_state[keys[group]] = last
+        listed = store.contact_items(user, contact.id, {group: st.session_state.get(key, 1)
+                                                        for group, key in keys.items()}, PAGE_SIZE)
+    return listed
+
+
+def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_write: bool, listed: Listed) -> None:
     """A profile section: title with its + button, the reminder, pending items (overdue
-    marked), bulk actions on the selected ones, and the done ones folded below."""
+    marked), bulk actions on the selected ones, and the done ones folded below (``listed``:
+    ``contact_items``)."""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.subheader(TITLES[kind], width="content")
         if st.button("+", key=ADD_KEYS[kind], help=f"Nueva {'actividad' if kind is Kind.ACTIVITY else 'tarea'}",
                      disabled=not can_write, type="primary"):
             open_item_dialog(store, user, kind, contact.id, contact.name)
     st.caption(REMINDERS[kind])
-    items = store.list_items(user, contact_id=contact.id, kind=kind)
-    if not items:
+    (pending, pending_total), (done, done_total) = listed[(kind, Status.PENDING)], listed[(kind, Status.DONE)]
+    if not pending_total and not done_total:
         st.info(EMPTY[kind])
         return
     now = store.clock()
-    pending = [i for i in items if i.status is Status.PENDING]
-    done = sorted((i for i in items if i.status is Status.DONE), key=lambda i: i.due_at, reverse=True)
-    if not pending:
+    if not pending_total:
         st.caption("No hay pendientes. 🎉")
-    for item in paged(pending, f"page-pending-{kind}-{contact.id}"):
+    _pager(pending_total, _page_key(contact, kind, Status.PENDING))
+    for item in pending:
         item_row(store, user, item, now, selectable=can_write, can_write=can_write)
     if can_write:
         _bulk_actions(store, user, kind, pending)
-    if done:
-        with st.expander(f"Realizadas ({len(done)})"):
-            for item in paged(done, f"page-done-{kind}-{contact.id}"):
+    if done_total:
+        with st.expander(f"Realizadas ({done_total})"):
+            _pager(done_total, _page_key(contact, kind, Status.DONE))
+            for item in done:
                 item_row(store, user, item, now, can_write=can_write)
 
 
