@@ -67,20 +67,40 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
     return figure
 
 
+def _bars(frame: pd.DataFrame, category: str, group: str, colors: dict[str, str], hover: str,
+          horizontal: bool = True, order: list | None = None, key_column: str | None = None,
+          value_title: str = "Elementos", category_title: str = "") -> go.Figure:
+    """Bars of ``count`` per ``category``, one trace per ``group`` value (in ``colors``' order,
+    its colour, legend entry and selection group); ``order``: the categories from the top
+    (horizontal) or the left; ``hover``: a template where ``{trace}`` is the group value.
+    Built from graph objects: plotly express took 50–70 ms a chart."""
+    traces = []
+    for name, color in colors.items():
+        part = frame[frame[group] == name]
+        if part.empty:
+            continue
+        categories, values = part[category].tolist(), part["count"].tolist()
+        traces.append(go.Bar(
+            x=values if horizontal else categories, y=categories if horizontal else values, name=name,
+            legendgroup=name, orientation="h" if horizontal else "v", marker_color=color, showlegend=True,
+            customdata=[[key] for key in part[key_column].tolist()] if key_column else None,
+            hovertemplate=hover.replace("{trace}", plotly_text(name)) + "<extra></extra>"))
+    categories = dict(title_text=category_title)
+    if order is not None:
+        categories.update(categoryorder="array", categoryarray=order[::-1] if horizontal else order)
+    values = dict(title_text=value_title)
+    return go.Figure(traces, layout=dict(xaxis=values if horizontal else categories,
+                                         yaxis=categories if horizontal else values))
+
+
 def state_bars(frame: pd.DataFrame, category: str, horizontal: bool = True, key_column: str | None = None) -> go.Figure:
     """Stacked bars, one colour per state, categories (user text: names, opportunities) in the
     frame's order. ``key_column`` travels in customdata so a selected bar can be traced back
     to the items behind it."""
     frame = _literal(frame, category)
     order = list(dict.fromkeys(frame[category]))
-    custom = [key_column] if key_column else None
-    axes = dict(y=category, x="count") if horizontal else dict(x=category, y="count")
-    figure = px.bar(frame, **axes, color="state", orientation="h" if horizontal else "v",
-                    color_discrete_map=STATUS_COLORS, custom_data=custom,
-                    category_orders={category: order, "state": list(STATUS_COLORS)},
-                    labels={"count": "Elementos", "state": "Estado", category: ""})
-    _hover(figure, "%{y}<br>Estado: {trace}<br>Elementos: %{x:,}" if horizontal
-           else "%{x}<br>Estado: {trace}<br>Elementos: %{y:,}")
+    figure = _bars(frame, category, "state", STATUS_COLORS, "%{y}<br>Estado: {trace}<br>Elementos: %{x:,}" if horizontal
+                   else "%{x}<br>Estado: {trace}<br>Elementos: %{y:,}", horizontal, order, key_column)
     return _layout(figure, max(260, 28 * len(order) + 90) if horizontal else 340)
 
 
@@ -90,9 +110,8 @@ PERIOD_HOVER = {"day": "Día: %{x|%d/%m/%Y}", "week": "Semana del %{x|%d/%m/%Y}"
 def over_time(frame: pd.DataFrame, granularity: str) -> go.Figure:
     """Created vs completed per period (the "activities added vs completed" report)."""
     label = {"day": "Día", "week": "Semana", "month": "Mes"}[granularity]
-    figure = px.bar(frame, x="period", y="count", color="series", barmode="group",
-                    color_discrete_map=SERIES_COLORS, labels={"period": label, "count": "Elementos", "series": ""})
-    _hover(figure, PERIOD_HOVER[granularity] + "<br>{trace}: %{y:,}")
+    figure = _bars(frame, "period", "series", SERIES_COLORS, PERIOD_HOVER[granularity] + "<br>{trace}: %{y:,}",
+                   horizontal=False, category_title=label)
     return _layout(figure, 320).update_layout(barmode="group")
 
 
@@ -100,9 +119,6 @@ def ageing(frame: pd.DataFrame) -> go.Figure:
     """Overdue work by how late it is, per responsible (most overdue first)."""
     frame = _literal(frame, "responsible")
     totals = frame.groupby("responsible")["count"].sum().sort_values(ascending=False)
-    figure = px.bar(frame, y="responsible", x="count", color="bucket", orientation="h",
-                    color_discrete_map=AGE_COLORS,
-                    category_orders={"responsible": list(totals.index), "bucket": list(AGE_COLORS)},
-                    labels={"count": "Vencidas", "responsible": "", "bucket": "Días de atraso"})
-    _hover(figure, "%{y}<br>Días de atraso: {trace}<br>Vencidas: %{x:,}")
+    figure = _bars(frame, "responsible", "bucket", AGE_COLORS, "%{y}<br>Días de atraso: {trace}<br>Vencidas: %{x:,}",
+                   order=list(totals.index), value_title="Vencidas")
     return _layout(figure, max(260, 24 * len(totals) + 90))

@@ -252,3 +252,23 @@ def test_a_failed_prepare_leaves_no_folder(store, world, tab, monkeypatch):
     with pytest.raises(OutputPathError):
         export_file(store, world.admin, Filters())
     assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    ("Asia/Kolkata", "2026-03-05T21:30:00+05:30"), ("UTC", "2026-03-05T16:00:00+00:00"),
+    ("America/St_Johns", "2026-03-05T12:30:00-03:30"), ("Pacific/Chatham", "2026-03-06T05:45:00+13:45")])
+def test_instants_carry_offsets_of_every_shape(store, world, tmp_path, zone, expected):
+    store.create_item(world.ana, activity(world.ana_contact))  # Mar 5 10:00 Mexico City = 16:00 UTC
+    path = tmp_path / "out.csv"
+    Exporter(store.db).write(path, Filters(), world.admin, NOW, zone)
+    (row,) = read_csv(path)
+    assert row["Desde"] == expected
+
+
+def test_instants_follow_daylight_saving_time(store, world, tmp_path):
+    store.create_item(world.ana, activity(world.ana_contact, start=datetime(2026, 7, 1, 10, 0),
+                                          end=datetime(2026, 7, 1, 11, 0)))  # 16:00 UTC
+    store.create_item(world.ana, activity(world.ana_contact))  # Mar 5, 16:00 UTC
+    path = tmp_path / "out.csv"
+    Exporter(store.db).write(path, Filters(), world.admin, NOW, "America/New_York")
+    assert sorted(row["Desde"] for row in read_csv(path)) == ["2026-03-05T11:00:00-05:00", "2026-07-01T12:00:00-04:00"]

@@ -3,6 +3,7 @@ drill-down, and the comparison table per responsible."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -16,6 +17,7 @@ from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Role, Stage, U
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.downloads import quick_export
+from escala.ui.session import current_user
 
 PRESETS = ["Todo el historial", "Últimos 7 días", "Últimos 30 días", "Últimos 90 días", "Este mes",
            "Próximos 30 días", "Personalizado"]
@@ -140,6 +142,23 @@ def _drill_down(store: Store, analytics: Analytics, filters: Filters, user: User
     quick_export(store, user, filters, f"drill-{key}", selection, label="Exportar estos elementos (CSV)")
 
 
+@st.fragment
+def _chart(store: Store, user: User, filters: Filters, now: datetime, zone: str, key: str, figure,
+           selection_of: Callable[[dict], dict | None]) -> None:
+    """A chart whose bars drill down to their items (``selection_of``: the chosen bar ->
+    ``Selection`` fields, or None). A fragment: choosing a bar reruns this chart alone,
+    after checking that the session still holds (a fragment skips the page's own check)."""
+    still = current_user(store)
+    if still is None or still.id != user.id or still.role is not user.role:
+        st.rerun()  # the whole page, which says why
+    event = st.plotly_chart(figure, key=f"chart_{key}", on_select="rerun", selection_mode="points",
+                            config={"displayModeBar": False})
+    chosen = selected_bar(event)
+    bar = selection_of(chosen) if chosen else None
+    if bar:
+        _drill_down(store, Analytics(store.db), filters, still, now, zone, key, **bar)
+
+
 def tablero(store: Store, user: User) -> None:
     analytics = Analytics(store.db)
     zone, now = user.time_zone, store.clock()
@@ -158,22 +177,16 @@ def tablero(store: Store, user: User) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Por responsable")
-        event = st.plotly_chart(charts.state_bars(board.by_responsible, "responsible", key_column="responsible_id"),
-                                key="chart_responsable", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
-        chosen = selected_bar(event)
-        if chosen and chosen["key"] is not None:
-            drawn = tuple(int(k) for k in board.by_responsible["responsible_id"].unique() if k != OTHERS_KEY)
-            bar = ({"responsible_not_in": drawn} if chosen["key"] == OTHERS_KEY
-                   else {"responsible_id": chosen["key"]})
-            _drill_down(store, analytics, filters, user, minute, zone, "responsable", state=chosen["state"], **bar)
+        drawn = tuple(int(k) for k in board.by_responsible["responsible_id"].unique() if k != OTHERS_KEY)
+        _chart(store, user, filters, minute, zone, "responsable",
+               charts.state_bars(board.by_responsible, "responsible", key_column="responsible_id"),
+               lambda bar: None if bar["key"] is None else {
+                   "state": bar["state"],
+                   **({"responsible_not_in": drawn} if bar["key"] == OTHERS_KEY else {"responsible_id": bar["key"]})})
     with right:
         st.subheader("Por tipo")
-        event = st.plotly_chart(charts.state_bars(board.by_type, "type", horizontal=False), key="chart_tipo",
-                                on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-        chosen = selected_bar(event)
-        if chosen and chosen["x"] in TYPE_LABELS:
-            _drill_down(store, analytics, filters, user, minute, zone, "tipo", type=chosen["x"], state=chosen["state"])
+        _chart(store, user, filters, minute, zone, "tipo", charts.state_bars(board.by_type, "type", horizontal=False),
+               lambda bar: {"type": bar["x"], "state": bar["state"]} if bar["x"] in TYPE_LABELS else None)
 
     st.subheader("Oportunidades con más trabajo pendiente")
     if board.by_opportunity.empty:
@@ -181,13 +194,9 @@ def tablero(store: Store, user: User) -> None:
     else:
         frame = board.by_opportunity.assign(label=board.by_opportunity["opportunity"] + " · "
                                             + board.by_opportunity["stage"])
-        event = st.plotly_chart(charts.state_bars(frame, "label", key_column="opportunity_id"),
-                                key="chart_oportunidad", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
-        chosen = selected_bar(event)
-        if chosen and chosen["key"] is not None:
-            _drill_down(store, analytics, filters, user, minute, zone, "oportunidad", opportunity_id=chosen["key"],
-                        state=chosen["state"])
+        _chart(store, user, filters, minute, zone, "oportunidad",
+               charts.state_bars(frame, "label", key_column="opportunity_id"),
+               lambda bar: None if bar["key"] is None else {"opportunity_id": bar["key"], "state": bar["state"]})
 
     left, right = st.columns(2)
     with left:

@@ -53,3 +53,27 @@ def test_every_clickable_chart_lists_the_items_behind_the_clicked_bar(page, peri
         assert int(re.sub(r"\D", "", shown.inner_text())) == value, (title, state)
         expect(page.get_by_role("heading", name="Comparativo por responsable")).to_be_visible()  # the rest stays
     screenshot(page, f"tablero-drill-down-{period.split()[0].lower()}")
+
+
+def test_a_bar_clicked_in_a_tab_signed_out_elsewhere_lists_nothing(page):
+    """A chart reruns alone when a bar is chosen (a fragment): it re-checks the session itself."""
+    sign_in(page, "admin@escala.demo")
+    expect(page.get_by_role("heading", name="Tablero", exact=True)).to_be_visible()
+    wait_for_app(page)
+    other = page.context.new_page()
+    other.goto(page.url)
+    wait_for_app(other)
+    other.get_by_role("button", name="Cerrar sesión").click()
+    expect(other.get_by_role("button", name="Ingresar")).to_be_visible()
+
+    chart = chart_under(page, "Por tipo")
+    chart.scroll_into_view_if_needed()
+    trace, point, _, _ = chart.evaluate(FIRST_BAR)
+    bar = chart.locator("g.trace.bars").nth(trace).locator("g.point").nth(point).locator("path")
+    bar.hover(force=True)
+    page.wait_for_timeout(200)
+    bar.click(force=True)
+    expect(page.get_by_role("button", name="Ingresar")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"en la barra seleccionada"))).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "tablero-barra-sesion-terminada")
