@@ -296,28 +296,66 @@ def rebuild(cursor, zone: str | None = None) -> None:
     cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)", [ZONE_KEY, zone, VERSION_KEY, _version(zone)])
 
 
-def _folded(rollup: Rollup) -> str:
-    """The rollup's rows summed per key, dropping keys whose every sum is zero."""
+def _folded(rollup: Rollup, rows: str | None = None) -> str:
+    """The rollup's rows (or ``rows``, SQL with its columns) summed per key, dropping keys
+    whose every sum is zero."""
     sums = ", ".join(f"sum({name})::{MEASURE_TYPE} AS {name}" for name in rollup.measure_names)
     nonzero = " OR ".join(f"sum({name}) <> 0" for name in rollup.measure_names)
     keys = ", ".join(rollup.dims)
-    return f"SELECT {keys}, {sums} FROM {source(rollup.name)} s GROUP BY {keys} HAVING {nonzero}"  # sql-ok
+    return f"SELECT {keys}, {sums} FROM {rows or source(rollup.name)} s GROUP BY {keys} HAVING {nonzero}"  # sql-ok
+
+
+# Read as one row per key (the top opportunities over the whole history): ``fold`` makes it
+# anew (100 k rows) rather than appending to it.
+ONE_ROW_PER_KEY = frozenset({"rollup_opportunity"})
+FOLD_ROWS = 2000  # the server folds the delta once it holds this many rows (checked every minute)
+
+
+def fold(cursor) -> None:
+    """Move the delta into the rollups in time proportional to the delta: its rows summed per
+    key are appended to each rollup (readers sum a key's rows anyway), and the delta starts
+    empty. ``compact`` later makes each key one row again, in its readers' order."""
+    for rollup in DEFINITIONS:
+        if rollup.name in ONE_ROW_PER_KEY:
+            _rewrite(cursor, rollup)
+        else:
+            columns = ", ".join([*rollup.dims, *rollup.measure_names])
+            delta = f"(SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})"  # sql-ok: our names
+            cursor.execute(f"INSERT INTO {rollup.name} {_folded(rollup, delta)}")  # sql-ok
+    _create(cursor, DELTA, tuple(dimensions(zone_of(cursor))), MEASURES)
+
+
+def fold_if_grown(db, rows: int | None = None) -> bool:
+    """``fold`` when the delta holds more than ``rows`` (default FOLD_ROWS) rows (the server
+    checks every minute)."""
+    (delta,) = db.cursor().execute(f"SELECT count(*) FROM {DELTA}").fetchone()  # sql-ok
+    if delta <= (FOLD_ROWS if rows is None else rows):
+        return False
+    with db.transaction() as cursor:
+        fold(cursor)
+    return True
+
+
+def _rewrite(cursor, rollup: Rollup) -> None:
+    """The rollup with the delta folded in, one row per key, in its readers' order."""
+    cursor.execute(f"CREATE TEMP TABLE folded AS {_folded(rollup)} ORDER BY {', '.join(rollup.order)}")  # sql-ok
+    _create(cursor, rollup.name, rollup.dims, rollup.measures)  # anew: deleted rows would still be scanned
+    cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")  # sql-ok
+    cursor.execute("DROP TABLE folded")
 
 
 def compact(cursor) -> None:
     """Fold the delta into every rollup, one row per key (dropping keys that sum to nothing),
     in its readers' order. Same sums, fewer rows."""
     for rollup in DEFINITIONS:
-        cursor.execute(f"CREATE TEMP TABLE folded AS {_folded(rollup)} ORDER BY {', '.join(rollup.order)}")  # sql-ok
-        _create(cursor, rollup.name, rollup.dims, rollup.measures)  # anew: deleted rows would still be scanned
-        cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")  # sql-ok
-        cursor.execute("DROP TABLE folded")
+        _rewrite(cursor, rollup)
     _create(cursor, DELTA, tuple(dimensions(zone_of(cursor))), MEASURES)
 
 
 def compact_if_grown(db, share: float = 0.05) -> bool:
-    """Fold the delta when it holds more than ``share`` of the team rollup's rows (the server
-    does this as it starts and every so often): keeps every Tablero read close to one row per key."""
+    """Fold the delta when it holds more than ``share`` of the team rollup's rows, one row per
+    key again (the server does this as it starts; ``fold_if_grown`` keeps the delta small
+    while it runs): keeps every Tablero read close to one row per key."""
     cursor = db.cursor()
     (delta,) = cursor.execute(f"SELECT count(*) FROM {DELTA}").fetchone()  # sql-ok
     (folded,) = cursor.execute(f"SELECT count(*) FROM {DEFINITIONS[0].name}").fetchone()  # sql-ok

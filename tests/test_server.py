@@ -130,3 +130,24 @@ def test_frame_ancestors_can_allow_embedding(monkeypatch):
     monkeypatch.setenv("ESCALA_FRAME_ANCESTORS", "https://intranet.example.com")
     assert (b"content-security-policy", b"frame-ancestors https://intranet.example.com") in server.security_headers("/")
     assert (b"cache-control", b"no-store") not in server.security_headers("/static/js/main.js")
+
+
+def test_the_running_server_folds_the_tableros_delta_once_writes_have_grown_it(store, world, monkeypatch):
+    from escala import rollups
+    from tests.conftest import task
+    for _ in range(3):
+        store.create_item(world.ana, task(world.ana_contact))
+    monkeypatch.setattr(rollups, "FOLD_ROWS", 0)
+
+    async def a_moment_of_serving():
+        folding = asyncio.create_task(server._keep_folding(store, every=0.05))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,):  # sql-ok
+                break
+        folding.cancel()
+
+    assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}")[0] > 0  # sql-ok
+    asyncio.run(a_moment_of_serving())
+    assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,)  # sql-ok
+    assert rollups.check(store.db) == []

@@ -18,10 +18,12 @@ own uvicorn runner.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import streamlit as st
@@ -109,10 +111,24 @@ def on_script_error(error: Exception) -> bool:
 async def lifespan(_app) -> AsyncIterator[dict]:
     store = await run_in_threadpool(resources.default_store)  # opened (and migrated) once, before the first page
     await run_in_threadpool(rollups.compact_if_grown, store.db)  # the Tablero's totals, folded
+    folding = asyncio.create_task(_keep_folding(store))
     try:
         yield {}
     finally:
+        folding.cancel()
+        with suppress(asyncio.CancelledError):
+            await folding
         await run_in_threadpool(resources.close_store, store)
+
+
+async def _keep_folding(store, every: float = 60) -> None:
+    """Every minute, fold the rollups' delta if writes have grown it (reads stay fast)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(rollups.fold_if_grown, store.db)
+        except Exception:  # noqa: BLE001 - logged; the next minute tries again, reads stay exact meanwhile
+            logging.getLogger(__name__).exception("No se pudo consolidar los totales del Tablero.")
 
 
 app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_error,
