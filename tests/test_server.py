@@ -148,6 +148,7 @@ def test_the_running_server_folds_the_tableros_delta_once_writes_have_grown_it(s
         folding.cancel()
 
     assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}")[0] > 0  # sql-ok
-    asyncio.run(a_moment_of_serving())
+    with ThreadPoolExecutor(1) as loop_thread:  # its own event loop (the e2e tests' may be running here)
+        loop_thread.submit(asyncio.run, a_moment_of_serving()).result(timeout=60)
     assert store.db.query_one(f"SELECT count(*) FROM {rollups.DELTA}") == (0,)  # sql-ok
     assert rollups.check(store.db) == []
