@@ -159,7 +159,7 @@ def run(items: int, folder: Path = Path("bench"), order: str = "insertion", scre
     def profile():  # what the profile page reads (escala/ui/contacts.py)
         store.get_contact(seller, contact_id)
         store.opportunities_for_contact(seller, contact_id)
-        store.contact_items(seller, contact_id, {})
+        store.contact_items(seller, contact_id, {(kind, Status.PENDING): 1 for kind in Kind})  # done ones folded
 
     inserted = iter(range(10**6))
     people = [row[0] for row in db.query("SELECT id FROM users WHERE role = 'seller' ORDER BY id LIMIT 50")]

@@ -713,14 +713,16 @@ class Store:
 
     def contact_items(self, user: User, contact_id: int, pages: dict[tuple[Kind, Status], int],
                       size: int = ITEMS_PAGE) -> dict[tuple[Kind, Status], tuple[list[Item], int]]:
-        """A contact's items ``user`` may see, by (kind, Estatus): the ``size`` items of the
-        page asked for (1 = first; past the end: none) and how many there are in all.
-        Pending ones soonest first; done ones latest first (what the profile lists)."""
+        """A contact's items ``user`` may see, by (kind, Estatus): how many there are in all
+        and, for each group in ``pages``, the ``size`` items of the page asked for (1 = first;
+        past the end: none); other groups list none. Pending ones soonest first; done ones
+        latest first (what the profile lists)."""
         scope, params = access.item_scope(user)
         groups = [(kind, status) for kind in Kind for status in Status]
         first = " ".join("WHEN i.kind = ? AND i.status = ? THEN ?" for _ in groups)
-        firsts = [value for kind, status in groups
-                  for value in (str(kind), str(status), (max(pages.get((kind, status), 1), 1) - 1) * size)]
+        unread = 2**62  # a first row past every group: counted, not listed
+        firsts = [value for kind, status in groups for value in (
+            str(kind), str(status), (max(pages[kind, status], 1) - 1) * size if (kind, status) in pages else unread)]
         cursor = self.db.cursor()
         # which items: a window over the few columns that choose them (every column of a
         # thousand items costs more than the rest of the page)

@@ -391,11 +391,15 @@ def test_the_profile_reads_each_list_a_page_at_a_time_with_its_total(store, worl
     done = sorted((i for i in made if i.kind is Kind.TASK and i.status is Status.DONE), key=lambda i: i.due_at,
                   reverse=True)
 
-    first = store.contact_items(world.ana, world.ana_contact, {}, size=3)
+    every = {(kind, status): 1 for kind in Kind for status in Status}
+    first = store.contact_items(world.ana, world.ana_contact, every, size=3)
     assert first[(Kind.TASK, Status.PENDING)] == (pending[:3], 6)
     assert first[(Kind.TASK, Status.DONE)] == (done[:3], 4)
     assert first[(Kind.ACTIVITY, Status.PENDING)] == ([made[-1]], 1)
     assert first[(Kind.ACTIVITY, Status.DONE)] == ([], 0)
+    counted = store.contact_items(world.ana, world.ana_contact, {(Kind.TASK, Status.PENDING): 1}, size=3)
+    assert counted[(Kind.TASK, Status.PENDING)] == (pending[:3], 6)
+    assert counted[(Kind.TASK, Status.DONE)] == ([], 4)  # not asked for: counted, not listed
 
     later = store.contact_items(world.ana, world.ana_contact,
                                 {(Kind.TASK, Status.PENDING): 2, (Kind.TASK, Status.DONE): 2}, size=3)
@@ -410,6 +414,7 @@ def test_the_profile_lists_only_what_the_user_may_see(store, world):
                                                responsible_id=world.bruno.id))
     store.create_item(world.admin, task(world.ana_contact))
     store.reassign_contact(world.admin, world.ana_contact, world.admin.id)
-    seen = store.contact_items(world.bruno, world.ana_contact, {})
+    pending = {(Kind.TASK, Status.PENDING): 1}
+    seen = store.contact_items(world.bruno, world.ana_contact, pending)
     assert seen[(Kind.TASK, Status.PENDING)] == ([store.get_item(world.admin, mine.id)], 1)
-    assert store.contact_items(world.ana, world.ana_contact, {})[(Kind.TASK, Status.PENDING)] == ([], 0)
+    assert store.contact_items(world.ana, world.ana_contact, pending)[(Kind.TASK, Status.PENDING)] == ([], 0)

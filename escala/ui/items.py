@@ -111,19 +111,28 @@ def _page_key(contact: Contact, kind: Kind, status: Status) -> str:
 Listed = dict[tuple[Kind, Status], tuple[list[Item], int]]
 
 
+def _done_key(contact: Contact, kind: Kind) -> str:
+    return f"realizadas-{kind}-{contact.id}"
+
+
 def contact_items(store: Store, user: User, contact: Contact) -> Listed:
-    """The profile's pages of activities and tasks, pending and done (each as its pager
-    stands), read at once; a page that no longer exists (items went) falls back to the last."""
-    keys = {(kind, status): _page_key(contact, kind, status) for kind in Kind for status in Status}
-    listed = store.contact_items(user, contact.id, {group: st.session_state.get(key, 1) for group, key in keys.items()},
-                                 PAGE_SIZE)
-    gone = {group: -(-total // PAGE_SIZE) for group, (page, total) in listed.items()
-            if not page and total and st.session_state.get(keys[group], 1) > 1}
+    """The profile's pages of activities and tasks (each as its pager stands), read at once:
+    the pending ones, and the done ones only while their "Realizadas" fold is open; a page
+    that no longer exists (items went) falls back to the last."""
+    keys = {(kind, status): _page_key(contact, kind, status) for kind in Kind for status in Status
+            if status is Status.PENDING or st.session_state.get(_done_key(contact, kind))}
+
+    def read() -> Listed:
+        return store.contact_items(user, contact.id, {group: st.session_state.get(key, 1)
+                                                      for group, key in keys.items()}, PAGE_SIZE)
+
+    listed = read()
+    gone = {group: -(-listed[group][1] // PAGE_SIZE) for group, key in keys.items()
+            if not listed[group][0] and listed[group][1] and st.session_state.get(key, 1) > 1}
     if gone:
         for group, last in gone.items():
             st.session_state[keys[group]] = last
-        listed = store.contact_items(user, contact.id, {group: st.session_state.get(key, 1)
-                                                        for group, key in keys.items()}, PAGE_SIZE)
+        listed = read()
     return listed
 
 
@@ -149,11 +158,12 @@ def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_wri
         item_row(store, user, item, now, selectable=can_write, can_write=can_write)
     if can_write:
         _bulk_actions(store, user, kind, pending)
-    if done_total:
-        with st.expander(f"Realizadas ({done_total})"):
-            _pager(done_total, _page_key(contact, kind, Status.DONE))
-            for item in done:
-                item_row(store, user, item, now, can_write=can_write)
+    if done_total:  # read only while open: the fold reruns the page when it opens
+        with st.expander(f"Realizadas ({done_total})", key=_done_key(contact, kind), on_change="rerun") as fold:
+            if fold.open:
+                _pager(done_total, _page_key(contact, kind, Status.DONE))
+                for item in done:
+                    item_row(store, user, item, now, can_write=can_write)
 
 
 def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> None:
