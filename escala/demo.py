@@ -147,12 +147,17 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
                    ?::TIMESTAMP - to_seconds((rnd(o, 44) % (200 * 86400))::BIGINT)
             FROM range({opportunities}) t(o)""", [anchor])  # sql-ok
         _insert_items(cursor, counts, anchor)
-        rollups.rebuild(cursor)
+        cursor.execute("DELETE FROM meta WHERE key = ?", [rollups.VERSION_KEY])  # stale until rebuilt below
         for table, count in (("users", users), ("companies", companies), ("contacts", contacts),
                              ("opportunities", opportunities), ("items", size.activities + size.tasks)):
             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [count, table])
         cursor.execute("INSERT OR REPLACE INTO meta VALUES ('demo', 'true'), ('demo_seed', ?), ('demo_today', ?)",
                        [str(seed_value), today.isoformat()])
+    # The rollups are derived data, built in a transaction of their own: within the one that
+    # wrote tens of millions of items, those uncommitted rows left the aggregates too little
+    # memory. Should this step not happen, the next Store() rebuilds them (no version stored).
+    with db.transaction() as cursor:
+        rollups.rebuild(cursor)
     db.checkpoint()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
