@@ -59,8 +59,9 @@ def bench_database(items: int, folder: Path = Path("bench"), order: str = "inser
         demo.seed(db, demo.DemoSize(users=500, contacts=100_000, opportunities=200_000,
                                     activities=items // 2, tasks=items - items // 2, seed=7))
         _add_profile_contact(db)
-        with db.transaction() as cursor:
+        with db.transaction() as cursor:  # one large step per transaction: uncommitted rows hold memory
             db.rewrite_sorted(cursor, "items", ORDERS[order])
+        with db.transaction() as cursor:
             rollups.compact(cursor)
             cursor.execute("INSERT OR REPLACE INTO meta VALUES ('bench_items', ?)", [built])
         db.checkpoint()
