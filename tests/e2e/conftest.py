@@ -26,6 +26,9 @@ from tests.conftest import seed_demo_file
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("ESCALA_CHROMIUM", "/usr/bin/chromium")
+# Every browser assertion may wait this long for the page to get there: a busy 2-core runner
+# (the app, Chromium and the test side by side) can take more than Playwright's 5 s to rerun.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
