@@ -49,6 +49,7 @@ UNASSIGNED = "Sin asignar"
 OTHERS = "Otros"
 OTHERS_KEY = -1  # the "Otros" bar's responsible_id: see Selection.responsible_not_in
 TOP = 15
+OPPORTUNITY_COLUMNS = ["opportunity_id", "opportunity", "stage", "state", "count"]  # by_opportunity's frame
 KINDS = {"ambas": None, "actividades": Kind.ACTIVITY, "tareas": Kind.TASK}
 BUCKET_US = 15 * 60 * 1_000_000  # 15-minute UTC buckets: exact for every zone's offset
 
@@ -360,12 +361,11 @@ class Analytics:
             inner = self.split(filters, now, zone)
             split = replace(split, partial=tuple(sorted({*split.partial, *inner.partial})))
             period_of = "CASE WHEN {col} >= ? THEN 0 ELSE 1 END"
+            period_params = [times.to_db(times.start_of_day(filters.date_from, zone))]
         where, params = self.where(span, user, now, zone)
         today = times.to_local(now, zone).date()
         edges = [times.to_db(times.start_of_day(today - timedelta(days=n), zone)) for n in (7, 30, 90)]
         ages = "CASE WHEN {col} >= ? THEN 0 WHEN {col} >= ? THEN 1 WHEN {col} >= ? THEN 2 WHEN {col} >= ? THEN 3 ELSE 4 END"
-        if previous:
-            period_params = [times.to_db(times.start_of_day(filters.date_from, zone))]
         late_today = not split.items_only and split.partial == (split.today,)
         if not late_today:
             days, bounds = split.item_days()  # the partial days, counted from items
@@ -405,7 +405,7 @@ class Analytics:
         where, params = self.where(filters, user, now, zone)
         top = self._top_opportunities(filters, user, now, zone, chosen) if chosen.pending and chosen.types else []
         if not top:
-            return pd.DataFrame(columns=["opportunity_id", "opportunity", "stage", "state", "count"])
+            return pd.DataFrame(columns=OPPORTUNITY_COLUMNS)
         ids = [opportunity for opportunity, _, _ in top]
         counts = self.db.query(f"""
             SELECT i.opportunity_id, i.status = 'Realizada', i.due_at < ?, count(*)
@@ -418,8 +418,7 @@ class Analytics:
             found[key] = found.get(key, 0) + n
         return pd.DataFrame([(opportunity, name, stage, state, found[opportunity, state])
                              for opportunity, name, stage in top for state in sorted(CHART_STATES)
-                             if (opportunity, state) in found],
-                            columns=["opportunity_id", "opportunity", "stage", "state", "count"])
+                             if (opportunity, state) in found], columns=OPPORTUNITY_COLUMNS)
 
     def _top_opportunities(self, filters: Filters, user: User, now: datetime, zone: str,
                            chosen: Chosen) -> list[tuple[int, str, str]]:
@@ -448,7 +447,7 @@ class Analytics:
                                                 f"r.opportunity_id, {pending} AS n", measures, [], basis=None)
             sql = f"{rows} UNION ALL {sql}" if split.partial else rows
             values = [*row_values, *values] if split.partial else row_values
-        return self.db.query(_named(f"""SELECT opportunity_id, sum(n) AS n FROM ({sql}) u GROUP BY 1
+        return self.db.query(_with_names(f"""SELECT opportunity_id, sum(n) AS n FROM ({sql}) u GROUP BY 1
                                         HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT {TOP}"""), values)  # sql-ok
 
     def _top_of_all(self, pending: str, measures: list[str]) -> list[tuple[int, str, str]]:
@@ -458,7 +457,7 @@ class Analytics:
         are the only candidates; their full sums decide."""
         changed = [row[0] for row in self.db.query(
             f"SELECT DISTINCT opportunity_id FROM {rollups.DELTA} r WHERE {rollups.WITH_OPPORTUNITY[1]}")]  # sql-ok
-        return self.db.query(_named(f"""
+        return self.db.query(_with_names(f"""
             WITH candidates AS (
                 SELECT opportunity_id FROM (SELECT r.opportunity_id FROM rollup_opportunity r
                                             ORDER BY {pending} DESC, r.opportunity_id LIMIT ?) c
@@ -509,10 +508,6 @@ class Analytics:
                 FROM items i WHERE {where} AND i.status = 'Realizada' {window.format(col='i.completed_at')}
                 GROUP BY ALL) b
             GROUP BY 1, 2""", [zone, *params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
-
-    def totals(self, filters: Filters, user: User, now: datetime, zone: str) -> dict:
-        """Pendientes, Realizadas, Vencidas and % completado."""
-        return self.tally(filters, user, now, zone).metrics()
 
     def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection,
                      limit: int = 200) -> tuple[pd.DataFrame, int]:
@@ -621,7 +616,7 @@ class Chosen:
                 + [f"{m}_{s}" for s in self.completion() for m in ("on_time", "done_days")])
 
 
-def _named(top_sql: str) -> str:
+def _with_names(top_sql: str) -> str:
     """``top_sql``'s (opportunity_id, n) rows, in its order, as (id, name, stage)."""
     return (f"SELECT t.opportunity_id, o.name, o.stage::VARCHAR FROM ({top_sql}) t "  # sql-ok: our SQL
             "JOIN opportunities o ON o.id = t.opportunity_id ORDER BY t.n DESC, t.opportunity_id")

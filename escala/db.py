@@ -281,18 +281,19 @@ class Database:
             cursor.execute(statement)
         cursor.execute("DROP TABLE rewrite")
 
-    def next_ids(self, cursor: duckdb.DuckDBPyConnection, table: str, count: int = 1, **more: int) -> int | dict[str, int]:
-        """Reserve ``count`` ids for ``table`` inside the current transaction; returns the
-        first. With ``more`` (other tables and their counts), reserves them all in one
-        statement and returns each table's first id by name."""
-        counts = {table: count, **more}
+    def next_ids(self, cursor: duckdb.DuckDBPyConnection, table: str, count: int = 1) -> int:
+        """Reserve ``count`` ids for ``table`` inside the current transaction; returns the first."""
+        return self.reserve_ids(cursor, {table: count})[table]
+
+    def reserve_ids(self, cursor: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> dict[str, int]:
+        """Reserve ``counts[table]`` ids for each table in one statement (inside the current
+        transaction); returns each table's first id."""
         cases = " ".join("WHEN ? THEN ?" for _ in counts)
         rows = cursor.execute(
             f"UPDATE id_counters SET last_id = last_id + CASE name {cases} END "  # sql-ok: placeholders
-            f"WHERE {one_of('name', counts)} RETURNING name, last_id",
+            f"WHERE {one_of('name', counts)} RETURNING name, last_id",  # sql-ok: placeholders
             [value for pair in counts.items() for value in pair] + list(counts)).fetchall()
-        firsts = {name: last - counts[name] + 1 for name, last in rows}
-        return firsts if more else firsts[table]
+        return {name: last - counts[name] + 1 for name, last in rows}
 
     # ------------------------------------------------------------ migrations
 

@@ -189,8 +189,16 @@ def source(rollup_name: str, measures: list[str] | None = None) -> str:
     with every key column and ``measures`` (default: all; fewer bind faster)."""
     rollup = next(r for r in DEFINITIONS if r.name == rollup_name)
     columns = ", ".join([*rollup.dims, *(rollup.measure_names if measures is None else measures)])
-    return (f"(SELECT {columns} FROM {rollup.name} UNION ALL "  # sql-ok: our names
-            f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})")  # sql-ok: fixed conditions
+    return f"(SELECT {columns} FROM {rollup.name} UNION ALL {_in_delta(rollup, columns)})"  # sql-ok: our names
+
+
+def _in_delta(rollup: Rollup, columns: str) -> str:
+    """SQL for the delta's rows at ``rollup``'s grain (``columns``: its keys and measures)."""
+    return f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition}"  # sql-ok: fixed conditions
+
+
+def _empty_delta(cursor, zone: str | None = None) -> None:
+    _create(cursor, DELTA, tuple(dimensions(zone or zone_of(cursor))), MEASURES)
 
 
 def _version(zone: str) -> str:
@@ -224,7 +232,7 @@ def _each(zone: str, selector: str, limit: int) -> str:
     keys = ", ".join(expressions[name][1] for name in KEYS)
     each = ", ".join(expression for _, expression in EACH)
     return (f"SELECT {days}, {keys}, {TYPE}, i.status::VARCHAR, {each} FROM items i "  # sql-ok: our fragments
-            f"LEFT JOIN opportunities o ON o.id = i.opportunity_id WHERE {selector} LIMIT {int(limit)}")
+            f"LEFT JOIN opportunities o ON o.id = i.opportunity_id WHERE {selector} LIMIT {int(limit)}")  # sql-ok
 
 
 def _spread(rows: list[tuple]) -> list[tuple]:
@@ -285,7 +293,7 @@ def rebuild(cursor, zone: str | None = None) -> None:
     """Recompute every rollup from ``items`` (in the caller's transaction), one row per key,
     in its readers' order; ``zone`` changes the rollup zone."""
     zone = zone or zone_of(cursor)
-    _create(cursor, DELTA, tuple(dimensions(zone)), MEASURES)
+    _empty_delta(cursor, zone)
     (empty,) = cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM items)").fetchone()
     for rollup in DEFINITIONS:
         _create(cursor, rollup.name, rollup.dims, rollup.measures)
@@ -319,10 +327,9 @@ def fold(cursor) -> None:
         if rollup.name in ONE_ROW_PER_KEY:
             _rewrite(cursor, rollup)
         else:
-            columns = ", ".join([*rollup.dims, *rollup.measure_names])
-            delta = f"(SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition})"  # sql-ok: our names
+            delta = f"({_in_delta(rollup, ', '.join([*rollup.dims, *rollup.measure_names]))})"
             cursor.execute(f"INSERT INTO {rollup.name} {_folded(rollup, delta)}")  # sql-ok
-    _create(cursor, DELTA, tuple(dimensions(zone_of(cursor))), MEASURES)
+    _empty_delta(cursor)
 
 
 def fold_if_grown(db, rows: int | None = None) -> bool:
@@ -349,7 +356,7 @@ def compact(cursor) -> None:
     in its readers' order. Same sums, fewer rows."""
     for rollup in DEFINITIONS:
         _rewrite(cursor, rollup)
-    _create(cursor, DELTA, tuple(dimensions(zone_of(cursor))), MEASURES)
+    _empty_delta(cursor)
 
 
 def compact_if_grown(db, share: float = 0.05) -> bool:

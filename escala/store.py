@@ -228,7 +228,8 @@ class Store:
         ``first``: the audit ids, if already reserved."""
         if not entity_ids:
             return
-        first = first or self.db.next_ids(cursor, "audit_log", len(entity_ids))
+        if first is None:
+            first = self.db.next_ids(cursor, "audit_log", len(entity_ids))
         values = [self._now(), actor.id if actor else None, action, entity,
                   json.dumps({k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()}, ensure_ascii=False)]
         if len(entity_ids) == 1:  # a form's write: the plain statement binds in a fraction of the time
@@ -812,7 +813,7 @@ class Store:
             if errors:
                 raise ValidationError(errors)
             stored = self._to_store(clean, owner_id, None, actor)
-            ids = self.db.next_ids(cursor, "items", audit_log=1)
+            ids = self.db.reserve_ids(cursor, {"items": 1, "audit_log": 1})
             now = self._now()
             values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": actor.id, "updated_at": now}
             cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok

@@ -92,16 +92,18 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
 
 def paged(items: list[Item], key: str) -> list[Item]:
     """The page of ``items`` chosen in a pagination widget (shown only when there is more than one)."""
-    if len(items) <= PAGE_SIZE:
-        return items
-    page = st.pagination((len(items) + PAGE_SIZE - 1) // PAGE_SIZE, key=key)
+    page = _pager(len(items), key)
     return items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 
 
-def _pager(total: int, key: str) -> None:
-    """The pagination widget for ``total`` items, when they need more than one page."""
-    if total > PAGE_SIZE:
-        st.pagination((total + PAGE_SIZE - 1) // PAGE_SIZE, key=key)
+def _pages(total: int) -> int:
+    return (total + PAGE_SIZE - 1) // PAGE_SIZE
+
+
+def _pager(total: int, key: str) -> int:
+    """The pagination widget for ``total`` items, when they need more than one page; the
+    chosen page."""
+    return st.pagination(_pages(total), key=key) if total > PAGE_SIZE else 1
 
 
 def _page_key(contact: Contact, kind: Kind, status: Status) -> str:
@@ -127,7 +129,7 @@ def contact_items(store: Store, user: User, contact: Contact) -> Listed:
                                                       for group, key in keys.items()}, PAGE_SIZE)
 
     listed = read()
-    gone = {group: -(-listed[group][1] // PAGE_SIZE) for group, key in keys.items()
+    gone = {group: _pages(listed[group][1]) for group, key in keys.items()
             if not listed[group][0] and listed[group][1] and st.session_state.get(key, 1) > 1}
     if gone:
         for group, last in gone.items():
