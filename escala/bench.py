@@ -201,10 +201,7 @@ def export_numbers(db: Database, user, now: datetime, zone: str, rows: int, fold
     exporter = Exporter(db)
     target = folder / "bench-export.csv"
     duck = median_ms(lambda: exporter.write(target, Filters(), user, now, zone, limit=rows, overwrite=True), runs=3)
-    sql, params = exporter._select(Filters(), user, now, zone, typed=False, limit=rows)
-    cursor = exporter._cursor(now, zone)
-    frame = cursor.execute(sql, params).df()
-    cursor.close()
+    frame = exporter.preview(Filters(), user, now, zone, rows=rows)
     naive = median_ms(lambda: frame.to_csv(folder / "bench-pandas.csv", index=False), runs=3)
     for leftover in (target, folder / "bench-pandas.csv"):
         leftover.unlink(missing_ok=True)

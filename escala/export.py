@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -98,26 +98,47 @@ def unescape_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and len(value) > 1 and value[1] in FORMULA_STARTS else value
 
 
-def _iso(column: str) -> str:
+ISO_FORMAT = "'%Y-%m-%dT%H:%M:%S'"
+
+
+def _iso(column: str, periods: list[tuple[datetime, timedelta]] | None = None, last: datetime | None = None) -> str:
     """SQL: a naive-UTC column as ISO 8601 in the session's time zone, e.g. 2026-03-05T10:00:00-06:00.
-    (The export cursor's TimeZone is the user's zone; formatting an instant uses it. ``%z``
-    writes a whole-hour offset as ``-06``: that gets its ``:00``. A regular expression cost
-    a second per million rows.)"""
+
+    Given the zone's ``periods`` of one offset (``times.offset_periods``) over the data's span
+    up to ``last``, each instant is shifted by its period's offset and formatted as a plain
+    timestamp: a few comparisons instead of a time zone lookup per cell (a second per million
+    rows). Instants outside the span, and all of them without ``periods``, are formatted in the
+    session's zone (the cursor's TimeZone is the user's), ``%z`` getting its ``:00``."""
     text = f"strftime(make_timestamptz(epoch_us({column})), '%Y-%m-%dT%H:%M:%S%z')"
-    return f"CASE WHEN length({text}) = 22 THEN {text} || ':00' ELSE {text} END"
+    zoned = f"CASE WHEN length({text}) = 22 THEN {text} || ':00' ELSE {text} END"
+    if not periods:
+        return zoned
+    shifted = " ".join(
+        f"WHEN {column} >= TIMESTAMP '{since}' THEN strftime({column} + INTERVAL '{int(offset.total_seconds())} seconds', "
+        f"{ISO_FORMAT}) || '{_offset_text(offset)}'" for since, offset in reversed(periods))
+    return f"CASE WHEN {column} > TIMESTAMP '{last}' OR {column} < TIMESTAMP '{periods[0][0]}' THEN {zoned} {shifted} END"
 
 
-FORMULA_CODES = ", ".join(str(ord(c)) for c in FORMULA_STARTS)  # first characters by code: cheaper than text
-FORMULA_MAX = max(map(ord, FORMULA_STARTS))
+def _offset_text(offset: timedelta) -> str:
+    """+05:30, -06:00; seconds only where a historical offset has them."""
+    seconds = int(offset.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
+    text = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
+
+
+FORMULA_MASK = sum(1 << (ord(c) - 9) for c in FORMULA_STARTS)  # bit n: character 9 + n starts a formula
 
 
 def _safe(expression: str, escape: bool) -> str:
+    """SQL: the text with a leading ``'`` where a spreadsheet would run it as a formula.
+    Every formula start lies between tab (9) and ``@`` (64), so two comparisons of the
+    string's inlined prefix rule out almost every cell before its first character is read;
+    the rest test a bit mask (``IN (...)`` became a join per text column)."""
     if not escape:
         return expression
-    # the range test skips the list for most cells (letters come after); a list, because the
-    # optimizer turns ``IN (...)`` into a join, one per text column
-    first = f"ascii({expression})"
-    return (f"CASE WHEN {first} <= {FORMULA_MAX} AND list_contains([{FORMULA_CODES}], {first}) "
+    return (f"CASE WHEN {expression} >= chr(9) AND {expression} < 'A' "
+            f"AND ({FORMULA_MASK}::BIGINT >> (ascii({expression}) - 9)) & 1 = 1 "
             f"THEN '''' || {expression} ELSE {expression} END")
 
 
@@ -128,9 +149,12 @@ class Exporter:
         self.db = db
         self.analytics = Analytics(db)
 
-    def _select(self, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
+    def _select(self, cursor, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
                 escape: bool = True, limit: int | None = None, selection: Selection | None = None
                 ) -> tuple[str, list]:
+        """The export query, to run on ``cursor`` (from ``_cursor``): text instants are
+        formatted with the zone's offsets over the span of the rows it selects, read first in
+        the same transaction."""
         where, params = self.analytics.where(filters, user, now, zone, selection=selection)
         late = "(i.status = 'Pendiente' AND i.due_at < getvariable('export_now'))"
         days = (f"CASE WHEN {late} THEN date_diff('day', make_timestamptz(epoch_us(i.due_at))::DATE, "
@@ -139,7 +163,13 @@ class Exporter:
             instant = lambda c: f"timezone('UTC', {c})"  # noqa: E731  TIMESTAMPTZ in Parquet
             overdue = late
         else:
-            instant = _iso
+            instants = ("i.starts_at", "i.due_at", "i.created_at", "i.completed_at")  # per column: half the time of least()
+            first, last = cursor.execute(
+                f"SELECT least({', '.join(f'min({c})' for c in instants)}), "
+                f"greatest({', '.join(f'max({c})' for c in instants)}) FROM items i WHERE {where}",  # sql-ok
+                params).fetchone()
+            periods = times.offset_periods(zone, first, last) if first is not None else None
+            instant = lambda c: _iso(c, periods, last)  # noqa: E731  text in the user's offsets
             overdue = f"CASE WHEN {late} THEN 'Sí' ELSE 'No' END"
         text = (lambda e: _safe(e, escape)) if not typed else (lambda e: e)
         columns = [
@@ -170,8 +200,10 @@ class Exporter:
             WHERE {where}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
 
     def _cursor(self, now: datetime, zone: str):
-        """A cursor of its own whose session time zone is the user's (instants print in it)."""
+        """A cursor of its own whose session time zone is the user's (instants print in it),
+        in a transaction: what the query reads first and its rows are one snapshot."""
         cursor = self.db.new_cursor()
+        cursor.begin()
         cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
         cursor.execute("SET VARIABLE export_now = ?::TIMESTAMP", [times.to_db(now)])
         cursor.execute("SET VARIABLE export_today = ?::DATE", [times.to_local(now, zone).date()])
@@ -183,9 +215,9 @@ class Exporter:
 
     def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
         """The first ``rows`` rows exactly as the CSV will hold them, as a DataFrame."""
-        sql, params = self._select(filters, user, now, zone, typed=False, limit=rows)
         cursor = self._cursor(now, zone)
         try:
+            sql, params = self._select(cursor, filters, user, now, zone, typed=False, limit=rows)
             return cursor.execute(sql, params).df()
         finally:
             cursor.close()
@@ -197,10 +229,6 @@ class Exporter:
         complete (written beside it, then renamed) and only where ``check_output_path``
         allows; on any failure the partial file is removed."""
         path = check_output_path(path, self.db.own_files(), overwrite)
-        sql, params = self._select(filters, user, now, zone, typed=fmt == "parquet", escape=options.escape_formulas,
-                                   limit=limit, selection=selection)
-        if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
-            sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
         if fmt == "csv":
             copy = (f"(FORMAT csv, HEADER true, DELIMITER '{options.separator}', QUOTE '\"', ESCAPE '\"', "
                     f"NULLSTR ''{', COMPRESSION gzip' if gzip else ''})")
@@ -211,6 +239,10 @@ class Exporter:
         partial = _partial(path)
         cursor = self._cursor(now, zone)
         try:  # the file name and options are ours (a validated separator); values stay bound
+            sql, params = self._select(cursor, filters, user, now, zone, typed=fmt == "parquet",
+                                       escape=options.escape_formulas, limit=limit, selection=selection)
+            if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
+                sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
             (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
             os.replace(partial, path)
         except (OSError, duckdb.IOException) as error:  # disk full, permissions, a folder in the way

@@ -101,3 +101,35 @@ def format_local(instant: datetime | None, zone: str, with_weekday: bool = True)
     if with_weekday:
         day = f"{WEEKDAYS[local.weekday()]} {day}"
     return f"{day}, {local:%H:%M}"
+
+
+MAX_PERIOD_SPAN = timedelta(days=366 * 100)
+
+
+def offset_periods(zone: str, first: datetime, last: datetime) -> list[tuple[datetime, timedelta]] | None:
+    """The zone's UTC offsets over the naive-UTC span ``[first, last]``: ``(since, offset)``
+    pairs in order, the first ``since`` being ``first``, each offset holding until the next
+    ``since``; None for a span over a century (too many changes to list usefully).
+
+    Offsets are looked up a day apart (zones change offset at most once a day) and each
+    change is narrowed to its microsecond."""
+    if last < first or last - first > MAX_PERIOD_SPAN:
+        return None
+    tz = zone_info(zone)
+
+    def offset(instant: datetime) -> timedelta:
+        return instant.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+
+    periods = [(first, offset(first))]
+    day = timedelta(days=1)
+    before = first
+    while before < last:
+        after = min(before + day, last)
+        if offset(after) != periods[-1][1]:
+            low, high = before, after  # offset(low) is the old one, offset(high) the new one
+            while high - low > timedelta(microseconds=1):
+                middle = low + (high - low) // 2
+                low, high = (middle, high) if offset(middle) == periods[-1][1] else (low, middle)
+            periods.append((high, offset(high)))
+        before = after
+    return periods

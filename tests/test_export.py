@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from escala import rollups
+from escala import rollups, times
 from escala.analytics import Analytics, Filters
 from escala.domain import FORBIDDEN_CHARS, ResponsibleMode
 from escala.export import (HEADERS, CsvOptions, Exporter, OutputExists, OutputPathError, check_output_path,
@@ -26,7 +26,7 @@ ZONE = "America/Mexico_City"
 HOSTILE = [
     'Comillas "dobles" y \'simples\'', "coma, punto y coma; fin", "línea uno\nlínea dos\r\nlínea tres",
     "tab\taquí", "emoji 🎉👩‍💻 y acentos áéíóú ñ Ü", "עברית وعربي RTL", "=SUM(A1:A9)", "+34 600", "-1-1",
-    "@cmd", "'ya con apóstrofo", "x" * 200,
+    "@cmd", "'ya con apóstrofo", "3 reuniones", "#etiqueta", "(entre paréntesis)", "x" * 200,
 ]
 
 
@@ -78,6 +78,7 @@ def test_formula_cells_are_neutralised_by_default_and_reversibly(store, world, h
     names = {row["Nombre"] for row in rows}
     assert "'=SUM(A1:A9)" in names and "'@cmd" in names and "''ya con apóstrofo" in names
     assert "'\tTab delante" in names and "coma, punto y coma; fin" in names
+    assert {"3 reuniones", "#etiqueta", "(entre paréntesis)", "עברית وعربي RTL"} <= names  # not formulas: untouched
 
 
 def test_semicolon_separator_and_bom_for_excel(store, world, tmp_path):
@@ -272,3 +273,26 @@ def test_instants_follow_daylight_saving_time(store, world, tmp_path):
     path = tmp_path / "out.csv"
     Exporter(store.db).write(path, Filters(), world.admin, NOW, "America/New_York")
     assert sorted(row["Desde"] for row in read_csv(path)) == ["2026-03-05T11:00:00-05:00", "2026-07-01T12:00:00-04:00"]
+
+
+def test_instants_either_side_of_a_dst_change_carry_their_own_offset(store, world, tmp_path):
+    store.create_item(world.ana, activity(world.ana_contact, start=datetime(2026, 3, 8, 1, 59),
+                                          end=datetime(2026, 3, 8, 3, 0), time_zone="America/New_York"))
+    path = tmp_path / "out.csv"
+    Exporter(store.db).write(path, Filters(), world.admin, NOW, "America/New_York")
+    (row,) = read_csv(path)
+    assert (row["Desde"], row["Hasta"]) == ("2026-03-08T01:59:00-05:00", "2026-03-08T03:00:00-04:00")
+
+
+def test_instants_outside_the_listed_offsets_are_formatted_by_the_zone_alike(store, world, tmp_path, monkeypatch):
+    store.create_item(world.ana, activity(world.ana_contact, start=datetime(2026, 7, 1, 10, 0),
+                                          end=datetime(2026, 7, 1, 11, 0)))
+    store.create_item(world.ana, task(world.ana_contact, start=datetime(2026, 1, 20, 9, 0)))
+    listed = tmp_path / "listed.csv"
+    Exporter(store.db).write(listed, Filters(), world.admin, NOW, "America/New_York")
+    offset_periods = times.offset_periods
+    monkeypatch.setattr(times, "offset_periods", lambda zone, first, last: offset_periods(zone, last, last))
+    zoned = tmp_path / "zoned.csv"  # only the latest instant is listed: the rest take the zone's own path
+    Exporter(store.db).write(zoned, Filters(), world.admin, NOW, "America/New_York")
+    assert zoned.read_text() == listed.read_text()
+    assert "2026-07-01T12:00:00-04:00" in listed.read_text() and "2026-01-20T10:00:00-05:00" in listed.read_text()
