@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from escala import times
 
@@ -222,17 +223,39 @@ def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "T
             f"GROUP BY {positions}")
 
 
-def _each(zone: str, selector: str, limit: int) -> str:
+ITEM_FACTS = "i.due_at, i.created_at, i.completed_at, i.responsible_id, i.contact_owner_id, i.opportunity_id, " \
+             "i.activity_type::VARCHAR, i.status::VARCHAR"
+DAY_US = 86_400_000_000
+
+
+def _each(cursor, zone: str, selector: str, params: list, limit: int) -> list[tuple]:
     """At most ``limit`` items matching ``selector``, one row each: its day on every basis
-    (BASES' order), its other key columns, type, Estatus and EACH — what ``_narrow`` groups,
-    for a form's few items, whose rows ``_spread`` makes narrow in Python (a plain read binds
-    in a fraction of the time of the grouped one)."""
-    expressions = dimensions(zone)
-    days = ", ".join(local_day(column, zone) for column in BASES.values())
-    keys = ", ".join(expressions[name][1] for name in KEYS)
-    each = ", ".join(expression for _, expression in EACH)
-    return (f"SELECT {days}, {keys}, {TYPE}, i.status::VARCHAR, {each} FROM items i "  # sql-ok: our fragments
-            f"LEFT JOIN opportunities o ON o.id = i.opportunity_id WHERE {selector} LIMIT {int(limit)}")  # sql-ok
+    (BASES' order), its other key columns, type, Estatus and EACH — what ``_narrow`` groups —
+    for a form's few items, whose rows ``_spread`` makes narrow. The items' own columns are
+    read as they are and the keys made here, each as its SQL above makes it (a read that
+    converts zones and joins opportunities binds in three times the time; ``rollups --check``
+    and the tests compare both after every kind of write)."""
+    from escala.db import one_of  # db builds on this module
+
+    rows = cursor.execute(f"SELECT {ITEM_FACTS} FROM items i WHERE {selector} LIMIT {int(limit)}", params).fetchall()  # sql-ok
+    opportunities = sorted({row[5] for row in rows if row[5] is not None})
+    stages = dict(cursor.execute(f"SELECT id, stage::VARCHAR FROM opportunities WHERE {one_of('id', opportunities)}",  # sql-ok
+                                 opportunities).fetchall()) if opportunities else {}
+    tz = times.zone_info(zone)
+
+    def day(instant):  # local_day
+        return None if instant is None else instant.replace(tzinfo=UTC).astimezone(tz).date()
+
+    each = []
+    for due, created, completed, responsible, owner, opportunity, activity_type, status in rows:
+        done = status == "Realizada"
+        on_time = int(done and completed is not None and completed <= due)  # EACH's on_time
+        span = (completed - created) // timedelta(microseconds=1) if done and completed is not None else 0
+        whole_days = abs(span) // DAY_US * (1 if span >= 0 else -1)  # WHOLE_DAYS: SQL's // truncates
+        each.append((day(due), day(created), day(completed),  # BASES
+                     responsible or 0, owner or 0, stages.get(opportunity, ""), opportunity or 0,  # KEYS
+                     activity_type or "Tarea", status, 1, on_time, whole_days))  # TYPE, Estatus, EACH
+    return each
 
 
 def _spread(rows: list[tuple]) -> list[tuple]:
@@ -270,7 +293,7 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False, z
         sql = _contribution(dims, MEASURES, zone, selector, sign)
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {sql}", params)  # sql-ok: our names
         return
-    each = cursor.execute(_each(zone, selector, FEW + 1), params).fetchall()
+    each = _each(cursor, zone, selector, params, FEW + 1)
     if len(each) > FEW:  # a bulk action after all: the SQL pivot binds once for any number of rows
         record(cursor, selector, params, sign, many=True, zone=zone)
         return

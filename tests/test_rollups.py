@@ -283,3 +283,32 @@ def test_demo_data_whose_rollups_were_never_built_get_them_when_next_opened(db, 
     monkeypatch.setattr(rollups, "rebuild", real)
     Store(db)
     assert rollups.check(db) == []
+
+
+def test_a_forms_few_items_count_exactly_as_the_sql_pivot_counts_them(store, world, items):
+    """Writes of a few items make their rollup rows in Python from the items' own columns;
+    bulk writes in SQL. Both on rows whose keys are easy to get wrong."""
+    ana, bruno = items
+    zone = rollups.zone_of(store.db.cursor())
+    odd = [  # (due, created, completed, status, responsible, opportunity)
+        (datetime(2026, 3, 6, 6, 0), datetime(2026, 3, 9, 5, 59, 59), datetime(2026, 3, 5, 12, 0), "Realizada", None, None),
+        (datetime(2026, 3, 6, 5, 59, 59, 999999), datetime(2026, 3, 1), datetime(2026, 3, 6, 6, 0), "Realizada",
+         world.ana.id, world.ana_opportunity),  # done late, across Mexico City's midnight
+        (datetime(2026, 3, 8, 8, 0), datetime(2026, 3, 1), None, "Pendiente", world.bruno.id, world.bruno_opportunity),
+    ]
+    with store.db.transaction() as cursor:
+        for n, (due, created, completed, status, responsible, opportunity) in enumerate(odd, start=900):
+            mode = ResponsibleMode.UNASSIGNED if responsible is None else ResponsibleMode.USER
+            cursor.execute("""INSERT INTO items SELECT ?, kind, name, activity_type, starts_at, ?, ?, ?,
+                              contact_id, contact_owner_id, ?, description, ?, ?, completed_by, ?, created_by, updated_at
+                              FROM items WHERE id = ?""",
+                           [n, due, str(mode), responsible, opportunity, status, completed, created, ana[0]])
+        rollups.record(cursor, "i.id >= ?", [900], 1)  # a form's few rows: made in Python (checked at the end)
+    ids = [*ana, *bruno, 900, 901, 902]
+    selector, params = f"i.id IN ({', '.join('?' for _ in ids)})", ids
+    cursor = store.db.cursor()
+    width = len(rollups.dimensions("UTC"))
+    few = rollups.pivot(rollups._spread(rollups._each(cursor, zone, selector, params, 100)), width)
+    sql = cursor.execute(rollups._contribution(tuple(rollups.dimensions("UTC")), rollups.MEASURES, zone, selector),
+                         params).fetchall()
+    assert sorted(few, key=repr) == sorted(sql, key=repr) and len(few) >= 12
