@@ -35,6 +35,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, timedelta
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
 
 from escala import times
 
@@ -121,19 +125,24 @@ def _sql(measures) -> list[tuple[str, str]]:
     return [(m.name, m.sql) for m in measures]
 
 
-def pivot(rows: list[tuple], width: int, sign: int = 1) -> list[tuple]:
-    """Python's ``wide``: narrow rows (``width`` key columns, then NARROW_NAMES) -> one row per
-    key with every measure, times ``sign``. For the few rows a form's write touches, where
-    binding the SQL pivot would cost more than the write."""
+def pivot(signed_rows: list[tuple[int, tuple]], width: int) -> list[tuple]:
+    """Python's ``wide``: (sign, narrow row) pairs (``width`` key columns, then NARROW_NAMES)
+    -> one row per key with every measure, each row counted times its sign; keys whose
+    measures net out to nothing are left out. For the rows of the items a form or a bulk
+    action touches, where binding the SQL pivot would cost more than the write."""
     at = {name: width + k for k, name in enumerate(NARROW_NAMES)}
     sums: dict[tuple, list[int]] = {}
-    for row in rows:
-        type_label, status = row[at["type"]], row[at["status"]]
-        values = sums.setdefault(tuple(row[:width]), [0] * len(MEASURES))
-        for k, measure in enumerate(MEASURES):
-            if measure.counts(type_label, status):
-                values[k] += sign * row[at[measure.narrow]]
-    return [(*key, *values) for key, values in sums.items()]
+    for sign, row in signed_rows:
+        values = sums.setdefault(row[:width], [0] * len(MEASURES))
+        for k, narrow in _fed_by(row[at["type"]], row[at["status"]]):
+            values[k] += sign * row[at[narrow]]
+    return [(*key, *values) for key, values in sums.items() if any(values)]
+
+
+@lru_cache(maxsize=None)
+def _fed_by(type_label: str, status: str) -> tuple[tuple[int, str], ...]:
+    """The measures (index, NARROW column) that rows of this type and Estatus add to."""
+    return tuple((k, measure.narrow) for k, measure in enumerate(MEASURES) if measure.counts(type_label, status))
 
 
 @dataclass(frozen=True)
@@ -224,30 +233,28 @@ def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "T
 
 
 ITEM_FACTS = "i.due_at, i.created_at, i.completed_at, i.responsible_id, i.contact_owner_id, i.opportunity_id, " \
-             "i.activity_type::VARCHAR, i.status::VARCHAR"
+             "i.activity_type::VARCHAR, i.status::VARCHAR"  # what an item's rollup rows are made of (``_each``)
 DAY_US = 86_400_000_000
 
 
-def _each(cursor, zone: str, selector: str, params: list, limit: int) -> list[tuple]:
-    """At most ``limit`` items matching ``selector``, one row each: its day on every basis
-    (BASES' order), its other key columns, type, Estatus and EACH — what ``_narrow`` groups —
-    for a form's few items, whose rows ``_spread`` makes narrow. The items' own columns are
-    read as they are and the keys made here, each as its SQL above makes it (a read that
-    converts zones and joins opportunities binds in three times the time; ``rollups --check``
-    and the tests compare both after every kind of write)."""
-    from escala.db import one_of  # db builds on this module
+def facts(cursor, selector: str, params: list, limit: int) -> list[tuple]:
+    """ITEM_FACTS of at most ``limit`` items matching ``selector``, as stored."""
+    return cursor.execute(f"SELECT {ITEM_FACTS} FROM items i WHERE {selector} LIMIT {int(limit)}", params).fetchall()  # sql-ok
 
-    rows = cursor.execute(f"SELECT {ITEM_FACTS} FROM items i WHERE {selector} LIMIT {int(limit)}", params).fetchall()  # sql-ok
-    opportunities = sorted({row[5] for row in rows if row[5] is not None})
-    stages = dict(cursor.execute(f"SELECT id, stage::VARCHAR FROM opportunities WHERE {one_of('id', opportunities)}",  # sql-ok
-                                 opportunities).fetchall()) if opportunities else {}
+
+def _each(zone: str, stages: dict[int, str], item_facts: list[tuple]) -> list[tuple]:
+    """Per item (its ITEM_FACTS; ``stages`` by opportunity id): its day on every basis
+    (BASES' order), its other key columns, type, Estatus and EACH — what ``_narrow`` groups —
+    for ``_spread`` to make narrow. Each value is made here as the SQL above makes it (a read
+    that converts zones and joins opportunities binds in three times the time);
+    ``rollups --check`` and the tests compare both after every kind of write."""
     tz = times.zone_info(zone)
 
     def day(instant):  # local_day
         return None if instant is None else instant.replace(tzinfo=UTC).astimezone(tz).date()
 
     each = []
-    for due, created, completed, responsible, owner, opportunity, activity_type, status in rows:
+    for due, created, completed, responsible, owner, opportunity, activity_type, status in item_facts:
         done = status == "Realizada"
         on_time = int(done and completed is not None and completed <= due)  # EACH's on_time
         span = (completed - created) // timedelta(microseconds=1) if done and completed is not None else 0
@@ -278,30 +285,69 @@ def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sig
                 [(m.name, f"{sign} * {m.sql}") for m in measures])
 
 
-FEW = 24  # narrow rows a write pivots in Python; more go through SQL (a VALUES list binds slowly)
+FEW = 24  # rollup rows inserted as bound values; more as a frame (a long VALUES list binds slowly)
+BY_HAND = 5000  # items whose rollup rows are made in Python; more (imports) are grouped in SQL
 
 
 def record(cursor, selector: str, params: list, sign: int, many: bool = False, zone: str | None = None) -> None:
     """In the caller's write transaction: append the contribution of the items matching
     ``selector`` (SQL over ``i``, with ``params``) to the delta, times ``sign``: -1 just
-    before those items change or go, +1 just after they are written. The narrow counts come
-    from SQL; a form's few rows are pivoted in Python (``pivot``), an import's ``many`` in SQL."""
+    before those items change or go, +1 just after they are written. Up to BY_HAND items
+    (a form, a bulk action) are read as they are and counted in Python (``add``); an import's
+    ``many`` are grouped and pivoted in SQL."""
+    zone = zone or zone_of(cursor)
+    if not many:
+        item_facts = facts(cursor, selector, params, BY_HAND + 1)
+        if len(item_facts) <= BY_HAND:
+            add(cursor, {sign: item_facts}, zone)
+            return
     dims = tuple(dimensions("UTC"))
     names = [*dims, *(m.name for m in MEASURES)]
+    cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {_contribution(dims, MEASURES, zone, selector, sign)}",  # sql-ok
+                   params)
+
+
+def add(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> None:
+    """``record`` for items whose ITEM_FACTS the caller already holds (e.g. from ``RETURNING``),
+    by sign: ``{-1: as they were, +1: as they are}`` nets out in one pass."""
+    _insert(cursor, contribution(cursor, signed, zone))
+
+
+def contribution(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> list[tuple]:
+    """The delta rows of ``add`` (every dimension, then every measure; none that nets out)."""
+    from escala.db import one_of  # db builds on this module
+
+    opportunities = sorted({row[5] for rows in signed.values() for row in rows if row[5] is not None})
+    if len(opportunities) > FEW:  # a long IN list binds slowly; a list scans 200 k small rows in less
+        selected = "id IN (SELECT unnest(?::INTEGER[]))", [opportunities]
+    else:
+        selected = one_of("id", opportunities), opportunities
+    stages = dict(cursor.execute(f"SELECT id, stage::VARCHAR FROM opportunities WHERE {selected[0]}",  # sql-ok
+                                 selected[1]).fetchall()) if opportunities else {}
     zone = zone or zone_of(cursor)
-    if many:
-        sql = _contribution(dims, MEASURES, zone, selector, sign)
-        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) {sql}", params)  # sql-ok: our names
+    return pivot([(sign, row) for sign, item_facts in signed.items()
+                  for row in _spread(_each(zone, stages, item_facts))], len(dimensions("UTC")))
+
+
+def _insert(cursor, rows: list[tuple]) -> None:
+    """Append wide rows (every dimension, then every measure) to the delta."""
+    names = [*dimensions("UTC"), *(m.name for m in MEASURES)]
+    if not rows:
         return
-    each = _each(cursor, zone, selector, params, FEW + 1)
-    if len(each) > FEW:  # a bulk action after all: the SQL pivot binds once for any number of rows
-        record(cursor, selector, params, sign, many=True, zone=zone)
-        return
-    rows = pivot(_spread(each), len(dims), sign)
-    if rows:  # one statement (executemany would prepare and run one per row)
+    if len(rows) <= FEW:  # one statement (executemany would prepare and run one per row)
         row = f"({', '.join('?' for _ in names)})"
         cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
                        [value for values in rows for value in values])
+        return
+    types = {name: sql_type for name, (sql_type, _) in dimensions("UTC").items()}
+    kinds = {"DATE": "datetime64[D]", "VARCHAR": object}  # the rest are whole numbers
+    columns = {name: np.array(values, dtype=kinds.get(types.get(name), np.int64))  # typed columns: no inference
+               for name, values in zip(names, zip(*rows), strict=True)}
+    cursor.register("delta_rows", pd.DataFrame(columns))
+    try:
+        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) SELECT * FROM delta_rows")  # sql-ok: our names
+    finally:
+        cursor.unregister("delta_rows")
 
 
 def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:

@@ -180,7 +180,7 @@ class Store:
 
     def _record(self, cursor, selector: str, params: list, sign: int, count: int = 1) -> None:
         """``rollups.record`` for (about) ``count`` items."""
-        rollups.record(cursor, selector, params, sign, many=count > rollups.FEW, zone=self.rollup_zone(cursor))
+        rollups.record(cursor, selector, params, sign, many=count > rollups.BY_HAND, zone=self.rollup_zone(cursor))
 
     def _committed(self) -> None:
         self.version = next(self._versions)
@@ -866,21 +866,23 @@ class Store:
         scope, params = access.item_scope(actor)
         done = Status(status) is Status.DONE
         with self.writing(actor) as cursor:
-            visible = {row[0] for row in cursor.execute(
-                f"SELECT i.id FROM items i WHERE {one_of('i.id', ids)} AND {scope}", [*ids, *params]).fetchall()}  # sql-ok
-            if len(visible) != len(ids):
+            before = cursor.execute(f"SELECT i.id, {rollups.ITEM_FACTS} FROM items i WHERE {one_of('i.id', ids)} "
+                                    f"AND {scope}", [*ids, *params]).fetchall()  # sql-ok
+            if len(before) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
             now = self._now()
-            self._record(cursor, f"{one_of('i.id', ids)} AND i.status <> ?", [*ids, str(status)], -1, len(ids))
-            changed = [row[0] for row in cursor.execute(
-                """UPDATE items SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
-                   WHERE id IN (SELECT unnest(?::BIGINT[])) AND status <> ? RETURNING id""",
-                [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()]
-            self._record(cursor, one_of("i.id", changed), changed, +1, len(changed))
-            self._audit_each(cursor, actor, "complete" if done else "reopen", "item", sorted(changed),
+            after = cursor.execute(
+                f"""UPDATE items AS i SET status = ?, completed_at = ?, completed_by = ?, updated_at = ?
+                    WHERE i.id IN (SELECT unnest(?::BIGINT[])) AND i.status <> ? RETURNING i.id, {rollups.ITEM_FACTS}""",  # sql-ok
+                [str(status), now if done else None, actor.id if done else None, now, ids, str(status)]).fetchall()
+            changed = {row[0] for row in after}
+            zone = self.rollup_zone(cursor)  # out goes what they counted for, in what they count for
+            rollups.add(cursor, {-1: [row[1:] for row in before if row[0] in changed], +1: [row[1:] for row in after]}, zone)
+            changed = sorted(changed)
+            self._audit_each(cursor, actor, "complete" if done else "reopen", "item", changed,
                              {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
         self._committed()
-        return sorted(changed)
+        return changed
 
     def reassign_items(self, actor: User, item_ids: Iterable[int], mode: str,
                        responsible_id: int | None = None) -> list[int]:

@@ -285,9 +285,9 @@ def test_demo_data_whose_rollups_were_never_built_get_them_when_next_opened(db, 
     assert rollups.check(db) == []
 
 
-def test_a_forms_few_items_count_exactly_as_the_sql_pivot_counts_them(store, world, items):
-    """Writes of a few items make their rollup rows in Python from the items' own columns;
-    bulk writes in SQL. Both on rows whose keys are easy to get wrong."""
+def test_rows_made_in_python_count_exactly_as_the_sql_pivot_counts_them(store, world, items):
+    """Forms and bulk actions make their rollup rows in Python from the items' own columns;
+    imports in SQL. Both on rows whose keys are easy to get wrong."""
     ana, bruno = items
     zone = rollups.zone_of(store.db.cursor())
     odd = [  # (due, created, completed, status, responsible, opportunity)
@@ -307,8 +307,7 @@ def test_a_forms_few_items_count_exactly_as_the_sql_pivot_counts_them(store, wor
     ids = [*ana, *bruno, 900, 901, 902]
     selector, params = f"i.id IN ({', '.join('?' for _ in ids)})", ids
     cursor = store.db.cursor()
-    width = len(rollups.dimensions("UTC"))
-    few = rollups.pivot(rollups._spread(rollups._each(cursor, zone, selector, params, 100)), width)
+    few = rollups.contribution(cursor, {1: rollups.facts(cursor, selector, params, 100)}, zone)
     sql = cursor.execute(rollups._contribution(tuple(rollups.dimensions("UTC")), rollups.MEASURES, zone, selector),
                          params).fetchall()
     assert sorted(few, key=repr) == sorted(sql, key=repr) and len(few) >= 12
