@@ -130,16 +130,20 @@ def _offset_text(offset: timedelta) -> str:
 FORMULA_MASK = sum(1 << (ord(c) - 9) for c in FORMULA_STARTS)  # bit n: character 9 + n starts a formula
 
 
-def _safe(expression: str, escape: bool) -> str:
-    """SQL: the text with a leading ``'`` where a spreadsheet would run it as a formula.
-    Every formula start lies between tab (9) and ``@`` (64), so two comparisons of the
+def starts_formula(expression: str) -> str:
+    """SQL: does the text start with a character a spreadsheet reads as a formula (or ``'``)?
+    Every such character lies between tab (9) and ``@`` (64), so two comparisons of the
     string's inlined prefix rule out almost every cell before its first character is read;
     the rest test a bit mask (``IN (...)`` became a join per text column)."""
+    return (f"({expression} >= chr(9) AND {expression} < 'A' "
+            f"AND ({FORMULA_MASK}::BIGINT >> (ascii({expression}) - 9)) & 1 = 1)")
+
+
+def _safe(expression: str, escape: bool) -> str:
+    """SQL: the text with a leading ``'`` where a spreadsheet would run it as a formula."""
     if not escape:
         return expression
-    return (f"CASE WHEN {expression} >= chr(9) AND {expression} < 'A' "
-            f"AND ({FORMULA_MASK}::BIGINT >> (ascii({expression}) - 9)) & 1 = 1 "
-            f"THEN '''' || {expression} ELSE {expression} END")
+    return f"CASE WHEN {starts_formula(expression)} THEN '''' || {expression} ELSE {expression} END"
 
 
 class Exporter:

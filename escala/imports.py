@@ -33,7 +33,7 @@ from escala.db import Database
 from escala.domain import (DESCRIPTION_MAX, EARLIEST, FORBIDDEN_MESSAGE, FORBIDDEN_SQL, FORBIDDEN_SQL_MULTILINE, LATEST,
                            NAME_MAX, PHONE_RE, RANGE_MESSAGE, VISIBLE_SQL, ActivityType, Kind, ResponsibleMode, Stage,
                            Status, User, ValidationError, email_error, format_int, plural, text_error)
-from escala.export import FORMULA_STARTS
+from escala.export import starts_formula
 from escala.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,9 @@ class ImportReport:
 
 
 def _unescaped(column: str) -> str:
-    """SQL: a text cell with the export's formula neutralisation undone."""
-    codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
-    return (f"CASE WHEN ascii({column}) = 39 AND ascii(substr({column}, 2)) IN ({codes}) "
+    """SQL: a text cell with the export's formula neutralisation undone (``unescape_cell``):
+    a ``'`` (the prefix comparison rules the other cells out) before a formula start."""
+    return (f"CASE WHEN {column} >= '''' AND {column} < '(' AND {starts_formula(f'substr({column}, 2)')} "
             f"THEN substr({column}, 2) ELSE {column} END")
 
 

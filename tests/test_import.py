@@ -483,3 +483,13 @@ def test_reading_and_checking_a_file_does_not_hold_the_writer(source, target, tm
     report = import_items(store, admin, "tareas", path)
     assert report.written and finished
     assert store.get_item(admin, finished[0].id).name == "Guardada durante la importación"
+
+
+def test_only_the_exports_formula_apostrophe_is_taken_off(target, tmp_path):
+    store = Store(target)
+    names = ["'=SUMA(A1)", "''comillas", "'hola", "'", "'3 reuniones", "'@cmd", "Sin apóstrofo"]
+    rows = "".join(f'"{name.replace(chr(34), chr(34) * 2)}",2026-03-05T10:00:00-06:00,Cliente\n' for name in names)
+    report = import_items(store, store.get_user(1), "tareas", write_csv(tmp_path / "formulas.csv", "Nombre,Fecha,Contacto\n" + rows))
+    assert report.inserted == len(names)
+    assert sorted(item.name for item in store.list_items(store.get_user(1))) == sorted(
+        ["=SUMA(A1)", "'comillas", "'hola", "'", "'3 reuniones", "@cmd", "Sin apóstrofo"])
