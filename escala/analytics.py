@@ -224,6 +224,7 @@ class Analytics:
         self.db = db
         self.use_rollups = use_rollups
         self._rollup_zone: str | None = None  # read once per dashboard
+        self._soon_day: date | None = None  # the day rollups.SOON was made for, likewise
 
     # --------------------------------------------------------- rollups or items, day by day
 
@@ -374,9 +375,11 @@ class Analytics:
                          FROM items i WHERE {where} AND {days} GROUP BY 1, 2, 3, 4, 5"""  # sql-ok: bound values
             values = [*period_params, times.to_db(now), *edges, *params, *bounds]
         else:  # every day is whole, today too; only its pending items already late move to age 1
+            soon = self._soon_day if self._rollup_zone else rollups.soon_day(self.db.cursor())
+            late = rollups.SOON if rollups.soon_covers(soon, split.today) else "items"  # same columns
             narrow = f"""SELECT {period_of.format(col='i.due_at')}, {rollups.RESPONSIBLE}, {rollups.TYPE}, count(*)
-                         FROM items i WHERE {where} AND {rollups.PENDING} AND i.due_at >= ? AND i.due_at < ?
-                         GROUP BY 1, 2, 3"""  # sql-ok: bound values
+                         FROM {late} i WHERE {where} AND {rollups.PENDING} AND i.due_at >= ? AND i.due_at < ?
+                         GROUP BY 1, 2, 3"""  # sql-ok: bound values, our table names
             values = [*period_params, *params, times.to_db(times.start_of_day(split.today, split.rollup_zone)),
                       times.to_db(now)]
             split = replace(split, partial=())
@@ -530,11 +533,12 @@ class Analytics:
 
     def dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
         """Every metric, chart and the comparison table, for one filter set."""
-        self._rollup_zone = rollups.zone_of(self.db.cursor())
+        cursor = self.db.cursor()
+        self._rollup_zone, self._soon_day = rollups.zone_of(cursor), rollups.soon_day(cursor)
         try:
             return self._dashboard(filters, user, now, zone)
         finally:
-            self._rollup_zone = None
+            self._rollup_zone = self._soon_day = None
 
     def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
         (tally, before), names, (series, granularity), by_opportunity = together(

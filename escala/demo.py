@@ -147,7 +147,7 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
                    ?::TIMESTAMP - to_seconds((rnd(o, 44) % (200 * 86400))::BIGINT)
             FROM range({opportunities}) t(o)""", [anchor])  # sql-ok
         _insert_items(cursor, counts, anchor)
-        cursor.execute("DELETE FROM meta WHERE key = ?", [rollups.VERSION_KEY])  # stale until rebuilt below
+        cursor.execute("DELETE FROM meta WHERE key IN (?, ?)", [rollups.VERSION_KEY, rollups.SOON_KEY])  # stale until rebuilt below
         for table, count in (("users", users), ("companies", companies), ("contacts", contacts),
                              ("opportunities", opportunities), ("items", size.activities + size.tasks)):
             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [count, table])

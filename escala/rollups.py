@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -238,7 +238,7 @@ def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "T
 
 
 ITEM_FACTS = "i.due_at, i.created_at, i.completed_at, i.responsible_id, i.contact_owner_id, i.opportunity_id, " \
-             "i.activity_type::VARCHAR, i.status::VARCHAR"  # what an item's rollup rows are made of (``_each``)
+             "i.activity_type::VARCHAR, i.status::VARCHAR, i.id, i.kind::VARCHAR"  # an item's rollup rows and SOON row
 DAY_US = 86_400_000_000
 
 
@@ -259,7 +259,7 @@ def _each(zone: str, stages: dict[int, str], item_facts: list[tuple]) -> list[tu
         return None if instant is None else instant.replace(tzinfo=UTC).astimezone(tz).date()
 
     each = []
-    for due, created, completed, responsible, owner, opportunity, activity_type, status in item_facts:
+    for due, created, completed, responsible, owner, opportunity, activity_type, status, *_ in item_facts:
         done = status == "Realizada"
         on_time = int(done and completed is not None and completed <= due)  # EACH's on_time
         span = (completed - created) // timedelta(microseconds=1) if done and completed is not None else 0
@@ -306,6 +306,10 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False, z
         if len(item_facts) <= BY_HAND:
             add(cursor, {sign: item_facts}, zone)
             return
+    if sign < 0:
+        _soon_forget(cursor, selector=selector, params=params)
+    else:
+        _soon_keep_matching(cursor, selector, params)
     # one wide row per narrow row, not per key: the readers and the fold sum a key's rows anyway,
     # and grouping 26 measures took twice as long as everything else (1 M imported items)
     dims = tuple(dimensions("UTC"))
@@ -317,8 +321,10 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False, z
 
 def add(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> None:
     """``record`` for items whose ITEM_FACTS the caller already holds (e.g. from ``RETURNING``),
-    by sign: ``{-1: as they were, +1: as they are}`` nets out in one pass."""
+    by sign: ``{-1: as they were, +1: as they are}`` nets out in one pass; SOON follows."""
     _insert(cursor, contribution(cursor, signed, zone))
+    _soon_forget(cursor, ids=[row[8] for row in signed.get(-1, ())])
+    _soon_keep(cursor, signed.get(1, []))
 
 
 def contribution(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> list[tuple]:
@@ -340,22 +346,108 @@ def contribution(cursor, signed: dict[int, list[tuple]], zone: str | None = None
 def _insert(cursor, rows: list[tuple]) -> None:
     """Append wide rows (every dimension, then every measure) to the delta."""
     names = [*dimensions("UTC"), *(m.name for m in MEASURES)]
-    if not rows:
-        return
-    if len(rows) <= FEW:  # one statement (executemany would prepare and run one per row)
-        row = f"({', '.join('?' for _ in names)})"
-        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
-                       [value for values in rows for value in values])
-        return
     types = {name: sql_type for name, (sql_type, _) in dimensions("UTC").items()}
     kinds = {"DATE": "datetime64[D]", "VARCHAR": object}  # the rest are whole numbers
-    columns = {name: np.array(values, dtype=kinds.get(types.get(name), np.int64))  # typed columns: no inference
+    _append(cursor, DELTA, names, rows, {name: kinds.get(types.get(name), np.int64) for name in names})
+
+
+def _append(cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict | None = None) -> None:
+    """Append ``rows`` (values of ``names``) to ``table`` in one statement: bound values for a
+    few (executemany would prepare and run one per row), a frame for more (a long VALUES list
+    binds slowly), its columns typed by ``dtypes`` where given (no inference)."""
+    if not rows:
+        return
+    if len(rows) <= FEW:
+        row = f"({', '.join('?' for _ in names)})"
+        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
+                       [value for values in rows for value in values])
+        return
+    columns = {name: np.array(values, dtype=(dtypes or {}).get(name, object))
                for name, values in zip(names, zip(*rows), strict=True)}
-    cursor.register("delta_rows", pd.DataFrame(columns))
+    cursor.register("appended_rows", pd.DataFrame(columns))
     try:
-        cursor.execute(f"INSERT INTO {DELTA} ({', '.join(names)}) SELECT * FROM delta_rows")  # sql-ok: our names
+        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM appended_rows")  # sql-ok: our names
     finally:
-        cursor.unregister("delta_rows")
+        cursor.unregister("appended_rows")
+
+
+# ---------------------------------------------------------------- today's pending items
+# "Vencidas" today are the pending items due between today's midnight and now: a moving edge
+# the day rollups cannot draw. Read from ``items``, that takes a scan of every row group whose
+# due dates reach today (a quarter of 10 M items arriving in insertion order); SOON keeps the
+# pending items due around today (a few days of work), maintained with the rollups by every
+# write and made anew for each new day (``refresh_soon``, by the server's minute task).
+SOON = "due_soon"
+SOON_KEY = "due_soon_day"  # the day (rollup zone) SOON was made for: it holds that day ± 1
+SOON_COLUMNS = ("id", "kind", "activity_type", "due_at", "responsible_id", "contact_owner_id", "opportunity_id",
+                "status")  # every column the Tablero's filters and a user's scope read
+
+
+def _soon_span(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The naive-UTC span SOON holds for ``day``: from the day before to the day after."""
+    return (times.to_db(times.start_of_day(day - timedelta(days=1), zone)),
+            times.to_db(times.start_of_day(day + timedelta(days=2), zone)))
+
+
+def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
+    """Make SOON anew for ``day`` (in the rollup zone), in the caller's transaction."""
+    zone = zone or zone_of(cursor)
+    start, end = _soon_span(day, zone)
+    cursor.execute(f"CREATE OR REPLACE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
+                   f"WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ? ORDER BY due_at", [start, end])
+    cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [SOON_KEY, day.isoformat()])
+
+
+def soon_day(cursor) -> date | None:
+    row = cursor.execute("SELECT value FROM meta WHERE key = ?", [SOON_KEY]).fetchone()
+    return date.fromisoformat(row[0]) if row else None
+
+
+def soon_covers(day: date | None, today: date) -> bool:
+    """Does SOON, made for ``day``, hold every pending item due ``today`` (both in the rollup zone)?"""
+    return day is not None and abs((today - day).days) <= 1
+
+
+def refresh_soon_if_stale(db, now: datetime) -> bool:
+    """``refresh_soon`` for ``now``'s day unless SOON was made for it (the server checks every minute)."""
+    cursor = db.cursor()
+    zone = zone_of(cursor)
+    today = times.to_local(now, zone).date()
+    if soon_day(cursor) == today:
+        return False
+    with db.transaction() as cursor:
+        refresh_soon(cursor, today, zone)
+    return True
+
+
+def _soon_forget(cursor, ids: list[int] | None = None, selector: str | None = None, params: list | None = None) -> None:
+    """Take items out of SOON (before they change or go): ``ids``, or those matching
+    ``selector`` over items ``i``."""
+    if selector is not None:
+        cursor.execute(f"DELETE FROM {SOON} WHERE id IN (SELECT i.id FROM items i WHERE {selector})", params or [])  # sql-ok
+    elif ids:
+        cursor.execute(f"DELETE FROM {SOON} WHERE id IN (SELECT unnest(?::BIGINT[]))", [ids])  # sql-ok: our names
+
+
+def _soon_keep_matching(cursor, selector: str, params: list) -> None:
+    """Put the pending items matching ``selector`` (over items ``i``) into SOON, those due
+    within its span (an import's many; a form's few go in whatever their date: ``_soon_keep``)."""
+    day = soon_day(cursor)
+    if day is None:
+        return
+    start, end = _soon_span(day, zone_of(cursor))
+    cursor.execute(f"INSERT INTO {SOON} SELECT {', '.join(f'i.{c}' for c in SOON_COLUMNS)} FROM items i "  # sql-ok
+                   f"WHERE ({selector}) AND i.status = 'Pendiente' AND i.due_at >= ? AND i.due_at < ?",
+                   [*params, start, end])
+
+
+def _soon_keep(cursor, item_facts: list[tuple]) -> None:
+    """Put these items (ITEM_FACTS) into SOON if pending: a form's few, whatever their date
+    (rows outside SOON's span are never read, and go with the next day's ``refresh_soon``)."""
+    rows = [(item_id, kind, activity_type, due, responsible, owner, opportunity, status)
+            for due, _, _, responsible, owner, opportunity, activity_type, status, item_id, kind in item_facts
+            if status == "Pendiente"]
+    _append(cursor, SOON, list(SOON_COLUMNS), rows)
 
 
 def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
@@ -379,6 +471,7 @@ def rebuild(cursor, zone: str | None = None) -> None:
         sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) ORDER BY {', '.join(rollup.order)}")  # sql-ok
     cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)", [ZONE_KEY, zone, VERSION_KEY, _version(zone)])
+    refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
 
 
 def _folded(rollup: Rollup, rows: str | None = None) -> str:
@@ -452,15 +545,20 @@ def compact_if_grown(db, share: float = 0.05) -> bool:
 
 def ensure(db) -> bool:
     """Build the rollups if they were never built, or were built with other definitions
-    (a new version of Escala): once, in one transaction. True if it rebuilt them."""
+    (a new version of Escala): once, in one transaction. True if it rebuilt them. SOON is
+    made for today if it was never made."""
     def current(cursor) -> bool:
         stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
-        return bool(stored) and stored[0] == _version(zone_of(cursor))
+        return bool(stored) and stored[0] == _version(zone_of(cursor)) and soon_day(cursor) is not None
 
     if current(db.cursor()):  # the usual case: a read, no transaction
         return False
     with db.transaction() as cursor:
         if current(cursor):
+            return False
+        stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
+        if stored and stored[0] == _version(zone_of(cursor)):  # only SOON is missing
+            refresh_soon(cursor, times.to_local(times.now_utc(), zone_of(cursor)).date())
             return False
         rebuild(cursor)
     return True
@@ -493,4 +591,20 @@ def check(db, limit: int = 20) -> list[str]:
             pairs = ", ".join(f"{name}: {values[2 * k + 1]} guardado, {values[2 * k]} real"
                               for k, name in enumerate(names) if values[2 * k] != values[2 * k + 1])
             problems.append(f"{rollup.name} [{key}] {pairs}")
-    return problems
+    return problems + _check_soon(cursor, zone, limit)
+
+
+def _check_soon(cursor, zone: str, limit: int) -> list[str]:
+    """SOON against ``items``: each of its rows is a pending item as it is now (once), and
+    every pending item due within its span is there."""
+    day = soon_day(cursor)
+    if day is None:
+        return [f"{SOON}: nunca se preparó"]
+    columns = ", ".join(SOON_COLUMNS)
+    pending = f"SELECT {columns} FROM items WHERE status = 'Pendiente'"  # sql-ok: our names
+    stale = cursor.execute(f"SELECT id FROM (SELECT {columns} FROM {SOON} EXCEPT ALL {pending}) LIMIT {int(limit)}"  # sql-ok
+                           ).fetchall()
+    missing = cursor.execute(f"SELECT id FROM ({pending} AND due_at >= ? AND due_at < ? EXCEPT ALL "  # sql-ok
+                             f"SELECT {columns} FROM {SOON}) LIMIT {int(limit)}", list(_soon_span(day, zone))).fetchall()
+    return ([f"{SOON} [id={item_id}] no coincide con un elemento pendiente" for (item_id,) in stale]
+            + [f"{SOON} [id={item_id}] falta: pendiente con vencimiento cerca del {day}" for (item_id,) in missing])

@@ -167,6 +167,7 @@ class Store:
         self.db = db
         self.clock = clock
         rollups.ensure(db)  # built once, on a database from before them
+        rollups.refresh_soon_if_stale(db, clock())  # the pending items due around today
         self._versions = itertools.count(1)
         self._zone: str | None = None
         self.version = 0  # bumps on every committed write: cache keys include it

@@ -38,7 +38,9 @@ def pending_and_done(db) -> tuple[int, int]:
 
 @pytest.fixture
 def items(store, world):
-    """A few items of each kind on both sellers' contacts."""
+    """A few items of each kind on both sellers' contacts (SOON made for their days)."""
+    with store.db.transaction() as cursor:
+        rollups.refresh_soon(cursor, date(2026, 3, 5))
     ana = [store.create_item(world.ana, activity(world.ana_contact, opportunity_id=world.ana_opportunity)).id,
            store.create_item(world.ana, task(world.ana_contact)).id,
            store.create_item(world.ana, task(world.ana_contact, status=Status.DONE)).id]
@@ -311,3 +313,27 @@ def test_rows_made_in_python_count_exactly_as_the_sql_pivot_counts_them(store, w
     sql = cursor.execute(rollups._contribution(tuple(rollups.dimensions("UTC")), rollups.MEASURES, zone, selector),
                          params).fetchall()
     assert sorted(few, key=repr) == sorted(sql, key=repr) and len(few) >= 12
+
+
+def test_todays_late_items_are_read_from_soon_which_check_compares_with_the_items(store, world, items):
+    """SOON (made for 5 March by ``items``) holds the two tasks due 6 March 09:00, late at noon."""
+    now, zone = datetime(2026, 3, 6, 18, 0, tzinfo=UTC), "America/Mexico_City"
+    late = Analytics(store.db).dashboard(Filters(), world.admin, now, zone).metrics["Vencidas"]
+    with store.db.transaction() as cursor:
+        (taken,) = cursor.execute(f"DELETE FROM {rollups.SOON} WHERE due_at >= ?", [datetime(2026, 3, 6)]).fetchone()
+        cursor.execute(f"INSERT INTO {rollups.SOON} SELECT {', '.join(rollups.SOON_COLUMNS)} FROM items "  # sql-ok
+                       "WHERE status = 'Realizada'")
+    assert taken == 2 and Analytics(store.db).dashboard(Filters(), world.admin, now, zone).metrics["Vencidas"] == late - 2
+    problems = rollups.check(store.db)
+    assert sum("falta" in p for p in problems) == 2 and sum("no coincide" in p for p in problems) == 1
+    with store.db.transaction() as cursor:
+        rollups.refresh_soon(cursor, date(2026, 3, 5))
+    assert rollups.check(store.db) == []
+
+
+def test_a_new_day_makes_soon_anew_once(store, world, items):
+    db = store.db
+    assert rollups.refresh_soon_if_stale(db, datetime(2026, 3, 5, 12, 0, tzinfo=UTC)) is False  # made for that day
+    assert rollups.refresh_soon_if_stale(db, datetime(2026, 3, 7, 12, 0, tzinfo=UTC)) is True
+    assert rollups.soon_day(db.cursor()) == date(2026, 3, 7) and rollups.check(db) == []
+    assert rollups.refresh_soon_if_stale(db, datetime(2026, 3, 7, 23, 0, tzinfo=UTC)) is False

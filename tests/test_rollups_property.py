@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escala import demo
+from escala import demo, rollups
 from escala.analytics import STATES, Analytics, Filters
 from escala.db import Database
 from escala.domain import ActivityType, Stage, Status
 from escala.store import Store
+from tests.conftest import activity, task
 
 TODAY = date(2026, 3, 2)
 ZONES = ["America/Mexico_City", "UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Pacific/Auckland"]
@@ -31,6 +32,12 @@ def world(tmp_path_factory):
     store.reassign_contact(admin, 3, 4)  # owner-mode items follow a new owner
     store.set_status(admin, range(1, 60), Status.DONE)  # written after seeding, as contributions
     store.set_status(admin, range(30, 45), Status.PENDING)
+    for hour in range(0, 24, 3):  # pending work due through today, late or not depending on the hour
+        for contact_id, kind in ((1, "tarea"), (2, "Llamada"), (5, "Reunión")):
+            due = datetime(2026, 3, 2, hour, 30)
+            draft = (task(contact_id, start=due) if kind == "tarea" else
+                     activity(contact_id, start=due - timedelta(minutes=30), end=due, activity_type=kind))
+            store.create_item(admin, draft)
     yield db, store
     db.close()
 
@@ -58,9 +65,12 @@ filters_strategy = st.builds(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(filters=filters_strategy, length=st.integers(0, 120), user_id=st.sampled_from([1, 2, 3, 5]),
-       zone=st.sampled_from(ZONES), minutes=st.integers(0, 24 * 60 - 1))
-def test_the_tablero_from_rollups_equals_the_tablero_from_items(world, filters, length, user_id, zone, minutes):
+       zone=st.sampled_from(ZONES), minutes=st.integers(0, 24 * 60 - 1),
+       soon=st.sampled_from([-3, -1, 0, 1, 3]))
+def test_the_tablero_from_rollups_equals_the_tablero_from_items(world, filters, length, user_id, zone, minutes, soon):
     db, store = world
+    with db.transaction() as cursor:  # today's late items from rollups.SOON (made within a day of today) or items
+        rollups.refresh_soon(cursor, TODAY + timedelta(days=soon))
     if filters.date_from is not None:
         filters = Filters(filters.date_from, filters.date_from + timedelta(days=length), filters.kind, filters.types,
                           filters.states, filters.responsible_ids, filters.owner_ids, filters.stages)
@@ -71,3 +81,19 @@ def test_the_tablero_from_rollups_equals_the_tablero_from_items(world, filters, 
     assert fast.metrics == reference.metrics and fast.granularity == reference.granularity
     for name, frame in frames(fast).items():
         pd.testing.assert_frame_equal(frame, frames(reference)[name], check_dtype=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("soon", [-3, -1, 0, 1, 3])
+@pytest.mark.parametrize("user_id", [1, 3])
+def test_todays_late_items_count_alike_whatever_day_soon_was_made_for(world, soon, user_id):
+    db, store = world
+    with db.transaction() as cursor:
+        rollups.refresh_soon(cursor, TODAY + timedelta(days=soon))
+    user, now = store.get_user(user_id), datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 14:00 in Mexico City
+    fast = Analytics(db).dashboard(Filters(), user, now, "America/Mexico_City")
+    reference = Analytics(db, use_rollups=False).dashboard(Filters(), user, now, "America/Mexico_City")
+    assert fast.metrics == reference.metrics
+    pd.testing.assert_frame_equal(frames(fast)["ageing"], frames(reference)["ageing"], check_dtype=False)
+    late_today = db.query_one("SELECT count(*) FROM items WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ?",
+                              [datetime(2026, 3, 2, 6, 0), datetime(2026, 3, 2, 20, 0)])[0]
+    assert late_today >= 15  # what the SOON path counts is there to be counted

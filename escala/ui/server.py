@@ -122,11 +122,13 @@ async def lifespan(_app) -> AsyncIterator[dict]:
 
 
 async def _keep_folding(store, every: float = 60) -> None:
-    """Every minute, fold the rollups' delta if writes have grown it (reads stay fast)."""
+    """Every minute, fold the rollups' delta if writes have grown it, and make the pending
+    items due around today anew once the day has changed (reads stay fast)."""
     while True:
         await asyncio.sleep(every)
         try:
             await run_in_threadpool(rollups.fold_if_grown, store.db)
+            await run_in_threadpool(rollups.refresh_soon_if_stale, store.db, store.clock())
         except Exception:  # noqa: BLE001 - logged; the next minute tries again, reads stay exact meanwhile
             logging.getLogger(__name__).exception("No se pudo consolidar los totales del Tablero.")
 
