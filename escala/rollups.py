@@ -237,8 +237,9 @@ def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "T
             f"GROUP BY {positions}")
 
 
-ITEM_FACTS = "i.due_at, i.created_at, i.completed_at, i.responsible_id, i.contact_owner_id, i.opportunity_id, " \
-             "i.activity_type::VARCHAR, i.status::VARCHAR, i.id, i.kind::VARCHAR"  # an item's rollup rows and SOON row
+ITEM_FACT_COLUMNS = ("due_at", "created_at", "completed_at", "responsible_id", "contact_owner_id", "opportunity_id",
+                     "activity_type", "status", "id", "kind")  # what an item's rollup rows and SOON row are made of
+ITEM_FACTS = ", ".join(f"i.{c}::VARCHAR" if c in ("activity_type", "status", "kind") else f"i.{c}" for c in ITEM_FACT_COLUMNS)
 DAY_US = 86_400_000_000
 
 

@@ -819,7 +819,8 @@ class Store:
             values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": actor.id, "updated_at": now}
             cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
                            list(values.values()))
-            self._record(cursor, "i.id = ?", [ids["items"]], +1)
+            rollups.add(cursor, {+1: [tuple(values[name] for name in rollups.ITEM_FACT_COLUMNS)]},  # as written
+                        self.rollup_zone(cursor))
             self._audit_each(cursor, actor, "create", "item", [ids["items"]],
                              {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")},
                              first=ids["audit_log"])
