@@ -15,7 +15,8 @@ completed. Why that is exact: every filter the Tablero offers is either a rollup
 or a set of whole days, and so is every state — *Vencida* is "pending, due before now",
 true for every item of a day that ended before now and for none of a day that starts after
 it. What a day key cannot tell is read from ``items`` with the very same filters, and never
-counted twice: today's pending items already due (they move from *Por vencer* to *Vencida*);
+counted twice: today's pending items already due (they move from *Por vencer* to *Vencida*;
+read from ``rollups.SOON``, the pending items due around today, while it covers today);
 and, when the user's zone is not the rollup zone, the days that straddle the period's ends
 and the ageing edges (``DaySplit``), for which the rollups skip those days — and created vs
 completed, bucketed by the user's calendar, reads ``items`` altogether.
