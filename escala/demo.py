@@ -216,7 +216,10 @@ def _insert_items(cursor, counts: dict, anchor: datetime) -> None:
                     THEN contact_id + (rnd(n, 13) % own_opportunities)::INTEGER * {contacts} END,
                pick({_sql_list(DESCRIPTIONS)}, n, 14),
                CASE WHEN done THEN 'Realizada' ELSE 'Pendiente' END,
-               CASE WHEN done THEN least(greatest(due_at + to_minutes((rnd(n, 15) % 2880)::BIGINT), created_at),
+               -- done from two days before to a day after Hasta/Fecha (about two in three on time),
+               -- an activity not before it started, and nothing before it was created or after now
+               CASE WHEN done THEN least(greatest(due_at + to_minutes((rnd(n, 15) % 4320)::BIGINT - 2880), created_at,
+                                                  CASE WHEN is_activity THEN starts_at ELSE created_at END),
                                          ?::TIMESTAMP) END,
                CASE WHEN done THEN coalesce(owner_id, 1) END,
                created_at, owner_id, created_at
