@@ -169,7 +169,7 @@ class Exporter:
         else:
             instants = ("i.starts_at", "i.due_at", "i.created_at", "i.completed_at")  # per column: half the time of least()
             first, last = cursor.execute(
-                f"SELECT least({', '.join(f'min({c})' for c in instants)}), "
+                f"SELECT least({', '.join(f'min({c})' for c in instants)}), "  # sql-ok: fixed columns
                 f"greatest({', '.join(f'max({c})' for c in instants)}) FROM items i WHERE {where}",  # sql-ok
                 params).fetchone()
             periods = times.offset_periods(zone, first, last) if first is not None else None

@@ -179,7 +179,8 @@ def dimensions(zone: str) -> dict[str, tuple[str, str]]:
             "owner_id": ("INTEGER", OWNER), "stage": ("VARCHAR", STAGE), "opportunity_id": ("INTEGER", OPPORTUNITY)}
 
 
-KEYS = tuple(dimensions("UTC"))[2:]  # the key columns after basis and day
+DIMS = tuple(dimensions("UTC"))  # every key column, in the delta's order
+KEYS = DIMS[2:]  # the key columns after basis and day
 DELTA = "rollup_delta"  # contributions not yet folded, keyed by every dimension
 # pending work on an opportunity: what ranks the opportunities (done items carry zeros there)
 WITH_OPPORTUNITY = (f"b.basis = {DUE} AND i.opportunity_id IS NOT NULL AND {PENDING}", f"basis = {DUE} AND opportunity_id <> 0")
@@ -212,8 +213,8 @@ def _in_delta(rollup: Rollup, columns: str) -> str:
     return f"SELECT {columns} FROM {DELTA} WHERE {rollup.delta_condition}"  # sql-ok: fixed conditions
 
 
-def _empty_delta(cursor, zone: str | None = None) -> None:
-    _create(cursor, DELTA, tuple(dimensions(zone or zone_of(cursor))), MEASURES)
+def _empty_delta(cursor) -> None:
+    _create(cursor, DELTA, DIMS, MEASURES)
 
 
 def _version(zone: str) -> str:
@@ -313,18 +314,17 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False, z
         _soon_keep_matching(cursor, selector, params)
     # one wide row per narrow row, not per key: the readers and the fold sum a key's rows anyway,
     # and grouping 26 measures took twice as long as everything else (1 M imported items)
-    dims = tuple(dimensions("UTC"))
-    listed = ", ".join(f"t.{dim}" for dim in dims)
+    listed = ", ".join(f"t.{dim}" for dim in DIMS)
     measures = ", ".join(f"({sign} * {m.each})::{MEASURE_TYPE}" for m in MEASURES)
-    cursor.execute(f"INSERT INTO {DELTA} ({', '.join([*dims, *(m.name for m in MEASURES)])}) "  # sql-ok: our names
-                   f"SELECT {listed}, {measures} FROM ({_narrow(dims, zone, selector)}) t", params)
+    cursor.execute(f"INSERT INTO {DELTA} ({', '.join(DELTA_COLUMNS)}) "  # sql-ok: our names
+                   f"SELECT {listed}, {measures} FROM ({_narrow(DIMS, zone, selector)}) t", params)  # sql-ok
 
 
 def add(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> None:
     """``record`` for items whose ITEM_FACTS the caller already holds (e.g. from ``RETURNING``),
     by sign: ``{-1: as they were, +1: as they are}`` nets out in one pass; SOON follows."""
     _insert(cursor, contribution(cursor, signed, zone))
-    _soon_forget(cursor, ids=[row[8] for row in signed.get(-1, ())])
+    _soon_forget(cursor, ids=[row[ITEM_FACT_COLUMNS.index("id")] for row in signed.get(-1, ())])
     _soon_keep(cursor, signed.get(1, []))
 
 
@@ -341,15 +341,17 @@ def contribution(cursor, signed: dict[int, list[tuple]], zone: str | None = None
                                  selected[1]).fetchall()) if opportunities else {}
     zone = zone or zone_of(cursor)
     return pivot([(sign, row) for sign, item_facts in signed.items()
-                  for row in _spread(_each(zone, stages, item_facts))], len(dimensions("UTC")))
+                  for row in _spread(_each(zone, stages, item_facts))], len(DIMS))
+
+
+DELTA_COLUMNS = [*DIMS, *(m.name for m in MEASURES)]
+DELTA_DTYPES = {name: {"DATE": "datetime64[D]", "VARCHAR": object}.get(sql_type, np.int64)  # the rest: whole numbers
+                for name, (sql_type, _) in dimensions("UTC").items()} | {m.name: np.int64 for m in MEASURES}
 
 
 def _insert(cursor, rows: list[tuple]) -> None:
     """Append wide rows (every dimension, then every measure) to the delta."""
-    names = [*dimensions("UTC"), *(m.name for m in MEASURES)]
-    types = {name: sql_type for name, (sql_type, _) in dimensions("UTC").items()}
-    kinds = {"DATE": "datetime64[D]", "VARCHAR": object}  # the rest are whole numbers
-    _append(cursor, DELTA, names, rows, {name: kinds.get(types.get(name), np.int64) for name in names})
+    _append(cursor, DELTA, DELTA_COLUMNS, rows, DELTA_DTYPES)
 
 
 def _append(cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict | None = None) -> None:
@@ -438,17 +440,16 @@ def _soon_keep_matching(cursor, selector: str, params: list) -> None:
         return
     start, end = _soon_span(day, zone_of(cursor))
     cursor.execute(f"INSERT INTO {SOON} SELECT {', '.join(f'i.{c}' for c in SOON_COLUMNS)} FROM items i "  # sql-ok
-                   f"WHERE ({selector}) AND i.status = 'Pendiente' AND i.due_at >= ? AND i.due_at < ?",
+                   f"WHERE ({selector}) AND i.status = 'Pendiente' AND i.due_at >= ? AND i.due_at < ?",  # sql-ok
                    [*params, start, end])
 
 
 def _soon_keep(cursor, item_facts: list[tuple]) -> None:
     """Put these items (ITEM_FACTS) into SOON if pending: a form's few, whatever their date
     (rows outside SOON's span are never read, and go with the next day's ``refresh_soon``)."""
-    rows = [(item_id, kind, activity_type, due, responsible, owner, opportunity, status)
-            for due, _, _, responsible, owner, opportunity, activity_type, status, item_id, kind in item_facts
-            if status == "Pendiente"]
-    _append(cursor, SOON, list(SOON_COLUMNS), rows)
+    at = [ITEM_FACT_COLUMNS.index(column) for column in SOON_COLUMNS]  # every SOON column is a fact
+    status = ITEM_FACT_COLUMNS.index("status")
+    _append(cursor, SOON, list(SOON_COLUMNS), [tuple(row[k] for k in at) for row in item_facts if row[status] == "Pendiente"])
 
 
 def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
@@ -463,7 +464,7 @@ def rebuild(cursor, zone: str | None = None) -> None:
     """Recompute every rollup from ``items`` (in the caller's transaction), one row per key,
     in its readers' order; ``zone`` changes the rollup zone."""
     zone = zone or zone_of(cursor)
-    _empty_delta(cursor, zone)
+    _empty_delta(cursor)
     (empty,) = cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM items)").fetchone()
     for rollup in DEFINITIONS:
         _create(cursor, rollup.name, rollup.dims, rollup.measures)
@@ -548,21 +549,20 @@ def ensure(db) -> bool:
     """Build the rollups if they were never built, or were built with other definitions
     (a new version of Escala): once, in one transaction. True if it rebuilt them. SOON is
     made for today if it was never made."""
-    def current(cursor) -> bool:
+    def built(cursor) -> bool:
         stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
-        return bool(stored) and stored[0] == _version(zone_of(cursor)) and soon_day(cursor) is not None
+        return bool(stored) and stored[0] == _version(zone_of(cursor))
 
-    if current(db.cursor()):  # the usual case: a read, no transaction
+    reader = db.cursor()
+    if built(reader) and soon_day(reader) is not None:  # the usual case: a read, no transaction
         return False
     with db.transaction() as cursor:
-        if current(cursor):
-            return False
-        stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
-        if stored and stored[0] == _version(zone_of(cursor)):  # only SOON is missing
+        if not built(cursor):
+            rebuild(cursor)  # SOON too
+            return True
+        if soon_day(cursor) is None:
             refresh_soon(cursor, times.to_local(times.now_utc(), zone_of(cursor)).date())
-            return False
-        rebuild(cursor)
-    return True
+    return False
 
 
 def check(db, limit: int = 20) -> list[str]:
@@ -606,6 +606,7 @@ def _check_soon(cursor, zone: str, limit: int) -> list[str]:
     stale = cursor.execute(f"SELECT id FROM (SELECT {columns} FROM {SOON} EXCEPT ALL {pending}) LIMIT {int(limit)}"  # sql-ok
                            ).fetchall()
     missing = cursor.execute(f"SELECT id FROM ({pending} AND due_at >= ? AND due_at < ? EXCEPT ALL "  # sql-ok
-                             f"SELECT {columns} FROM {SOON}) LIMIT {int(limit)}", list(_soon_span(day, zone))).fetchall()
+                             f"SELECT {columns} FROM {SOON}) LIMIT {int(limit)}",  # sql-ok: our names
+                             list(_soon_span(day, zone))).fetchall()
     return ([f"{SOON} [id={item_id}] no coincide con un elemento pendiente" for (item_id,) in stale]
             + [f"{SOON} [id={item_id}] falta: pendiente con vencimiento cerca del {day}" for (item_id,) in missing])

@@ -868,7 +868,7 @@ class Store:
         scope, params = access.item_scope(actor)
         done = Status(status) is Status.DONE
         with self.writing(actor) as cursor:
-            before = cursor.execute(f"SELECT i.id, {rollups.ITEM_FACTS} FROM items i WHERE {one_of('i.id', ids)} "
+            before = cursor.execute(f"SELECT i.id, {rollups.ITEM_FACTS} FROM items i WHERE {one_of('i.id', ids)} "  # sql-ok
                                     f"AND {scope}", [*ids, *params]).fetchall()  # sql-ok
             if len(before) != len(ids):
                 raise NotFound(NOT_FOUND_ITEM)
