@@ -719,13 +719,16 @@ class Store:
         and, for each group in ``pages``, the ``size`` items of the page asked for (1 = first;
         past the end: none); other groups list none. Pending ones soonest first; done ones
         latest first (what the profile lists)."""
-        scope, params = access.item_scope(user)
+        cursor = self.db.cursor()
+        owner = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+        scope, params = access.contact_item_scope(user, owner[0] if owner else None)
+        # the columns the scope reads, and no more: each is a random read per item
+        columns = "id, kind, status, due_at" + ("" if not params else ", responsible_id, contact_owner_id")
         groups = [(kind, status) for kind in Kind for status in Status]
         first = " ".join("WHEN i.kind = ? AND i.status = ? THEN ?" for _ in groups)
         unread = 2**62  # a first row past every group: counted, not listed
         firsts = [value for kind, status in groups for value in (
             str(kind), str(status), (max(pages[kind, status], 1) - 1) * size if (kind, status) in pages else unread)]
-        cursor = self.db.cursor()
         # which items: a window over the few columns that choose them (every column of a
         # thousand items costs more than the rest of the page)
         chosen = cursor.execute(f"""
@@ -735,8 +738,7 @@ class Store:
                            THEN -epoch_us(i.due_at) ELSE epoch_us(i.due_at) END, i.id) AS n,
                        count(*) OVER (PARTITION BY i.kind, i.status) AS total
                 -- the LIMIT keeps the window above the index lookup by contact
-                FROM (SELECT id, kind, status, due_at, responsible_id, contact_owner_id FROM items
-                      WHERE contact_id = ? LIMIT {2**62}) i WHERE {scope}) i
+                FROM (SELECT {columns} FROM items WHERE contact_id = ? LIMIT {2**62}) i WHERE {scope}) i
             -- the first item of each group carries its total, shown or not
             WHERE (i.n > i.first AND i.n <= i.first + ?) OR i.n = 1
             ORDER BY i.n""", [size, *firsts, contact_id, *params, size]).fetchall()  # sql-ok: fixed fragments

@@ -413,8 +413,9 @@ def test_the_profile_lists_only_what_the_user_may_see(store, world):
     mine = store.create_item(world.admin, task(world.ana_contact, responsible_mode=ResponsibleMode.USER,
                                                responsible_id=world.bruno.id))
     store.create_item(world.admin, task(world.ana_contact))
-    store.reassign_contact(world.admin, world.ana_contact, world.admin.id)
     pending = {(Kind.TASK, Status.PENDING): 1}
+    assert store.contact_items(world.ana, world.ana_contact, pending)[(Kind.TASK, Status.PENDING)][1] == 2  # the owner: all
+    store.reassign_contact(world.admin, world.ana_contact, world.admin.id)
     seen = store.contact_items(world.bruno, world.ana_contact, pending)
     assert seen[(Kind.TASK, Status.PENDING)] == ([store.get_item(world.admin, mine.id)], 1)
     assert store.contact_items(world.ana, world.ana_contact, pending)[(Kind.TASK, Status.PENDING)] == ([], 0)
