@@ -535,7 +535,7 @@ class Analytics:
     def dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
         """Every metric, chart and the comparison table, for one filter set."""
         cursor = self.db.cursor()
-        self._rollup_zone, self._soon_day = rollups.zone_of(cursor), rollups.soon_day(cursor)
+        self._rollup_zone, self._soon_day = rollups.reading_state(cursor)
         try:
             return self._dashboard(filters, user, now, zone)
         finally:

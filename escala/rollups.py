@@ -401,6 +401,13 @@ def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
     cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [SOON_KEY, day.isoformat()])
 
 
+def reading_state(cursor) -> tuple[str, date | None]:
+    """``zone_of`` and ``soon_day`` in one read (what every Tablero starts with)."""
+    found = dict(cursor.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", [ZONE_KEY, SOON_KEY]).fetchall())
+    soon = found.get(SOON_KEY)
+    return found.get(ZONE_KEY) or times.default_zone(), date.fromisoformat(soon) if soon else None
+
+
 def soon_day(cursor) -> date | None:
     row = cursor.execute("SELECT value FROM meta WHERE key = ?", [SOON_KEY]).fetchone()
     return date.fromisoformat(row[0]) if row else None
