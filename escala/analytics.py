@@ -542,10 +542,11 @@ class Analytics:
             self._rollup_zone = self._soon_day = None
 
     def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
-        (tally, before), names, (series, granularity), by_opportunity = together(
-            lambda: self.tallies(filters, user, now, zone, previous=filters.has_range),
-            self._names,
-            lambda: self.over_time(filters, user, now, zone),
+        # two lanes: the opportunities (two reads, one after the other) beside the rest, one
+        # after another; on two cores more reads at once only take turns (≈15 % slower)
+        ((tally, before), (series, granularity), names), by_opportunity = together(
+            lambda: (self.tallies(filters, user, now, zone, previous=filters.has_range),
+                     self.over_time(filters, user, now, zone), self._names()),
             lambda: self.by_opportunity(filters, user, now, zone))
         metrics = tally.metrics()
         if before is not None:
