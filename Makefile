@@ -24,7 +24,7 @@ run: $(VENV)/.runtime
 	$(PY) -m escala.ui.server --port $(PORT) --address localhost
 
 test: $(VENV)/.dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto  # one worker per core; each has its own app server and browser
 
 clean-venv:
 	rm -rf $(VENV)

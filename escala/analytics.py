@@ -566,8 +566,8 @@ class Analytics:
         return dict(self.db.query("SELECT id, name FROM users"))
 
 
-# The Tablero's reads run side by side: DuckDB plans and runs a query without holding the GIL,
-# and for the small queries of a filtered view planning is most of the time.
+# The Tablero's reads run in lanes side by side: DuckDB plans and runs a query without holding
+# the GIL, and for the small queries of a filtered view planning is most of the time.
 _READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escala-reader")
 _reader = threading.local()
 
