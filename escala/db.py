@@ -300,8 +300,7 @@ class Database:
     def migrate(self) -> list[str]:
         """Apply the numbered SQL files not yet recorded; returns the names applied."""
         with self.transaction() as cursor:
-            cursor.execute("""CREATE TABLE IF NOT EXISTS schema_version (
-                version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
+            cursor.execute(SCHEMA_VERSION_TABLE)
         done = {row[0] for row in self.query("SELECT version FROM schema_version")}
         applied = []
         for version, name, sql in migration_files():
@@ -323,6 +322,11 @@ class Database:
         if not self._closed:
             self._closed = True
             _register_close(self._key)
+
+
+# which numbered migrations a database has applied (the same table on every engine)
+SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
 
 
 def migration_files() -> list[tuple[int, str, str]]:

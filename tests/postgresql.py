@@ -1,0 +1,84 @@
+"""A throwaway PostgreSQL cluster for the tests: Debian's binaries (``apt-get install
+postgresql``, which ``.ci/run`` does), a fresh data folder, a free loopback port, stopped and
+removed at the end. ``initdb`` refuses to run as root, so as root the cluster runs as the
+``postgres`` user the package creates. Without the binaries the tests that need a cluster
+skip, except with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+USER = "escala"
+
+
+def binaries() -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl``: ``ESCALA_POSTGRES_BIN``, or the newest
+    Debian install under /usr/lib/postgresql."""
+    configured = os.environ.get("ESCALA_POSTGRES_BIN")
+    found = [Path(configured) / "initdb"] if configured else sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
+    return found[-1].parent if found and found[-1].exists() else None
+
+
+def require_binaries() -> Path:
+    found = binaries()
+    if found is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)  # only outside CI: with CI=true a missing PostgreSQL fails just above
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(command: list[str], as_postgres: bool) -> None:
+    if as_postgres:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """Start a cluster; yield the URL of an empty database ``escala`` in it (user ``escala``,
+    trusted on loopback only)."""
+    bin_dir = require_binaries()
+    as_postgres = os.geteuid() == 0
+    home = Path(tempfile.mkdtemp(prefix="escala-pg-"))  # not under pytest's 0700 folders: postgres must enter
+    data, sockets = home / "data", home / "sockets"
+    sockets.mkdir()
+    if as_postgres:
+        home.chmod(0o755)
+        shutil.chown(home, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = _free_port()
+    try:
+        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
+              "--locale=C.UTF-8", "--no-sync"], as_postgres)
+        options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off")
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "server.log"), "-w",
+              "start"], as_postgres)
+        try:
+            import psycopg
+            with psycopg.connect(f"postgresql://{USER}@127.0.0.1:{port}/postgres", autocommit=True) as admin:
+                admin.execute("CREATE DATABASE escala")
+            yield f"postgresql://{USER}@127.0.0.1:{port}/escala"
+        finally:
+            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
