@@ -59,6 +59,14 @@ def assert_rollups_agree(database: Database) -> None:
         assert rollups.check(database) == []
 
 
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """An empty database on a throwaway PostgreSQL cluster (one per test process)."""
+    from tests.postgresql import throwaway_cluster
+    with throwaway_cluster() as url:
+        yield url
+
+
 @pytest.fixture
 def store(db, clock) -> Store:
     return Store(db, clock=clock)

@@ -11,7 +11,7 @@ import pytest
 
 from escala import rollups
 from escala.db import SCHEMA_VERSION_TABLE, Database, migration_files
-from tests.postgresql import throwaway_cluster
+from escala.engines import postgresql
 
 DERIVED = {rollup.name for rollup in rollups.DEFINITIONS} | {rollups.DELTA, rollups.SOON}
 
@@ -19,32 +19,29 @@ POSTGRES_COLUMNS = """
     SELECT c.table_name, c.column_name, c.is_nullable,
            CASE WHEN c.data_type = 'USER-DEFINED' THEN
                     (SELECT 'ENUM(' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) || ')'
-                     FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = c.udt_name)
+                     FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+                     WHERE t.typname = c.udt_name AND t.typnamespace = c.udt_schema::regnamespace)
                 WHEN c.data_type = 'character varying' THEN 'VARCHAR'
                 WHEN c.data_type = 'timestamp without time zone' THEN 'TIMESTAMP'
                 WHEN c.data_type = 'numeric' THEN 'DECIMAL(' || c.numeric_precision || ',' || c.numeric_scale || ')'
                 ELSE upper(c.data_type) END
-    FROM information_schema.columns c WHERE c.table_schema = 'public'"""
+    FROM information_schema.columns c WHERE c.table_schema = 'schema_test'"""
 DUCKDB_COLUMNS = "SELECT table_name, column_name, is_nullable, data_type FROM information_schema.columns"
 
 
 @pytest.fixture(scope="module")
-def postgresql_url():
-    with throwaway_cluster() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def migrated(postgresql_url):
-    """The migration files applied to the empty PostgreSQL database, one transaction each, as
-    ``Database.migrate`` applies them to a DuckDB file."""
-    import psycopg
-    with psycopg.connect(postgresql_url, autocommit=True) as connection:
-        connection.execute(SCHEMA_VERSION_TABLE)
+    """The migration files applied to an empty PostgreSQL database through the engine's
+    cursor, one transaction each, as ``Database.migrate`` applies them to a DuckDB file."""
+    with postgresql.connect(postgresql_url) as connection:
+        connection.execute("CREATE SCHEMA schema_test")  # the session's database is shared
+        connection.execute("SET search_path = schema_test")
+        cursor = postgresql.Cursor(connection)
+        cursor.execute(SCHEMA_VERSION_TABLE)
         for version, name, sql in migration_files():
             with connection.transaction():
-                connection.execute(sql)
-                connection.execute("INSERT INTO schema_version VALUES (%s, %s, now())", [version, name])
+                cursor.execute(sql)
+                cursor.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
         yield connection
 
 
@@ -79,19 +76,19 @@ def test_postgresql_gets_the_same_keys_and_indexes(migrated, duckdb_file):
         SELECT tc.table_name, tc.constraint_type, array_agg(k.column_name::text ORDER BY k.ordinal_position)
         FROM information_schema.table_constraints tc
         JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name, table_name)
-        WHERE tc.table_schema = 'public' AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+        WHERE tc.table_schema = 'schema_test' AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
         GROUP BY 1, 2, tc.constraint_name""").fetchall())
     assert keys == _kept(duckdb_file.query(
         "SELECT table_name, constraint_type, constraint_column_names FROM duckdb_constraints() "
         "WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"))
     indexes = {(table, name, re.search(r"\((.*)\)", definition).group(1)) for table, name, definition in _kept(
-        migrated.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+        migrated.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'schema_test' "
                          "AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'").fetchall())}
     assert indexes == {(table, name, expressions.strip("[]")) for table, name, expressions in _kept(
         duckdb_file.query("SELECT table_name, index_name, expressions FROM duckdb_indexes()"))}
     checks = _kept(migrated.execute("""
         SELECT t.relname, count(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-        WHERE c.contype = 'c' GROUP BY 1""").fetchall())
+        WHERE c.contype = 'c' AND t.relnamespace = 'schema_test'::regnamespace GROUP BY 1""").fetchall())
     assert checks == _kept(duckdb_file.query(
         "SELECT table_name, count(*) FROM duckdb_constraints() WHERE constraint_type = 'CHECK' GROUP BY 1"))
 
@@ -108,23 +105,33 @@ ITEM = ("INSERT INTO items (id, kind, name, activity_type, starts_at, due_at, re
     (3, "'Realizada'", "NULL", False),  # done without the moment it was done
     (4, "'Pendiente'", "TIMESTAMP '2026-03-02 16:00'", False),
     (5, "'Vencida'", "NULL", False),  # Vencida is derived at read time, never stored
-    (1, "'Pendiente'", "NULL", False),  # the same id twice
 ])
 def test_both_engines_accept_and_refuse_the_same_rows(migrated, duckdb_file, item_id, status, completed_at, accepted):
+    sql = ITEM.format(item_id, status, completed_at)
+    assert _outcomes(migrated, duckdb_file, sql) == [accepted, accepted]
+
+
+def test_both_engines_refuse_a_second_item_with_the_same_id(migrated, duckdb_file):
+    sql = ITEM.format(6, "'Pendiente'", "NULL")
+    assert _outcomes(migrated, duckdb_file, sql) == [True, True]
+    assert _outcomes(migrated, duckdb_file, sql) == [False, False]
+
+
+def _outcomes(postgresql_connection, duckdb_database, sql: str) -> list[bool]:
+    """Whether each engine (PostgreSQL, then DuckDB) took the statement."""
     import duckdb
     import psycopg
-    sql = ITEM.format(item_id, status, completed_at)
     outcomes = []
     try:
-        with migrated.transaction():
-            migrated.execute(sql)
+        with postgresql_connection.transaction():
+            postgresql_connection.execute(sql)
         outcomes.append(True)
     except psycopg.Error:
         outcomes.append(False)
     try:
-        with duckdb_file.transaction() as cursor:
+        with duckdb_database.transaction() as cursor:
             cursor.execute(sql)
         outcomes.append(True)
     except duckdb.Error:
         outcomes.append(False)
-    assert outcomes == [accepted, accepted]
+    return outcomes

@@ -1,0 +1,76 @@
+"""The PostgreSQL cursor runs the store's SQL text unchanged (``?`` placeholders) and returns
+what DuckDB returns for the same statement and values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from escala.db import Database, migration_files
+from escala.engines import postgresql
+
+
+@pytest.mark.parametrize("sql, translated", [
+    ("SELECT ? + ?", "SELECT %s + %s"),
+    ("SELECT '?' , ?", "SELECT '?' , %s"),  # a literal question mark stays
+    ("SELECT 'it''s ?', ?", "SELECT 'it''s ?', %s"),  # '' inside a literal
+    ('SELECT 1 AS "¿qué?", ?', 'SELECT 1 AS "¿qué?", %s'),  # an identifier
+    ("SELECT strftime(x, '%Y') WHERE y LIKE '%a%' AND z = ?", "SELECT strftime(x, '%%Y') WHERE y LIKE '%%a%%' AND z = %s"),
+    ("SELECT ? -- why? 100%\nFROM t", "SELECT %s -- why? 100%%\nFROM t"),
+])
+def test_placeholders_become_psycopgs_outside_quoted_text(sql, translated):
+    assert postgresql.translate(sql) == translated
+
+
+@pytest.fixture
+def both(postgresql_url, tmp_path):
+    """The same migrated schema on a DuckDB file and in a fresh PostgreSQL schema."""
+    duck = Database(tmp_path / "escala.duckdb")
+    duck.migrate()
+    with postgresql.connect(postgresql_url) as connection:
+        schema = f"engine_{tmp_path.name.replace('-', '_').lower()}"
+        connection.execute(f"CREATE SCHEMA {schema}")  # sql-ok: a name made here
+        connection.execute(f"SET search_path = {schema}")  # sql-ok
+        cursor = postgresql.Cursor(connection)
+        for _, _, sql in migration_files():
+            cursor.execute(sql)
+        yield duck.cursor(), cursor
+    duck.close()
+
+
+WRITES = [
+    ("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+     [7, "Ana Pérez", "ana@example.com", "seller", True, "America/Mexico_City", None, datetime(2026, 3, 2, 15, 0, 0, 123456),
+      False]),
+    ("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?)",
+     [3, "Licencias 100%", 1, "Propuesta", Decimal("1234.50"), datetime(2026, 3, 1, 9, 30)]),
+    ("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+     [1, datetime(2026, 3, 2, 15, 0), 7, "create", "item", 9, '{"name": "¿Llamar?"}']),
+]
+READS = [
+    ("SELECT * FROM users WHERE id = ? AND role = ?", [7, "seller"]),
+    ("SELECT name, stage, amount, created_at FROM opportunities WHERE name LIKE '%100%' AND id = ?", [3]),
+    ("SELECT changes, occurred_at FROM audit_log WHERE action = ?", ["create"]),
+    ("SELECT count(*) FROM users WHERE name = '¿Ana?' OR id IN (?, ?)", [7, 8]),
+    ("SELECT ?::TIMESTAMP, ?::VARCHAR, ?::INTEGER IS NULL", [datetime(2026, 11, 1, 1, 30), "x", None]),
+]
+
+
+def test_the_same_statements_give_the_same_values_on_both_engines(both):
+    duck, pg = both
+    for sql, params in WRITES:
+        duck.execute(sql, params)
+        pg.execute(sql, params)
+    for sql, params in READS:
+        assert pg.execute(sql, params).fetchall() == duck.execute(sql, params).fetchall(), sql
+
+
+def test_frames_read_alike_on_both_engines(both):
+    duck, pg = both
+    for sql, params in WRITES[:2]:
+        duck.execute(sql, params)
+        pg.execute(sql, params)
+    sql = "SELECT id, name, amount FROM opportunities WHERE id = ?"
+    assert pg.execute(sql, [3]).df().astype(object).equals(duck.execute(sql, [3]).df().astype(object))
