@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from escala import times
+from escala.engines.duckdb import OPERATIONS as SQL  # the engine's SQL fragments (escala/engines)
 
 ITEM_ORDER = "responsible_id NULLS LAST, due_at, id"  # how `compact` stores items: per person, then per period
 ZONE_KEY = "rollup_zone"
@@ -59,7 +60,7 @@ OPPORTUNITY = "coalesce(i.opportunity_id, 0)"  # 0 = none
 MEASURE_TYPE = "INTEGER"  # per key; DuckDB sums INTEGER columns in 64 bits, BIGINT ones in 128 (far slower)
 PENDING = "i.status = 'Pendiente'"
 DONE = "i.status = 'Realizada'"
-WHOLE_DAYS = "(epoch_us(i.completed_at) - epoch_us(i.created_at)) // 86400000000"
+WHOLE_DAYS = SQL.int_div(f"{SQL.epoch_us('i.completed_at')} - {SQL.epoch_us('i.created_at')}", "86400000000")
 
 
 EACH = (("n", "1"),  # per item: what every measure is made of
@@ -166,9 +167,7 @@ class Rollup:
 
 def local_day(column: str, zone: str) -> str:
     """The calendar day of a UTC instant in ``zone`` (a validated zone name)."""
-    if not times.is_valid_zone(zone):
-        raise ValueError(f"unknown time zone {zone!r}")
-    return f"CAST(timezone('{zone}', timezone('UTC', {column})) AS DATE)"
+    return SQL.local_day(column, zone)
 
 
 def dimensions(zone: str) -> dict[str, tuple[str, str]]:

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import pandas as pd
 
+from escala.engines import duckdb
+
 
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
@@ -80,3 +82,18 @@ class Cursor:
 
     def close(self) -> None:
         self._cursor.close()
+
+
+class Operations(duckdb.Operations):
+    """PostgreSQL's answers to ``duckdb.Operations``' questions (where they differ)."""
+
+    name = "postgresql"
+
+    def epoch_us(self, instant: str) -> str:
+        return f"(extract(epoch FROM {instant}) * 1000000)::BIGINT"  # numeric: exact to the microsecond
+
+    def int_div(self, dividend: str, divisor: str) -> str:
+        return f"(({dividend})::BIGINT / ({divisor})::BIGINT)"  # integer division truncates toward zero
+
+
+OPERATIONS = Operations()
