@@ -28,6 +28,7 @@ from escala import demo, rollups, times
 from escala.analytics import STATES, Analytics, Filters
 from escala.db import Database
 from escala.export import Exporter
+from escala.meta import set_meta
 from escala.domain import ContactDraft, ItemDraft, Kind, Status
 from escala.store import Store
 
@@ -63,7 +64,7 @@ def bench_database(items: int, folder: Path = Path("bench"), order: str = "inser
             db.rewrite_sorted(cursor, "items", ORDERS[order])
         with db.transaction() as cursor:
             rollups.compact(cursor)
-            cursor.execute("INSERT OR REPLACE INTO meta VALUES ('bench_items', ?)", [built])
+            set_meta(cursor, {"bench_items": str(built)})
         db.checkpoint()
         db.close()  # measured as the app finds it: opened afresh, not amid the build's buffers
         db = Database(path)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from escala import rollups, times
 from escala.auth import hash_password
 from escala.db import Database
+from escala.meta import set_meta
 
 DEMO_PASSWORD = "escala-demo"
 DEMO_DOMAIN = "escala.demo"
@@ -151,8 +152,7 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
         for table, count in (("users", users), ("companies", companies), ("contacts", contacts),
                              ("opportunities", opportunities), ("items", size.activities + size.tasks)):
             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [count, table])
-        cursor.execute("INSERT OR REPLACE INTO meta VALUES ('demo', 'true'), ('demo_seed', ?), ('demo_today', ?)",
-                       [str(seed_value), today.isoformat()])
+        set_meta(cursor, {"demo": "true", "demo_seed": str(seed_value), "demo_today": today.isoformat()})
     # The rollups are derived data, built in a transaction of their own: within the one that
     # wrote tens of millions of items, those uncommitted rows left the aggregates too little
     # memory. Should this step not happen, the next Store() rebuilds them (no version stored).

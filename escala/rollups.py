@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from escala import times
+from escala.meta import set_meta
 from escala.engines.duckdb import OPERATIONS as SQL  # the engine's SQL fragments (escala/engines)
 
 ITEM_ORDER = "responsible_id NULLS LAST, due_at, id"  # how `compact` stores items: per person, then per period
@@ -397,7 +398,7 @@ def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
     start, end = _soon_span(day, zone)
     cursor.execute(f"CREATE OR REPLACE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
                    f"WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ? ORDER BY due_at", [start, end])
-    cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [SOON_KEY, day.isoformat()])
+    set_meta(cursor, {SOON_KEY: day.isoformat()})
 
 
 def reading_state(cursor) -> tuple[str, date | None]:
@@ -478,7 +479,7 @@ def rebuild(cursor, zone: str | None = None) -> None:
             continue
         sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) ORDER BY {', '.join(rollup.order)}")  # sql-ok
-    cursor.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)", [ZONE_KEY, zone, VERSION_KEY, _version(zone)])
+    set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone)})
     refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
 
 

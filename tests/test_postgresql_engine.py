@@ -10,6 +10,7 @@ import pytest
 
 from escala.db import Database, migration_files
 from escala.engines import postgresql
+from escala.meta import set_meta
 
 
 @pytest.mark.parametrize("sql, translated", [
@@ -74,3 +75,13 @@ def test_frames_read_alike_on_both_engines(both):
         pg.execute(sql, params)
     sql = "SELECT id, name, amount FROM opportunities WHERE id = ?"
     assert pg.execute(sql, [3]).df().astype(object).equals(duck.execute(sql, [3]).df().astype(object))
+
+
+def test_meta_facts_are_replaced_alike_on_both_engines(both):
+    for cursor in both:
+        set_meta(cursor, {"demo": "true", "rollup_zone": "America/Mexico_City"})
+        set_meta(cursor, {"rollup_zone": "Europe/Madrid", "demo_seed": "7"})
+    duck, pg = both
+    sql = "SELECT key, value FROM meta WHERE key IN ('demo', 'demo_seed', 'rollup_zone') ORDER BY key"
+    assert pg.execute(sql).fetchall() == duck.execute(sql).fetchall() == [
+        ("demo", "true"), ("demo_seed", "7"), ("rollup_zone", "Europe/Madrid")]
