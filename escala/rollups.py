@@ -396,7 +396,8 @@ def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
     """Make SOON anew for ``day`` (in the rollup zone), in the caller's transaction."""
     zone = zone or zone_of(cursor)
     start, end = _soon_span(day, zone)
-    cursor.execute(f"CREATE OR REPLACE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
+    cursor.execute(f"DROP TABLE IF EXISTS {SOON}")  # sql-ok: our name
+    cursor.execute(f"CREATE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
                    f"WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ? ORDER BY due_at", [start, end])
     set_meta(cursor, {SOON_KEY: day.isoformat()})
 
@@ -478,7 +479,7 @@ def rebuild(cursor, zone: str | None = None) -> None:
         if empty:
             continue
         sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
-        cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) ORDER BY {', '.join(rollup.order)}")  # sql-ok
+        cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) t ORDER BY {', '.join(rollup.order)}")  # sql-ok
     set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone)})
     refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
 
@@ -610,10 +611,10 @@ def _check_soon(cursor, zone: str, limit: int) -> list[str]:
         return [f"{SOON}: nunca se preparó"]
     columns = ", ".join(SOON_COLUMNS)
     pending = f"SELECT {columns} FROM items WHERE status = 'Pendiente'"  # sql-ok: our names
-    stale = cursor.execute(f"SELECT id FROM (SELECT {columns} FROM {SOON} EXCEPT ALL {pending}) LIMIT {int(limit)}"  # sql-ok
+    stale = cursor.execute(f"SELECT id FROM (SELECT {columns} FROM {SOON} EXCEPT ALL {pending}) t LIMIT {int(limit)}"  # sql-ok
                            ).fetchall()
     missing = cursor.execute(f"SELECT id FROM ({pending} AND due_at >= ? AND due_at < ? EXCEPT ALL "  # sql-ok
-                             f"SELECT {columns} FROM {SOON}) LIMIT {int(limit)}",  # sql-ok: our names
+                             f"SELECT {columns} FROM {SOON}) t LIMIT {int(limit)}",  # sql-ok: our names
                              list(_soon_span(day, zone))).fetchall()
     return ([f"{SOON} [id={item_id}] no coincide con un elemento pendiente" for (item_id,) in stale]
             + [f"{SOON} [id={item_id}] falta: pendiente con vencimiento cerca del {day}" for (item_id,) in missing])
