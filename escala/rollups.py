@@ -42,7 +42,8 @@ import pandas as pd
 
 from escala import times
 from escala.meta import set_meta
-from escala.engines.duckdb import OPERATIONS as SQL  # the engine's SQL fragments (escala/engines)
+from escala.engines import operations_of
+from escala.engines.duckdb import OPERATIONS as SQL  # DuckDB's SQL fragments: the default, and the version's text
 
 ITEM_ORDER = "responsible_id NULLS LAST, due_at, id"  # how `compact` stores items: per person, then per period
 ZONE_KEY = "rollup_zone"
@@ -61,13 +62,22 @@ OPPORTUNITY = "coalesce(i.opportunity_id, 0)"  # 0 = none
 MEASURE_TYPE = "INTEGER"  # per key; DuckDB sums INTEGER columns in 64 bits, BIGINT ones in 128 (far slower)
 PENDING = "i.status = 'Pendiente'"
 DONE = "i.status = 'Realizada'"
-WHOLE_DAYS = SQL.int_div(f"{SQL.epoch_us('i.completed_at')} - {SQL.epoch_us('i.created_at')}", "86400000000")
 
 
-EACH = (("n", "1"),  # per item: what every measure is made of
-        ("on_time", f"({DONE} AND i.completed_at <= i.due_at)::INTEGER"),  # sql-ok: fixed fragments
-        ("done_days", f"CASE WHEN {DONE} THEN {WHOLE_DAYS} ELSE 0 END"))  # sql-ok
-NARROW = tuple((name, f"sum({expression})") for name, expression in EACH)  # per key, type and Estatus
+def each_sql(ops=SQL) -> tuple[tuple[str, str], ...]:
+    """Per item, what every measure is made of (SQL over ``i``, in the engine ``ops``' words)."""
+    whole_days = ops.int_div(f"{ops.epoch_us('i.completed_at')} - {ops.epoch_us('i.created_at')}", "86400000000")
+    return (("n", "1"),
+            ("on_time", f"({DONE} AND i.completed_at <= i.due_at)::INTEGER"),  # sql-ok: fixed fragments
+            ("done_days", f"CASE WHEN {DONE} THEN {whole_days} ELSE 0 END"))  # sql-ok
+
+
+def narrow_sums(ops=SQL) -> tuple[tuple[str, str], ...]:
+    """Per key, type and Estatus: each ``each_sql`` column summed."""
+    return tuple((name, f"sum({expression})") for name, expression in each_sql(ops))
+
+
+NARROW = narrow_sums()
 
 
 @dataclass(frozen=True)
@@ -118,9 +128,10 @@ def wide(narrow_sql: str, keys: list[str], measures=None) -> str:
     return f"SELECT {listed}, {sums} FROM ({narrow_sql}) t GROUP BY {listed}"  # sql-ok: our names
 
 
-def narrow_columns() -> str:
+def narrow_columns(ops=SQL) -> str:
     """The type, Estatus and NARROW aggregates over items ``i`` (for a query's SELECT)."""
-    return ", ".join([f"{TYPE} AS type", "i.status::VARCHAR AS status", *(f"{sql} AS {name}" for name, sql in NARROW)])
+    return ", ".join([f"{TYPE} AS type", "i.status::VARCHAR AS status",
+                      *(f"{sql} AS {name}" for name, sql in narrow_sums(ops))])
 
 
 MEASURES = _measures()
@@ -166,14 +177,9 @@ class Rollup:
         return [measure.name for measure in self.measures]
 
 
-def local_day(column: str, zone: str) -> str:
-    """The calendar day of a UTC instant in ``zone`` (a validated zone name)."""
-    return SQL.local_day(column, zone)
-
-
-def dimensions(zone: str) -> dict[str, tuple[str, str]]:
+def dimensions(zone: str, ops=SQL) -> dict[str, tuple[str, str]]:
     """Every key column: (SQL type, expression over items ``i``, its opportunity ``o`` and ``b.basis``)."""
-    day = "CASE b.basis " + " ".join(f"WHEN {basis} THEN {local_day(column, zone)}"
+    day = "CASE b.basis " + " ".join(f"WHEN {basis} THEN {ops.local_day(column, zone)}"
                                      for basis, column in BASES.items()) + " END"
     return {"basis": ("SMALLINT", "b.basis"), "day": ("DATE", day), "responsible_id": ("INTEGER", RESPONSIBLE),
             "owner_id": ("INTEGER", OWNER), "stage": ("VARCHAR", STAGE), "opportunity_id": ("INTEGER", OPPORTUNITY)}
@@ -227,12 +233,12 @@ def zone_of(cursor) -> str:
     return row[0] if row else times.default_zone()
 
 
-def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "TRUE") -> str:
+def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "TRUE", ops=SQL) -> str:
     """The items matching ``selector`` counted at the grain ``dims`` × type × Estatus (NARROW)."""
-    expressions = dimensions(zone)
+    expressions = dimensions(zone, ops)
     keys = ", ".join(f"{expressions[name][1]} AS {name}" for name in dims)
     positions = ", ".join(str(n + 1) for n in range(len(dims) + 2))
-    return (f"SELECT {keys}, {narrow_columns()} FROM items i LEFT JOIN opportunities o ON o.id = i.opportunity_id "  # sql-ok
+    return (f"SELECT {keys}, {narrow_columns(ops)} FROM items i LEFT JOIN opportunities o ON o.id = i.opportunity_id "  # sql-ok
             f"CROSS JOIN (VALUES ({DUE}), ({CREATED}), ({COMPLETED})) AS b(basis) "
             f"WHERE ({selector}) AND (b.basis <> {COMPLETED} OR {DONE}) AND {condition} "  # sql-ok: callers bind values
             f"GROUP BY {positions}")
@@ -257,15 +263,15 @@ def _each(zone: str, stages: dict[int, str], item_facts: list[tuple]) -> list[tu
     ``rollups --check`` and the tests compare both after every kind of write."""
     tz = times.zone_info(zone)
 
-    def day(instant):  # local_day
+    def day(instant):  # the operations' local_day
         return None if instant is None else instant.replace(tzinfo=UTC).astimezone(tz).date()
 
     each = []
     for due, created, completed, responsible, owner, opportunity, activity_type, status, *_ in item_facts:
         done = status == "Realizada"
-        on_time = int(done and completed is not None and completed <= due)  # EACH's on_time
+        on_time = int(done and completed is not None and completed <= due)  # each_sql's on_time
         span = (completed - created) // timedelta(microseconds=1) if done and completed is not None else 0
-        whole_days = abs(span) // DAY_US * (1 if span >= 0 else -1)  # WHOLE_DAYS: SQL's // truncates
+        whole_days = abs(span) // DAY_US * (1 if span >= 0 else -1)  # each_sql's done_days: truncated
         each.append((day(due), day(created), day(completed),  # BASES
                      responsible or 0, owner or 0, stages.get(opportunity, ""), opportunity or 0,  # KEYS
                      activity_type or "Tarea", status, 1, on_time, whole_days))  # TYPE, Estatus, EACH
@@ -286,9 +292,9 @@ def _spread(rows: list[tuple]) -> list[tuple]:
 
 
 def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sign: int = 1,
-                  condition: str = "TRUE") -> str:
+                  condition: str = "TRUE", ops=SQL) -> str:
     """The aggregate of the items matching ``selector`` at the grain ``dims``, times ``sign``."""
-    return wide(_narrow(dims, zone, selector, condition), list(dims),
+    return wide(_narrow(dims, zone, selector, condition, ops), list(dims),
                 [(m.name, f"{sign} * {m.sql}") for m in measures])
 
 
@@ -317,7 +323,8 @@ def record(cursor, selector: str, params: list, sign: int, many: bool = False, z
     listed = ", ".join(f"t.{dim}" for dim in DIMS)
     measures = ", ".join(f"({sign} * {m.each})::{MEASURE_TYPE}" for m in MEASURES)
     cursor.execute(f"INSERT INTO {DELTA} ({', '.join(DELTA_COLUMNS)}) "  # sql-ok: our names
-                   f"SELECT {listed}, {measures} FROM ({_narrow(DIMS, zone, selector)}) t", params)  # sql-ok
+                   f"SELECT {listed}, {measures} FROM ({_narrow(DIMS, zone, selector, ops=operations_of(cursor))}) t",  # sql-ok
+                   params)
 
 
 def add(cursor, signed: dict[int, list[tuple]], zone: str | None = None) -> None:
@@ -478,7 +485,8 @@ def rebuild(cursor, zone: str | None = None) -> None:
         _create(cursor, rollup.name, rollup.dims, rollup.measures)
         if empty:
             continue
-        sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
+        sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition,
+                            ops=operations_of(cursor))
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) t ORDER BY {', '.join(rollup.order)}")  # sql-ok
     set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone)})
     refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
@@ -584,7 +592,8 @@ def check(db, limit: int = 20) -> list[str]:
         return []  # nothing counted, nothing to count
     for rollup in DEFINITIONS:
         keys, names = ", ".join(rollup.dims), rollup.measure_names
-        expected = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition)
+        expected = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition,
+                                 ops=operations_of(cursor))
         nonzero = " OR ".join(f"e.{name} <> 0" for name in names)
         differs = " OR ".join(f"coalesce(e.{name}, 0) <> coalesce(s.{name}, 0)" for name in names)
         shown = ", ".join(f"coalesce(e.{name}, 0), coalesce(s.{name}, 0)" for name in names)

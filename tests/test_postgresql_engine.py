@@ -3,8 +3,9 @@ what DuckDB returns for the same statement and values."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -88,17 +89,46 @@ def test_meta_facts_are_replaced_alike_on_both_engines(both):
         ("demo", "true"), ("demo_seed", "7"), ("rollup_zone", "Europe/Madrid")]
 
 
-def test_the_rollup_tables_are_made_alike_for_an_empty_database(both):
-    """So far for no items: counting items on PostgreSQL needs the engine's operations in the
-    rollups' SQL (next step)."""
+def _items(count: int = 60) -> list[list]:
+    """Items whose rollup keys are easy to get wrong: local midnights (23:30 in Mexico City is
+    the next UTC day), done before created, no responsible, owner or opportunity."""
+    rows, start = [], datetime(2026, 3, 5, 5, 30)
+    for k in range(count):
+        due = start + timedelta(hours=7 * k)
+        activity, done = k % 2 == 1, k % 3 == 0
+        created = due - timedelta(days=2, hours=k)
+        completed = (due + timedelta(hours=30 - 3 * k)) if done else None
+        rows.append([k + 1, "Actividad" if activity else "Tarea", f"Elemento {k}", "Reunión" if activity else None,
+                     due, due + timedelta(hours=1) if activity else due,
+                     "Un usuario específico" if k % 5 else "No asignar", (1 + k % 3) if k % 5 else None,
+                     2, 7 if k % 4 else None, 3 if k % 6 else None, "Realizada" if done else "Pendiente",
+                     completed, created, created])
+    return rows
+
+
+ITEM_INSERT = ("INSERT INTO items (id, kind, name, activity_type, starts_at, due_at, responsible_mode, responsible_id, "
+               "contact_id, contact_owner_id, opportunity_id, status, completed_at, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+@pytest.mark.parametrize("count", [0, 60])
+def test_the_rollups_are_built_alike_on_both_engines(both, count):
     for cursor in both:
+        cursor.execute("INSERT INTO opportunities VALUES (3, 'Licencias', 2, 'Propuesta', 10, ?)", [datetime(2026, 1, 1)])
+        for row in _items(count):
+            cursor.execute(ITEM_INSERT, row)
         cursor.execute("BEGIN")
         rollups.rebuild(cursor, "America/Mexico_City")
         cursor.execute("COMMIT")
     duck, pg = both
-    tables = [rollup.name for rollup in rollups.DEFINITIONS] + [rollups.DELTA, rollups.SOON]
-    for table in tables:
-        assert pg.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]  # sql-ok: our names
+    for rollup in rollups.DEFINITIONS:
+        sql = f"SELECT * FROM {rollup.name} ORDER BY {', '.join(rollup.dims)}"  # sql-ok: our names
+        rows = duck.execute(sql).fetchall()
+        assert pg.execute(sql).fetchall() == rows, rollup.name
+        assert (len(rows) > 0) == (count > 0)
+    sql = f"SELECT * FROM {rollups.SOON} ORDER BY id"  # sql-ok: our name
+    assert pg.execute(sql).fetchall() == duck.execute(sql).fetchall()
+    assert rollups.check(SimpleNamespace(cursor=lambda: pg)) == []
     sql = "SELECT key, value FROM meta WHERE key IN (?, ?) ORDER BY key"
     keys = [rollups.ZONE_KEY, rollups.VERSION_KEY]
     assert pg.execute(sql, keys).fetchall() == duck.execute(sql, keys).fetchall()

@@ -150,7 +150,7 @@ def test_days_are_calendar_days_in_the_rollup_zone(store, world):
     days = store.db.query(f"SELECT DISTINCT basis, day FROM {rollups.DELTA} WHERE basis = 0")  # sql-ok
     assert days == [(rollups.DUE, date(2026, 3, 5))]
     with pytest.raises(ValueError):
-        rollups.local_day("i.due_at", "America/Mexico_City'; DROP TABLE items; --")
+        rollups.dimensions("America/Mexico_City'; DROP TABLE items; --")
 
 
 def test_an_older_database_gets_its_rollups_built_once(db, store):

@@ -97,3 +97,4 @@ class Operations(duckdb.Operations):
 
 
 OPERATIONS = Operations()
+Cursor.operations = OPERATIONS  # what escala.engines.operations_of finds on a cursor of ours
