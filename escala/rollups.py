@@ -428,10 +428,9 @@ def soon_covers(day: date | None, today: date) -> bool:
 
 def refresh_soon_if_stale(db, now: datetime) -> bool:
     """``refresh_soon`` for ``now``'s day unless SOON was made for it (the server checks every minute)."""
-    cursor = db.cursor()
-    zone = zone_of(cursor)
+    zone, day = reading_state(db.cursor())
     today = times.to_local(now, zone).date()
-    if soon_day(cursor) == today:
+    if day == today:
         return False
     with db.transaction() as cursor:
         refresh_soon(cursor, today, zone)

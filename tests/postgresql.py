@@ -82,3 +82,22 @@ def throwaway_cluster() -> Iterator[str]:
             _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def migrated_schema(connection, schema: str):
+    """A new schema ``schema`` (the session's cluster is shared) made the search path of
+    ``connection``, with the migration files applied through the engine's cursor, one
+    transaction each and recorded, as ``Database.migrate`` applies them to a DuckDB file;
+    returns that cursor."""
+    from escala.db import SCHEMA_VERSION_TABLE, migration_files
+    from escala.engines import postgresql
+
+    connection.execute(f"CREATE SCHEMA {schema}")  # sql-ok: a name the tests make
+    connection.execute(f"SET search_path = {schema}")  # sql-ok
+    cursor = postgresql.Cursor(connection)
+    cursor.execute(SCHEMA_VERSION_TABLE)
+    for version, name, sql in migration_files():
+        with connection.transaction():
+            cursor.execute(sql)
+            cursor.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    return cursor

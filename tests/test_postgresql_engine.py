@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from escala import rollups
-from escala.db import Database, migration_files
+from escala.db import Database
 from escala.engines import postgresql
 from escala.meta import set_meta
+from tests.postgresql import migrated_schema
 
 
 @pytest.mark.parametrize("sql, translated", [
@@ -33,13 +34,7 @@ def both(postgresql_url, tmp_path):
     duck = Database(tmp_path / "escala.duckdb")
     duck.migrate()
     with postgresql.connect(postgresql_url) as connection:
-        schema = f"engine_{tmp_path.name.replace('-', '_').lower()}"
-        connection.execute(f"CREATE SCHEMA {schema}")  # sql-ok: a name made here
-        connection.execute(f"SET search_path = {schema}")  # sql-ok
-        cursor = postgresql.Cursor(connection)
-        for _, _, sql in migration_files():
-            cursor.execute(sql)
-        yield duck.cursor(), cursor
+        yield duck.cursor(), migrated_schema(connection, f"engine_{tmp_path.name.replace('-', '_').lower()}")
     duck.close()
 
 

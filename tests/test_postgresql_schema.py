@@ -10,8 +10,9 @@ import re
 import pytest
 
 from escala import rollups
-from escala.db import SCHEMA_VERSION_TABLE, Database, migration_files
+from escala.db import Database, migration_files
 from escala.engines import postgresql
+from tests.postgresql import migrated_schema
 
 DERIVED = {rollup.name for rollup in rollups.DEFINITIONS} | {rollups.DELTA, rollups.SOON}
 
@@ -34,14 +35,7 @@ def migrated(postgresql_url):
     """The migration files applied to an empty PostgreSQL database through the engine's
     cursor, one transaction each, as ``Database.migrate`` applies them to a DuckDB file."""
     with postgresql.connect(postgresql_url) as connection:
-        connection.execute("CREATE SCHEMA schema_test")  # the session's database is shared
-        connection.execute("SET search_path = schema_test")
-        cursor = postgresql.Cursor(connection)
-        cursor.execute(SCHEMA_VERSION_TABLE)
-        for version, name, sql in migration_files():
-            with connection.transaction():
-                cursor.execute(sql)
-                cursor.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+        migrated_schema(connection, "schema_test")
         yield connection
 
 

@@ -320,7 +320,7 @@ def test_todays_late_items_are_read_from_soon_which_check_compares_with_the_item
     now, zone = datetime(2026, 3, 6, 18, 0, tzinfo=UTC), "America/Mexico_City"
     late = Analytics(store.db).dashboard(Filters(), world.admin, now, zone).metrics["Vencidas"]
     with store.db.transaction() as cursor:
-        (taken,) = cursor.execute(f"DELETE FROM {rollups.SOON} WHERE due_at >= ?", [datetime(2026, 3, 6)]).fetchone()
+        (taken,) = cursor.execute(f"DELETE FROM {rollups.SOON} WHERE due_at >= ?", [datetime(2026, 3, 6)]).fetchone()  # sql-ok
         cursor.execute(f"INSERT INTO {rollups.SOON} SELECT {', '.join(rollups.SOON_COLUMNS)} FROM items "  # sql-ok
                        "WHERE status = 'Realizada'")
     assert taken == 2 and Analytics(store.db).dashboard(Filters(), world.admin, now, zone).metrics["Vencidas"] == late - 2

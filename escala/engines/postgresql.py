@@ -55,8 +55,25 @@ def connect(url: str):
     return connection
 
 
+class Operations(duckdb.Operations):
+    """PostgreSQL's answers to ``duckdb.Operations``' questions (where they differ)."""
+
+    name = "postgresql"
+
+    def epoch_us(self, instant: str) -> str:
+        return f"(extract(epoch FROM {instant}) * 1000000)::BIGINT"  # numeric: exact to the microsecond
+
+    def int_div(self, dividend: str, divisor: str) -> str:
+        return f"(({dividend})::BIGINT / ({divisor})::BIGINT)"  # integer division truncates toward zero
+
+
+OPERATIONS = Operations()
+
+
 class Cursor:
     """The part of DuckDB's cursor the store uses, over one psycopg connection."""
+
+    operations = OPERATIONS  # what escala.engines.operations_of finds on a cursor of ours
 
     def __init__(self, connection):
         self.connection = connection
@@ -82,19 +99,3 @@ class Cursor:
 
     def close(self) -> None:
         self._cursor.close()
-
-
-class Operations(duckdb.Operations):
-    """PostgreSQL's answers to ``duckdb.Operations``' questions (where they differ)."""
-
-    name = "postgresql"
-
-    def epoch_us(self, instant: str) -> str:
-        return f"(extract(epoch FROM {instant}) * 1000000)::BIGINT"  # numeric: exact to the microsecond
-
-    def int_div(self, dividend: str, divisor: str) -> str:
-        return f"(({dividend})::BIGINT / ({divisor})::BIGINT)"  # integer division truncates toward zero
-
-
-OPERATIONS = Operations()
-Cursor.operations = OPERATIONS  # what escala.engines.operations_of finds on a cursor of ours
