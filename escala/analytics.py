@@ -415,7 +415,7 @@ class Analytics:
             SELECT i.opportunity_id, i.status = 'Realizada', i.due_at < ?, count(*)
             -- the LIMIT keeps the other filters above the index lookup by opportunity
             FROM (SELECT * FROM items WHERE {one_of("opportunity_id", ids)} LIMIT {2**62}) i
-            WHERE {where} GROUP BY ALL""", [times.to_db(now), *ids, *params])  # sql-ok: placeholders only
+            WHERE {where} GROUP BY 1, 2, 3""", [times.to_db(now), *ids, *params])  # sql-ok: placeholders only
         found: dict[tuple[int, str], int] = {}
         for opportunity, done, late, n in counts:
             key = (opportunity, "Realizada" if done else "Vencida" if late else ON_TIME)
@@ -502,16 +502,18 @@ class Analytics:
         if filters.date_to is not None:
             window += " AND {col} < ?"
             bounds.append(times.to_db(times.start_of_day(filters.date_to + timedelta(days=1), zone)))
-        local = f"timezone(?, make_timestamp((bucket * {BUCKET_US})::BIGINT)::TIMESTAMPTZ)::DATE"
+        ops = self.db.operations
+        local = ops.local_day(ops.from_epoch_us(f"(bucket * {BUCKET_US})::BIGINT"), zone)
+        bucket = lambda column: ops.int_div(ops.epoch_us(column), str(BUCKET_US))  # noqa: E731
         return self.db.query(f"""
             SELECT series, {local} AS day, sum(n)::BIGINT AS count FROM (
-                SELECT 'Creadas' AS series, epoch_us(i.created_at) // {BUCKET_US} AS bucket, count(*) AS n
-                FROM items i WHERE {where} {window.format(col='i.created_at')} GROUP BY ALL
+                SELECT 'Creadas' AS series, {bucket('i.created_at')} AS bucket, count(*) AS n
+                FROM items i WHERE {where} {window.format(col='i.created_at')} GROUP BY 1, 2
                 UNION ALL
-                SELECT 'Realizadas', epoch_us(i.completed_at) // {BUCKET_US}, count(*)
+                SELECT 'Realizadas', {bucket('i.completed_at')}, count(*)
                 FROM items i WHERE {where} AND i.status = 'Realizada' {window.format(col='i.completed_at')}
-                GROUP BY ALL) b
-            GROUP BY 1, 2""", [zone, *params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
+                GROUP BY 1, 2) b
+            GROUP BY 1, 2""", [*params, *bounds, *params, *bounds])  # sql-ok: fixed fragments, bound values
 
     def items_behind(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection,
                      limit: int = 200) -> tuple[pd.DataFrame, int]:

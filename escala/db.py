@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from escala import rollups, times
+from escala.engines import duckdb as duckdb_operations
 
 DEFAULT_PATH = Path("data") / "escala.duckdb"
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -62,6 +63,26 @@ class DatabaseUnusable(RuntimeError):
 def default_path() -> Path:
     """``ESCALA_DB`` or ``data/escala.duckdb``."""
     return Path(os.environ.get("ESCALA_DB") or DEFAULT_PATH)
+
+
+def is_url(location) -> bool:
+    """True for a PostgreSQL URL (server mode), False for a DuckDB file path."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def default_location() -> str:
+    """``ESCALA_DATABASE_URL`` (server mode), else ``ESCALA_DB`` or ``data/escala.duckdb``."""
+    return os.environ.get("ESCALA_DATABASE_URL") or str(default_path())
+
+
+def open_database(location=None, memory_limit: str | None = None) -> BaseDatabase:
+    """The database at ``location`` (a ``postgresql://`` URL or a DuckDB file path; by
+    default ``default_location()``), opened but not migrated."""
+    location = default_location() if location is None else location
+    if is_url(location):
+        from escala.engines import postgresql
+        return postgresql.Database(str(location))
+    return Database(location, memory_limit)
 
 
 def _lock_message(path: Path, error: Exception) -> str:
@@ -157,13 +178,61 @@ def cleanup_stale_temp_files(max_age_seconds: float = STALE_TEMP_SECONDS, folder
     return removed
 
 
-class Database:
+class BaseDatabase:
+    """What every engine's database does alike, over its ``cursor()`` and ``transaction()``:
+    reads, id counters and the numbered migrations."""
+
+    engine = "duckdb"  # which migrations/<engine>/ files replace or add to the shared ones
+    operations = duckdb_operations.OPERATIONS  # the engine's SQL fragments (escala/engines)
+
+    def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        """Run one read and fetch all of it."""
+        return self.cursor().execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: list | tuple = ()) -> tuple | None:
+        return self.cursor().execute(sql, params).fetchone()
+
+    def next_ids(self, cursor, table: str, count: int = 1) -> int:
+        """Reserve ``count`` ids for ``table`` inside the current transaction; returns the first."""
+        return self.reserve_ids(cursor, {table: count})[table]
+
+    def reserve_ids(self, cursor, counts: dict[str, int]) -> dict[str, int]:
+        """Reserve ``counts[table]`` ids for each table in one statement (inside the current
+        transaction); returns each table's first id."""
+        cases = " ".join("WHEN ? THEN ?" for _ in counts)
+        rows = cursor.execute(
+            f"UPDATE id_counters SET last_id = last_id + CASE name {cases} END "  # sql-ok: placeholders
+            f"WHERE {one_of('name', counts)} RETURNING name, last_id",  # sql-ok: placeholders
+            [value for pair in counts.items() for value in pair] + list(counts)).fetchall()
+        return {name: last - counts[name] + 1 for name, last in rows}
+
+    def migrate(self) -> list[str]:
+        """Apply the numbered SQL files not yet recorded, one transaction each (checked again
+        inside it: another process may be migrating the same database); returns the names
+        applied."""
+        with self.transaction() as cursor:
+            cursor.execute(SCHEMA_VERSION_TABLE)
+        applied = []
+        for version, name, sql in migration_files(self.engine):
+            with self.transaction() as cursor:
+                if cursor.execute("SELECT 1 FROM schema_version WHERE version = ?", [version]).fetchone():
+                    continue
+                cursor.execute(sql)
+                cursor.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, times.to_db(times.now_utc())])
+            applied.append(name)
+        rollups.ensure(self)  # derived tables, made from their definitions (escala/rollups.py)
+        return applied
+
+
+class Database(BaseDatabase):
     """A DuckDB file (or ``:memory:``) with per-thread cursors and serialized writes."""
 
     def __init__(self, path: str | Path | None = None, memory_limit: str | None = None):
         if path is not None and not str(path).strip():
             raise DatabaseUnusable("Falta la ruta de la base de datos: indica un archivo .duckdb con ESCALA_DB o --db.")
         self.path = Path(path) if path is not None else default_path()
+        self.name = str(self.path)  # what messages call it
+        self.location = self.path  # what open_database takes to open it again
         self.in_memory = str(self.path) == ":memory:"
         # Never download extensions: everything Escala uses is built into the wheel. (With
         # downloads on, DuckDB 2.0 replaying a WAL that holds an ALTER of a table whose CHECK
@@ -239,13 +308,6 @@ class Database:
         cursor.execute("SET TimeZone = 'UTC'")
         return cursor
 
-    def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
-        """Run one read and fetch all of it."""
-        return self.cursor().execute(sql, params).fetchall()
-
-    def query_one(self, sql: str, params: list | tuple = ()) -> tuple | None:
-        return self.cursor().execute(sql, params).fetchone()
-
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One explicit write transaction, committed on exit, rolled back on any error."""
@@ -281,38 +343,6 @@ class Database:
             cursor.execute(statement)
         cursor.execute("DROP TABLE rewrite")
 
-    def next_ids(self, cursor: duckdb.DuckDBPyConnection, table: str, count: int = 1) -> int:
-        """Reserve ``count`` ids for ``table`` inside the current transaction; returns the first."""
-        return self.reserve_ids(cursor, {table: count})[table]
-
-    def reserve_ids(self, cursor: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> dict[str, int]:
-        """Reserve ``counts[table]`` ids for each table in one statement (inside the current
-        transaction); returns each table's first id."""
-        cases = " ".join("WHEN ? THEN ?" for _ in counts)
-        rows = cursor.execute(
-            f"UPDATE id_counters SET last_id = last_id + CASE name {cases} END "  # sql-ok: placeholders
-            f"WHERE {one_of('name', counts)} RETURNING name, last_id",  # sql-ok: placeholders
-            [value for pair in counts.items() for value in pair] + list(counts)).fetchall()
-        return {name: last - counts[name] + 1 for name, last in rows}
-
-    # ------------------------------------------------------------ migrations
-
-    def migrate(self) -> list[str]:
-        """Apply the numbered SQL files not yet recorded; returns the names applied."""
-        with self.transaction() as cursor:
-            cursor.execute(SCHEMA_VERSION_TABLE)
-        done = {row[0] for row in self.query("SELECT version FROM schema_version")}
-        applied = []
-        for version, name, sql in migration_files():
-            if version in done:
-                continue
-            with self.transaction() as cursor:
-                cursor.execute(sql)
-                cursor.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, times.to_db(times.now_utc())])
-            applied.append(name)
-        rollups.ensure(self)  # derived tables, made from their definitions (escala/rollups.py)
-        return applied
-
     def checkpoint(self) -> None:
         with self._write_lock:
             self.cursor().execute("CHECKPOINT")
@@ -329,12 +359,21 @@ SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """``(version, name, sql)`` for each ``migrations/NNN_name.sql``, in order."""
+def migration_files(engine: str = "duckdb") -> list[tuple[int, str, str]]:
+    """``(version, name, sql)`` for each ``migrations/NNN_name.sql``, in order; a file of the
+    same name in ``migrations/<engine>/`` replaces the shared one on that engine, and a number
+    found only there is that engine's alone (what its dialect needs first)."""
+    def numbered(folder) -> dict[str, tuple[int, str, str]]:
+        found = {}
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            match = re.fullmatch(r"(\d{3})_\w+\.sql", entry.name)
+            if match:
+                found[entry.name] = (int(match.group(1)), entry.name, entry.read_text(encoding="utf-8"))
+        return found
+
     folder = resources.files("escala") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = re.fullmatch(r"(\d{3})_\w+\.sql", entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    files = numbered(folder) | numbered(folder / engine)
+    versions = [version for version, _, _ in files.values()]
+    if len(versions) != len(set(versions)):
+        raise RuntimeError(f"two migrations share a number for {engine}: {sorted(files)}")
+    return sorted(files.values())

@@ -38,7 +38,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from escala import times
 from escala.meta import set_meta
@@ -372,13 +371,7 @@ def _append(cursor, table: str, names: list[str], rows: list[tuple], dtypes: dic
         cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join(row for _ in rows)}",  # sql-ok
                        [value for values in rows for value in values])
         return
-    columns = {name: np.array(values, dtype=(dtypes or {}).get(name, object))
-               for name, values in zip(names, zip(*rows), strict=True)}
-    cursor.register("appended_rows", pd.DataFrame(columns))
-    try:
-        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM appended_rows")  # sql-ok: our names
-    finally:
-        cursor.unregister("appended_rows")
+    operations_of(cursor).append(cursor, table, names, rows, dtypes or {})
 
 
 # ---------------------------------------------------------------- today's pending items

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from escala import access, metrics, rollups, times
 from escala.auth import SignInHistory, hash_password, session_idle_limit
 from escala.db import Database, one_of
+from escala.engines import operations_of
 from escala.domain import (
     ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
@@ -56,7 +57,7 @@ CONTACT_ORDERS = {  # allow-list for contact_summaries(sort=...)
 }
 # A contact matches a search when its name, email or company contains the text, ignoring case
 # and accents ("garcia" finds "García"); the text is literal (no LIKE wildcards).
-CONTACT_SEARCH = " OR ".join(f"contains(strip_accents(lower(coalesce({column}, ''))), strip_accents(lower(?)))"
+CONTACT_SEARCH = " OR ".join(f"strpos(strip_accents(lower(coalesce({column}, ''))), strip_accents(lower(?))) > 0"
                              for column in ("c.name", "c.email", "co.name"))
 
 
@@ -539,10 +540,10 @@ class Store:
                     WHERE {scope} AND {matches}
                 ), pending AS (
                     SELECT i.contact_id,
-                           count(*) FILTER (i.kind = 'Actividad') AS activities,
-                           count(*) FILTER (i.kind = 'Tarea') AS tasks,
-                           count(*) FILTER (i.due_at < ?) AS overdue,
-                           min(i.due_at) AS next_due_at, arg_min(i.name, (i.due_at, i.id)) AS next_due_name
+                           count(*) FILTER (WHERE i.kind = 'Actividad') AS activities,
+                           count(*) FILTER (WHERE i.kind = 'Tarea') AS tasks,
+                           count(*) FILTER (WHERE i.due_at < ?) AS overdue,
+                           min(i.due_at) AS next_due_at, {self.db.operations.first_by('i.name', 'i.due_at', 'i.id')} AS next_due_name
                     FROM items i
                     WHERE i.status = 'Pendiente' AND i.contact_id IN (SELECT id FROM visible)
                     GROUP BY i.contact_id
@@ -731,11 +732,12 @@ class Store:
             str(kind), str(status), (max(pages[kind, status], 1) - 1) * size if (kind, status) in pages else unread)]
         # which items: a window over the few columns that choose them (every column of a
         # thousand items costs more than the rest of the page)
+        epoch_due = operations_of(cursor).epoch_us("i.due_at")
         chosen = cursor.execute(f"""
             SELECT i.id, i.kind, i.status, i.total, i.n > i.first AND i.n <= i.first + ? AS shown FROM (
                 SELECT i.id, i.kind, i.status, CASE {first} END AS first,
                        row_number() OVER (PARTITION BY i.kind, i.status ORDER BY CASE WHEN i.status = 'Realizada'
-                           THEN -epoch_us(i.due_at) ELSE epoch_us(i.due_at) END, i.id) AS n,
+                           THEN -{epoch_due} ELSE {epoch_due} END, i.id) AS n,
                        count(*) OVER (PARTITION BY i.kind, i.status) AS total
                 -- the LIMIT keeps the window above the index lookup by contact
                 FROM (SELECT {columns} FROM items WHERE contact_id = ? LIMIT {2**62}) i WHERE {scope}) i
@@ -966,7 +968,8 @@ class Store:
     def integrity_problems(self) -> list[str]:
         """References the schema cannot enforce (see migrations/001): each broken one, described."""
         checks = {
-            "items without their contact": "SELECT count(*) FROM items i ANTI JOIN contacts c ON c.id = i.contact_id",
+            "items without their contact": """SELECT count(*) FROM items i
+                WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = i.contact_id)""",
             "items whose contact owner is stale": """SELECT count(*) FROM items i JOIN contacts c ON c.id = i.contact_id
                 WHERE i.contact_owner_id IS DISTINCT FROM c.owner_id""",
             "items whose opportunity is another contact's": """SELECT count(*) FROM items i
@@ -975,7 +978,7 @@ class Store:
             "items with an unknown responsible": """SELECT count(*) FROM items i
                 WHERE i.responsible_id IS NOT NULL AND i.responsible_id NOT IN (SELECT id FROM users)""",
             "opportunities without their contact": """SELECT count(*) FROM opportunities o
-                ANTI JOIN contacts c ON c.id = o.contact_id""",
+                WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = o.contact_id)""",
             "contacts with an unknown owner": """SELECT count(*) FROM contacts c
                 WHERE c.owner_id IS NOT NULL AND c.owner_id NOT IN (SELECT id FROM users)""",
             # only an import from before the 1970-2100 rule could have stored these

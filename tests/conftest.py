@@ -1,14 +1,20 @@
-"""Fixtures: a fresh database per test, a controllable clock, and a small cast of users."""
+"""Fixtures: a fresh database per test, a controllable clock, and a small cast of users.
+
+The engine under test is ``ESCALA_TEST_ENGINE``: ``duckdb`` (a file per test, the default)
+or ``postgresql`` (a database per test on a throwaway cluster per test process); CI runs the
+whole suite once with each."""
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from escala import auth, demo, rollups
-from escala.db import Database
+from escala.db import BaseDatabase, open_database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft, User, UserDraft
 from escala.store import Store
 
@@ -35,22 +41,55 @@ def clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
 
 
+ENGINE = os.environ.get("ESCALA_TEST_ENGINE", "duckdb")
+if ENGINE not in ("duckdb", "postgresql"):
+    raise pytest.UsageError(f"ESCALA_TEST_ENGINE must be duckdb or postgresql, not {ENGINE!r}")
+_databases = itertools.count(1)
+
+
 @pytest.fixture
-def db(tmp_path):
+def new_location(tmp_path, request):
+    """A maker of empty databases on the engine under test: each call, a new DuckDB file path
+    (under ``tmp_path``) or the URL of a new PostgreSQL database (dropped after the test)."""
+    made: list[str] = []
+
+    def make(name: str = "escala"):
+        if ENGINE == "duckdb":
+            return tmp_path / f"{name}.duckdb"
+        from tests.postgresql import create_database
+        url = create_database(request.getfixturevalue("postgresql_url"), f"t{os.getpid()}_{next(_databases)}")
+        made.append(url)
+        return url
+
+    yield make
+    if made:
+        from tests.postgresql import drop_database
+        for url in made:
+            drop_database(url)
+
+
+@pytest.fixture
+def database_location(new_location):
+    """Where the test's database lives (empty until opened and migrated)."""
+    return new_location()
+
+
+@pytest.fixture
+def db(database_location):
     """A fresh database; whatever the test wrote, the Tablero's rollups must still agree with
     the items at the end (escala/rollups.py)."""
-    database = Database(tmp_path / "escala.duckdb")
+    database = open_database(database_location)
     database.migrate()
     yield database
     assert_rollups_agree(database)
     database.close()
 
 
-def assert_rollups_agree(database: Database) -> None:
+def assert_rollups_agree(database: BaseDatabase) -> None:
     """The Tablero's rollups equal the aggregates recomputed from the items (reopening the
     file if the test closed it, e.g. to let a command-line process write)."""
     if database._closed:
-        database = Database(database.path)
+        database = open_database(database.location)
         try:
             assert rollups.check(database) == []
         finally:
@@ -84,9 +123,9 @@ class World:
     bruno_opportunity: int
 
 
-def seed_demo_file(path, **size) -> None:
-    """A demo database file at ``path`` (for tests that run the app or the server on it)."""
-    database = Database(path)
+def seed_demo_file(location, **size) -> None:
+    """A demo database at ``location`` (for tests that run the app or the server on it)."""
+    database = open_database(location)
     database.migrate()
     demo.seed(database, demo.DemoSize(**size))
     database.close()

@@ -101,3 +101,22 @@ def migrated_schema(connection, schema: str):
             cursor.execute(sql)
             cursor.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
     return cursor
+
+
+def _admin_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+def create_database(url: str, name: str) -> str:
+    """A new empty database ``name`` on ``url``'s cluster; returns its URL."""
+    import psycopg
+    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")  # sql-ok: a name the tests make
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str) -> None:
+    """Drop ``url``'s database, ending whatever connection is left to it."""
+    import psycopg
+    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")  # sql-ok: ours

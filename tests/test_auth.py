@@ -179,14 +179,14 @@ def test_the_limits_migration_keeps_older_attempts_in_order(tmp_path, monkeypatc
     from escala import db as db_module
     from escala.store import Store
     every = db_module.migration_files()
-    monkeypatch.setattr(db_module, "migration_files", lambda: [m for m in every if m[0] <= 2])
+    monkeypatch.setattr(db_module, "migration_files", lambda engine="duckdb": [m for m in every if m[0] <= 2])
     database = db_module.Database(tmp_path / "old.duckdb")
     database.migrate()
     with database.transaction() as cursor:  # the 001 layout: email, occurred_at, succeeded
         cursor.execute("""INSERT INTO sign_in_attempts VALUES ('ana@example.com', TIMESTAMP '2026-03-02 14:00', false),
                           ('ana@example.com', TIMESTAMP '2026-03-02 14:01', true),
                           ('ana@example.com', TIMESTAMP '2026-03-02 14:02', false)""")
-    monkeypatch.setattr(db_module, "migration_files", lambda: every)
+    monkeypatch.setattr(db_module, "migration_files", lambda engine="duckdb": every)
     assert "003_sign_in_limits.sql" in database.migrate()
     assert database.query("SELECT id, email, client, outcome FROM sign_in_attempts ORDER BY id") == [
         (1, "ana@example.com", None, "failure"), (2, "ana@example.com", None, "success"),

@@ -39,7 +39,7 @@ def test_migrations_applied_twice_are_a_no_op(tmp_path):
 def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     import escala.db as db_module
     broken = [(1, "001_broken.sql", "CREATE TABLE half (x INTEGER); CREATE TABLE oops (;")]
-    monkeypatch.setattr(db_module, "migration_files", lambda: broken)
+    monkeypatch.setattr(db_module, "migration_files", lambda engine="duckdb": broken)
     db = Database(tmp_path / "b.duckdb")
     with pytest.raises(Exception):
         db.migrate()
