@@ -17,7 +17,9 @@ from pathlib import Path
 import duckdb
 
 from escala import demo
-from escala.db import PRIVATE_FILE_MODE, Database, DatabaseLocked, DatabaseUnusable, default_path
+from escala.db import (
+    PRIVATE_FILE_MODE, BaseDatabase, DatabaseLocked, DatabaseUnusable, default_path, is_url, open_database,
+)
 from escala.domain import RANGE_MESSAGE, NotFound, PermissionDenied, Role, UserDraft, ValidationError, day_in_range
 from escala.store import Store
 
@@ -56,7 +58,9 @@ def _day(text: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m escala", description="Escala · Actividades y Tareas")
-    parser.add_argument("--db", help=f"archivo de la base de datos (por defecto ESCALA_DB o {default_path()})")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db", help=f"archivo de la base de datos (por defecto ESCALA_DB o {default_path()})")
+    where.add_argument("--database-url", help="modo servidor: URL postgresql://… (por defecto ESCALA_DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     commands.add_parser("init", help="crea o actualiza el esquema de la base de datos")
@@ -104,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("compact", help="reordena los elementos por responsable y fecha y compacta los totales "
                                         "del Tablero (con la app detenida)")
 
+    move = commands.add_parser("migrate", help="copia todos los datos a otra base vacía (archivo DuckDB o PostgreSQL)")
+    move.add_argument("--from", dest="source", required=True, help="archivo .duckdb o URL postgresql://… de origen")
+    move.add_argument("--to", dest="target", required=True, help="archivo .duckdb o URL postgresql://… de destino (vacía)")
+
     rollup = commands.add_parser("rollups", help="comprueba o reconstruye los totales del Tablero")
     action = rollup.add_mutually_exclusive_group(required=True)
     action.add_argument("--check", action="store_true",
@@ -122,10 +130,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args) -> tuple[Database, Store]:
-    db = Database(args.db) if args.db is not None else Database()
+def _open(args) -> tuple[BaseDatabase, Store]:
+    if args.database_url is not None and not is_url(args.database_url):
+        raise CliError("--database-url debe ser una URL postgresql://usuario:clave@servidor:puerto/base.")
+    db = open_database(args.database_url or args.db)
     db.migrate()
     return db, Store(db)
+
+
+def _migrate(args) -> int:
+    """Copy every table from ``--from`` into the empty ``--to`` (escala/transfer.py)."""
+    from escala import transfer
+
+    if str(args.source) == str(args.target):
+        raise CliError("El origen y el destino son la misma base.")
+    source = open_database(args.source)
+    try:
+        source.migrate()
+        target = open_database(args.target)
+        try:
+            target.migrate()
+            found = transfer.copy(source, target, report=print)
+        except transfer.TransferError as error:
+            raise CliError(str(error)) from None
+        finally:
+            target.close()
+    finally:
+        source.close()
+    print(f"Datos copiados a {target.name}: {found.get('items', 0)} elementos, {found.get('contacts', 0)} contactos, "
+          f"{found.get('users', 0)} usuarios; filas, totales del Tablero y referencias comprobados.")
+    return 0
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -144,7 +178,7 @@ def _acting_user(store: Store, email: str):
     return user
 
 
-def _export(args, db: Database, store: Store) -> None:
+def _export(args, db: BaseDatabase, store: Store) -> None:
     from escala import times
     from escala.analytics import Filters
     from escala.export import CsvOptions, Exporter, OutputExists, OutputPathError
@@ -192,7 +226,7 @@ def _import(args, store: Store) -> None:
         raise CliError("Importación cancelada; corrige las líneas indicadas.")
 
 
-def _rollups(args, db: Database) -> int:
+def _rollups(args, db: BaseDatabase) -> int:
     from escala import rollups, times
 
     if args.check:
@@ -210,7 +244,7 @@ def _rollups(args, db: Database) -> int:
     return 0
 
 
-def _compact(db: Database) -> None:
+def _compact(db: BaseDatabase) -> None:
     """All or nothing: one transaction. The file lock already guarantees the app is stopped
     (an open app makes ``_open`` fail with a message naming its process)."""
     import time
@@ -233,10 +267,12 @@ def run(args) -> int:
         except ValueError as error:
             raise CliError(str(error)) from None
         return 0
+    if args.command == "migrate":
+        return _migrate(args)
     db, store = _open(args)
     try:
         if args.command == "init":
-            print(f"Base de datos lista: {db.path}")
+            print(f"Base de datos lista: {db.name}")
         elif args.command == "seed-demo":
             if args.if_empty and not store.is_empty():
                 print("La base ya tiene datos: no se cargan datos de demostración.")

@@ -8,11 +8,14 @@ work is done, some is overdue, most future work is pending.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
-from escala import rollups, times
+from escala import rollups, times, transfer
 from escala.auth import hash_password
 from escala.db import Database
 from escala.meta import set_meta
@@ -79,6 +82,8 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
     (existing,) = db.query_one("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM contacts)")
     if existing:
         raise ValueError("La base de datos ya tiene datos; los datos de demostración solo se cargan en una base vacía.")
+    if db.engine != "duckdb":
+        return _seed_elsewhere(db, size)
     started = time.perf_counter()
     today = size.today or times.now_utc().date()
     now = datetime(today.year, today.month, today.day, tzinfo=UTC)
@@ -159,6 +164,26 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
     with db.transaction() as cursor:
         rollups.rebuild(cursor)
     db.checkpoint()
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    return counts
+
+
+def _seed_elsewhere(db, size: DemoSize) -> dict:
+    """The same rows on another engine: this module's SQL is DuckDB's, so they are made in a
+    scratch DuckDB file, then copied over (escala/transfer.py); the same ``seed`` gives the
+    same data on every engine."""
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="escala-demo-"))
+    try:
+        scratch = Database(folder / "demo.duckdb")
+        try:
+            scratch.migrate()
+            counts = seed(scratch, size)
+            transfer.copy(scratch, db)
+        finally:
+            scratch.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
 

@@ -3,6 +3,8 @@ per engine (``postgresql.OPERATIONS`` answers the same ones)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -44,6 +46,17 @@ class Operations:
     def local_day(self, instant: str, zone: str) -> str:
         """The calendar day, in ``zone``, of a naive-UTC TIMESTAMP."""
         return f"CAST(timezone('{_zone(zone)}', timezone('UTC', {instant})) AS DATE)"
+
+    # transfer
+    def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
+        """The rows of ``sql`` (a trusted read), ``size`` at a time, from one snapshot."""
+        cursor = db.new_cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
 
 
 def _zone(zone: str) -> str:

@@ -101,10 +101,26 @@ class Operations(duckdb.Operations):
         return f"(array_agg({value} ORDER BY {', '.join(order)}))[1]"
 
     def append(self, cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict) -> None:
-        """``COPY … FROM STDIN`` on the transaction's connection: binary rows, no statement per row."""
+        """``COPY … FROM STDIN`` on the transaction's connection: no statement per row."""
         with cursor.connection.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:  # sql-ok
             for row in rows:
                 copy.write_row(row)
+
+    # transfer
+    def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
+        """The rows of ``sql`` (a trusted read), ``size`` at a time, through a server-side
+        cursor in one read-only snapshot (the result never sits whole in memory)."""
+        cursor = db.new_cursor()
+        try:
+            with cursor.connection.transaction():
+                cursor.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor.connection.execute("SET LOCAL synchronize_seqscans = off")  # scans start at the table's start
+                server = cursor.connection.cursor(name="escala_batches")
+                server.execute(sql)
+                while rows := server.fetchmany(size):
+                    yield rows
+        finally:
+            cursor.close()
 
 
 OPERATIONS = Operations()
