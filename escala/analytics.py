@@ -331,9 +331,8 @@ class Analytics:
             clauses.append(one_of(f"{a}.contact_owner_id", filters.owner_ids))
             params.extend(filters.owner_ids)
         if filters.stages:
-            clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE stage IN "
-                           "(SELECT unnest(?::VARCHAR[])))")
-            params.append(list(filters.stages))
+            clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE {one_of('stage', filters.stages)})")
+            params.extend(filters.stages)
         if selection is not None:
             extra, values = selection.clauses(now, a)
             clauses.extend(extra)
@@ -372,7 +371,7 @@ class Analytics:
         if not late_today:
             days, bounds = split.item_days()  # the partial days, counted from items
             narrow = f"""SELECT {period_of.format(col='i.due_at')}, {rollups.RESPONSIBLE}, {ages.format(col='i.due_at')},
-                                {rollups.narrow_columns()}
+                                {rollups.narrow_columns(self.db.operations)}
                          FROM items i WHERE {where} AND {days} GROUP BY 1, 2, 3, 4, 5"""  # sql-ok: bound values
             values = [*period_params, times.to_db(now), *edges, *params, *bounds]
         else:  # every day is whole, today too; only its pending items already late move to age 1

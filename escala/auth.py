@@ -203,15 +203,27 @@ def session_idle_limit() -> timedelta:
     return timedelta(hours=hours if hours > 0 else 8.0)
 
 
-def session_secret(data_dir: Path, secrets_file: Path | None = None) -> bytes:
-    """The key that signs session tokens: ``[escala] session_secret`` in Streamlit's secrets
-    file (``ESCALA_SECRETS``, or ``.streamlit/secrets.toml``) if set, otherwise a random key
-    generated once into ``data_dir`` (never committed)."""
+class MissingSecret(RuntimeError):
+    """Server mode without a configured session secret; the message says how to set one."""
+
+
+def session_secret(data_dir: Path, secrets_file: Path | None = None, required: bool = False) -> bytes:
+    """The key that signs session tokens: ``ESCALA_SESSION_SECRET``, else ``[escala]
+    session_secret`` in Streamlit's secrets file (``ESCALA_SECRETS``, or
+    ``.streamlit/secrets.toml``), else a random key generated once into ``data_dir`` (never
+    committed). ``required`` (server mode: every process must sign alike) refuses to generate
+    one: ``MissingSecret``."""
+    if os.environ.get("ESCALA_SESSION_SECRET", "").strip():
+        return os.environ["ESCALA_SESSION_SECRET"].strip().encode("utf-8")
     secrets_file = secrets_file or Path(os.environ.get("ESCALA_SECRETS") or ".streamlit/secrets.toml")
     if secrets_file.exists():
         configured = tomllib.loads(secrets_file.read_text(encoding="utf-8")).get("escala", {}).get("session_secret")
         if configured:
             return str(configured).encode("utf-8")
+    if required:
+        raise MissingSecret("En modo servidor (ESCALA_DATABASE_URL) todos los procesos deben firmar las sesiones "
+                            "con la misma clave: define ESCALA_SESSION_SECRET o [escala] session_secret en "
+                            f"{secrets_file}.")
     key_file = data_dir / ".session_secret"
     if not key_file.exists():
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -249,6 +249,7 @@ class Database(BaseDatabase):
         self._closed = False
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._version = 0  # committed write transactions
         if not self.in_memory:  # the file is ours now (DuckDB holds its lock): tidy up after others
             self._make_private()
             if first:
@@ -321,11 +322,17 @@ class Database(BaseDatabase):
             try:
                 yield cursor
                 cursor.execute("COMMIT")
+                self._version += 1
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
             finally:
                 self._local.in_transaction = False
+
+    def data_version(self) -> int:
+        """A number that changes after every committed write (this process owns the file:
+        nobody else writes while it is open)."""
+        return self._version
 
     def rewrite_sorted(self, cursor: duckdb.DuckDBPyConnection, table: str, order_by: str) -> None:
         """Inside a transaction: store ``table``'s rows again in ``order_by`` order (same rows,

@@ -127,7 +127,7 @@ def wide(narrow_sql: str, keys: list[str], measures=None) -> str:
     return f"SELECT {listed}, {sums} FROM ({narrow_sql}) t GROUP BY {listed}"  # sql-ok: our names
 
 
-def narrow_columns(ops=SQL) -> str:
+def narrow_columns(ops) -> str:
     """The type, Estatus and NARROW aggregates over items ``i`` (for a query's SELECT)."""
     return ", ".join([f"{TYPE} AS type", "i.status::VARCHAR AS status",
                       *(f"{sql} AS {name}" for name, sql in narrow_sums(ops))])

@@ -5,7 +5,6 @@ validates, checks permission, writes and records an audit row, or does nothing a
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -169,9 +168,12 @@ class Store:
         self.clock = clock
         rollups.ensure(db)  # built once, on a database from before them
         rollups.refresh_soon_if_stale(db, clock())  # the pending items due around today
-        self._versions = itertools.count(1)
         self._zone: str | None = None
-        self.version = 0  # bumps on every committed write: cache keys include it
+
+    @property
+    def version(self) -> int:
+        """Changes after every committed write, in any process: cache keys include it."""
+        return self.db.data_version()
 
     def rollup_zone(self, cursor) -> str:
         """The rollups' zone, read once: only ``rollups --rebuild --zone`` changes it, with
@@ -185,7 +187,6 @@ class Store:
         rollups.record(cursor, selector, params, sign, many=count > rollups.BY_HAND, zone=self.rollup_zone(cursor))
 
     def _committed(self) -> None:
-        self.version = next(self._versions)
         metrics.WRITES.inc()
 
     def _now(self) -> datetime:

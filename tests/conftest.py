@@ -68,6 +68,19 @@ def new_location(tmp_path, request):
             drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def shared_location(tmp_path_factory, request):
+    """A maker of empty databases for module-scoped fixtures, on the engine under test
+    (PostgreSQL's go with the throwaway cluster)."""
+    def make(name: str):
+        if ENGINE == "duckdb":
+            return tmp_path_factory.mktemp(name) / f"{name}.duckdb"
+        from tests.postgresql import create_database
+        return create_database(request.getfixturevalue("postgresql_url"), f"s{os.getpid()}_{next(_databases)}")
+
+    return make
+
+
 @pytest.fixture
 def database_location(new_location):
     """Where the test's database lives (empty until opened and migrated)."""
@@ -121,6 +134,23 @@ class World:
     bruno_contact: int
     ana_opportunity: int
     bruno_opportunity: int
+
+
+TEST_SESSION_SECRET = "una-clave-de-pruebas-compartida"  # server mode refuses to make one up per process
+
+
+def engine_env(location) -> dict[str, str]:
+    """The environment variables that point the app (or a command) at ``location``."""
+    if str(location).startswith("postgresql://"):
+        return {"ESCALA_DATABASE_URL": str(location), "ESCALA_SESSION_SECRET": TEST_SESSION_SECRET}
+    return {"ESCALA_DB": str(location)}
+
+
+def point_at(monkeypatch, location) -> None:
+    """Point this process's app code at ``location`` for the test."""
+    monkeypatch.delenv("ESCALA_DATABASE_URL", raising=False)
+    for name, value in engine_env(location).items():
+        monkeypatch.setenv(name, value)
 
 
 def seed_demo_file(location, **size) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from escala import demo
 from escala.analytics import ON_TIME, OTHERS_KEY, AGE_BUCKETS, OTHERS, UNASSIGNED, Analytics, Filters, Selection
-from escala.db import Database
+from escala.db import BaseDatabase, open_database
 from escala.store import Store
 
 NOW = datetime(2026, 3, 2, 18, 30, tzinfo=UTC)
@@ -20,9 +20,9 @@ TODAY = date(2026, 3, 2)
 
 
 @pytest.fixture(scope="module", params=[11, 12])
-def world(request, tmp_path_factory):
+def world(request, shared_location):
     """Random demo data (20 users, so the top 15 leaves "Otros"), then two contacts change owner."""
-    db = Database(tmp_path_factory.mktemp("analytics") / "a.duckdb")
+    db = open_database(shared_location("analytics"))
     db.migrate()
     demo.seed(db, demo.DemoSize(users=20, contacts=60, activities=700, tasks=500, seed=request.param, today=TODAY))
     store = Store(db)
@@ -33,7 +33,7 @@ def world(request, tmp_path_factory):
     db.close()
 
 
-def raw(db: Database) -> pd.DataFrame:
+def raw(db: BaseDatabase) -> pd.DataFrame:
     """Items with the responsible re-derived from the *contacts* table (not the stored column)."""
     items = db.cursor().execute("SELECT * FROM items").df()
     owners = db.cursor().execute("SELECT id AS contact_id, owner_id FROM contacts").df()

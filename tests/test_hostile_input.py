@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from escala.db import Database
+from escala.db import open_database
 from escala.domain import (
     ContactDraft, ItemDraft, Kind, OpportunityDraft, ResponsibleMode, Status, UserDraft, ValidationError,
 )
@@ -43,9 +43,9 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory):
+def shared(shared_location):
     """One database for the whole module (hypothesis runs many examples per test)."""
-    db = Database(tmp_path_factory.mktemp("hostile") / "hostile.duckdb")
+    db = open_database(shared_location("hostile"))
     db.migrate()
     store = Store(db, clock=Clock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC)))
     admin = make_user(store, "Admin", "admin@hostil.example", "admin")

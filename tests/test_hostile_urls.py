@@ -6,7 +6,6 @@ with a reference, logged in full on the server only."""
 from __future__ import annotations
 
 import logging
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from escala.domain import parse_id
-from tests.conftest import seed_demo_file
+from tests.conftest import point_at, seed_demo_file
 from tests.test_pages import ROOT, app, navigation_like_the_server  # noqa: F401 (fixture)
 
 PARAMETERS = ["contacto", "date_from", "date_to", "kind", "types", "states", "responsible_ids", "owner_ids",
@@ -37,16 +36,12 @@ OPEN_PAGES = [(user_id, path, title) for user_id, role in ROLES.items() for path
 
 
 @pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("urls") / "urls.duckdb"
-    seed_demo_file(path, users=4, contacts=10, activities=20, tasks=20, seed=1)
-    previous = os.environ.get("ESCALA_DB")
-    os.environ["ESCALA_DB"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("ESCALA_DB")
-    else:
-        os.environ["ESCALA_DB"] = previous
+def hostile_db(shared_location):
+    location = shared_location("urls")
+    seed_demo_file(location, users=4, contacts=10, activities=20, tasks=20, seed=1)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        point_at(monkeypatch, location)
+        yield location
 
 
 def no_traceback(at) -> None:

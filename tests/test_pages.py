@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from escala.domain import ContactDraft, Status, UserDraft
 from escala.store import Store
-from tests.conftest import seed_demo_file, task
+from escala.ui import resources
+from tests.conftest import point_at, seed_demo_file, task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,12 +34,11 @@ def navigation_like_the_server(monkeypatch):
 
 
 @pytest.fixture
-def demo_db(tmp_path, monkeypatch):
+def demo_db(database_location, monkeypatch):
     """A small demo database; users 1 admin, 2 analyst, 3-4 sellers."""
-    path = tmp_path / "app.duckdb"
-    seed_demo_file(path, users=4, contacts=10, activities=20, tasks=20, seed=1)
-    monkeypatch.setenv("ESCALA_DB", str(path))
-    return path
+    seed_demo_file(database_location, users=4, contacts=10, activities=20, tasks=20, seed=1)
+    point_at(monkeypatch, database_location)
+    return database_location
 
 
 def app(user_id: int | None = None, page: str | None = None, **query) -> AppTest:
@@ -126,7 +126,7 @@ def test_an_analyst_cannot_open_mi_agenda_by_url(demo_db):
 def test_signing_out_in_one_tab_ends_the_session_in_the_others(demo_db):
     from escala import auth
     store = store_of(demo_db)
-    secret = auth.session_secret(Path(demo_db).parent)
+    secret = resources.signing_secret()
     token = auth.issue_token(store, store.get_user(3), secret)
     tabs = [AppTest.from_file(str(ROOT / "app.py"), default_timeout=30) for _ in range(2)]
     for tab in tabs:
@@ -143,7 +143,7 @@ def test_signing_out_in_one_tab_ends_the_session_in_the_others(demo_db):
 def test_sign_out_ends_the_session_and_sends_the_browser_to_the_sign_out_route(demo_db):
     from escala import auth
     store = store_of(demo_db)
-    secret = auth.session_secret(Path(demo_db).parent)
+    secret = resources.signing_secret()
     token = auth.issue_token(store, store.get_user(3), secret)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.session_state["user_id"], at.session_state["session_token"] = 3, token

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from escala import demo, rollups
 from escala.analytics import STATES, Analytics, Filters
-from escala.db import Database
+from escala.db import open_database
 from escala.domain import ActivityType, Stage, Status
 from escala.store import Store
 from tests.conftest import activity, task
@@ -23,8 +23,8 @@ ZONES = ["America/Mexico_City", "UTC", "Asia/Kolkata", "Asia/Kathmandu", "Americ
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    db = Database(tmp_path_factory.mktemp("property") / "p.duckdb")
+def world(shared_location):
+    db = open_database(shared_location("property"))
     db.migrate()
     demo.seed(db, demo.DemoSize(users=8, contacts=40, activities=500, tasks=400, seed=21, today=TODAY))
     store = Store(db)

@@ -225,14 +225,30 @@ class Database(BaseDatabase):
         if current is not None:
             yield current  # nested use joins the outer transaction
             return
+        with self._pool.connection() as connection:
+            with connection.transaction():
+                cursor = Cursor(connection)
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                self._local.cursor = cursor
+                try:
+                    yield cursor
+                finally:
+                    self._local.cursor = None
+            # after COMMIT, never before: a reader seeing the new version sees the new data
+            connection.execute("SELECT nextval('escala_data_version')")
+
+    def migrate(self) -> list[str]:
+        """The data version's sequence first (every write transaction, the migrations' too,
+        moves it), then the numbered migrations."""
         with self._pool.connection() as connection, connection.transaction():
-            cursor = Cursor(connection)
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-            self._local.cursor = cursor
-            try:
-                yield cursor
-            finally:
-                self._local.cursor = None
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])  # processes starting together
+            # a sequence: never blocks a writer, never rolls back, and is not a table
+            connection.execute("CREATE SEQUENCE IF NOT EXISTS escala_data_version")
+        return super().migrate()
+
+    def data_version(self) -> int:
+        """A number that changes after every committed write of any process."""
+        return self.query_one("SELECT last_value FROM escala_data_version")[0]
 
     def own_files(self) -> tuple:
         return ()  # the server's files are the server's

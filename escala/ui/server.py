@@ -109,6 +109,7 @@ def on_script_error(error: Exception) -> bool:
 
 @asynccontextmanager
 async def lifespan(_app) -> AsyncIterator[dict]:
+    resources.signing_secret()  # server mode without a shared secret: refuse to start (MissingSecret says why)
     store = await run_in_threadpool(resources.default_store)  # opened (and migrated) once, before the first page
     await run_in_threadpool(rollups.compact_if_grown, store.db)  # the Tablero's totals, folded
     folding = asyncio.create_task(_keep_folding(store))
@@ -143,15 +144,21 @@ app = st.App(str(ENTRY_POINT), lifespan=lifespan, on_script_error=on_script_erro
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m escala.ui.server [--address A] [--port P] [--db FILE]``: serve until Ctrl+C."""
+    """``python -m escala.ui.server [--address A] [--port P] [--db FILE | --database-url URL]``:
+    serve until Ctrl+C."""
     parser = argparse.ArgumentParser(prog="python -m escala.ui.server", description="Sirve Escala.")
     parser.add_argument("--address", default="localhost", help="dirección en la que escucha (por defecto localhost)")
     parser.add_argument("--port", type=int, default=8501, help="puerto (por defecto 8501)")
-    parser.add_argument("--db", help="archivo de la base de datos (por defecto ESCALA_DB o data/escala.duckdb)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db", help="archivo de la base de datos (por defecto ESCALA_DB o data/escala.duckdb)")
+    where.add_argument("--database-url", help="modo servidor: URL postgresql://… (por defecto ESCALA_DATABASE_URL)")
     parser.add_argument("--secrets", help="archivo de secretos (por defecto ESCALA_SECRETS o .streamlit/secrets.toml)")
     args = parser.parse_args(argv)
     if args.db:
         os.environ["ESCALA_DB"] = args.db  # the pages and routes read it
+        os.environ.pop("ESCALA_DATABASE_URL", None)
+    if args.database_url:
+        os.environ["ESCALA_DATABASE_URL"] = args.database_url
     if args.secrets:
         os.environ["ESCALA_SECRETS"] = args.secrets
     # No file watcher: the server runs the code it started with (a file edited under a running

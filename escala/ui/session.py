@@ -9,29 +9,18 @@ session on the server, so copies of the cookie die too.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import streamlit as st
 
 from escala import auth
-from escala.db import default_path
 from escala.domain import SESSION_ENDED, User
 from escala.ui.signin import ENDED_FLAG, SIGN_IN_PATH, SIGN_OUT_PATH
 from escala.store import Store
+from escala.ui import resources
 
 USER_KEY = "user_id"
 TOKEN_KEY = "session_token"
 ENDED_KEY = "session_ended"  # set when a write found the session over: the sign-in page says so
-
-
-@st.cache_resource(show_spinner=False)
-def _secret(data_dir: str) -> bytes:
-    return auth.session_secret(Path(data_dir))
-
-
-def _session_secret() -> bytes:
-    """The signing key, kept beside the database (or set in .streamlit/secrets.toml)."""
-    return _secret(str(default_path().parent))
 
 
 def current_user(store: Store) -> User | None:
@@ -40,13 +29,13 @@ def current_user(store: Store) -> User | None:
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
         token = st.context.cookies.get(auth.SESSION_COOKIE)
-        user = auth.user_from_token(store, token, _session_secret()) if token else None
+        user = auth.user_from_token(store, token, resources.signing_secret()) if token else None
         if user is not None:
             st.session_state[USER_KEY], st.session_state[TOKEN_KEY] = user.id, token
         return user
     token = st.session_state.get(TOKEN_KEY)
     if token is not None:  # the server-side session may have ended (sign-out elsewhere, idle)
-        user = auth.user_from_token(store, token, _session_secret())
+        user = auth.user_from_token(store, token, resources.signing_secret())
         if user is None or user.id != user_id:
             end_here()
             return None
@@ -61,7 +50,7 @@ def current_user(store: Store) -> User | None:
 def sign_out(store: Store) -> None:
     """End this browser's session on the server, forget it in this tab, and send the browser
     to the sign-out route, the only place (with sign-in) that touches the HttpOnly cookie."""
-    auth.revoke_token(store, st.session_state.pop(TOKEN_KEY, None), _session_secret())
+    auth.revoke_token(store, st.session_state.pop(TOKEN_KEY, None), resources.signing_secret())
     st.session_state.pop(USER_KEY, None)
     _go(SIGN_OUT_PATH)
 

@@ -28,7 +28,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from escala import auth, demo
-from escala.db import default_path
 from escala.ui import resources, sso
 
 SIGN_IN_PATH = "/_escala/ingresar"
@@ -37,10 +36,6 @@ CSRF_COOKIE = "escala_csrf"
 CSRF_FIELD = "csrf"
 ENDED_FLAG = "terminada"  # ?terminada=1: the page says "Tu sesión terminó; vuelve a ingresar."
 FORM_LIMIT = 4096  # characters per field: more is not an email or a password
-
-
-def _secret() -> bytes:
-    return auth.session_secret(default_path().parent)
 
 
 def safe_next(value: str | None) -> str:
@@ -162,7 +157,7 @@ def _company_sign_in(request: Request, claims: dict) -> Response:
 def _signed_in(request: Request, store, user, next_path: str) -> Response:
     """The answer that signs a browser in: a new server-side session in the HttpOnly cookie,
     and on to where the person was going."""
-    token = auth.issue_token(store, user, _secret())
+    token = auth.issue_token(store, user, resources.signing_secret())
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(auth.SESSION_COOKIE, token, max_age=int(auth.TOKEN_LIFETIME.total_seconds()), path="/",
                         httponly=True, samesite="lax", secure=cookie_secure(request))
@@ -198,7 +193,7 @@ async def sign_out(request: Request) -> Response:
     is enough: it can only sign the browser out, and the server-side session is what counts.)"""
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
-        await run_in_threadpool(auth.revoke_token, resources.default_store(), token, _secret())
+        await run_in_threadpool(auth.revoke_token, resources.default_store(), token, resources.signing_secret())
     response = RedirectResponse(sign_in_url(safe_next(request.query_params.get("next"))), status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=cookie_secure(request))
