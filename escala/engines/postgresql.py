@@ -140,15 +140,16 @@ class Operations(duckdb.Operations):
         with open(path, "wb") as raw, (gzip_file(raw) if gzip else nullcontext(raw)) as out:
             copier = cursor.connection.cursor()
             with copier.copy(statement) as copy:
-                for block in copy:
-                    out.write(block)
+                for block in copy:  # a row per block: PostgreSQL sends each row as one message
+                    row = bytes(block)
+                    out.write(_quote_hashes(row, separator) if b"#" in row else row)
             return copier.rowcount
 
     def write_parquet(self, cursor, sql: str, params: list, path: Path) -> int:
         """Read through a server-side cursor in batches of ``EXPORT_BATCH_ROWS`` rows, each
         written as Arrow columns by pyarrow's ``ParquetWriter`` (zstd): never the whole result
         in memory. The columns' types are DuckDB's for the same SQL types."""
-        import pyarrow.parquet as parquet
+        from pyarrow import parquet
 
         rows = 0
         with _arrow_batches(cursor, sql, params, EXPORT_BATCH_ROWS) as (schema, batches), \
@@ -177,6 +178,19 @@ EXPORT_BATCH_ROWS = 50_000  # rows read at a time for Parquet: a few tens of MB 
 def gzip_file(raw):
     """A gzip stream over the open binary file ``raw`` (no file name or time in its header)."""
     return gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
+
+
+@lru_cache(maxsize=2)
+def _csv_field(separator: str) -> re.Pattern:
+    """A field of a CSV row: quoted (``""`` inside), or a run without quotes, separators or line breaks."""
+    return re.compile(b'"(?:[^"]|"")*"|[^"' + re.escape(separator.encode()) + b'\r\n]+')
+
+
+def _quote_hashes(row: bytes, separator: str) -> bytes:
+    """The CSV ``row`` with DuckDB's one extra rule: a cell holding ``#`` (its CSV comment
+    mark) is quoted too; PostgreSQL quotes only the cells CSV needs quoted."""
+    return _csv_field(separator).sub(
+        lambda field: field[0] if field[0].startswith(b'"') or b"#" not in field[0] else b'"' + field[0] + b'"', row)
 
 
 def _client_bound(connection, sql: str, params) -> str:
