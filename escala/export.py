@@ -1,5 +1,8 @@
-"""Export exactly what the Tablero counts, written by DuckDB's ``COPY ... TO`` (streamed to
-a file, never a whole-table DataFrame).
+"""Export exactly what the Tablero counts, streamed to a file by the engine (DuckDB's ``COPY
+... TO`` a file; PostgreSQL's ``COPY ... TO STDOUT`` or a server-side cursor), never a
+whole-table DataFrame. The query is one for both engines; what they say differently (an
+instant as text, a count of days, writing the file) is each engine's ``Operations``
+(escala/engines, the methods under ``# export``).
 
 CSV is UTF-8 with a header row and RFC 4180 quoting; the separator (``,`` or ``;`` for Excel
 in Spanish locales) and a UTF-8 BOM are options. Text cells a spreadsheet would run as a
@@ -18,15 +21,15 @@ import os
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-
-import duckdb
 
 from escala import times
 from escala.analytics import Analytics, Filters, Selection
-from escala.db import Database
+from escala.db import BaseDatabase
 from escala.domain import User
+from escala.engines import duckdb as duckdb_operations
+from escala.engines import operations_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
 SIZE_LIMIT = 200 * 2**20  # above this the app offers gzip or Parquet instead
@@ -98,25 +101,42 @@ def unescape_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and len(value) > 1 and value[1] in FORMULA_STARTS else value
 
 
-ISO_FORMAT = "'%Y-%m-%dT%H:%M:%S'"
-
-
-def _iso(column: str, periods: list[tuple[datetime, timedelta]] | None = None, last: datetime | None = None) -> str:
-    """SQL: a naive-UTC column as ISO 8601 in the session's time zone, e.g. 2026-03-05T10:00:00-06:00.
+def _iso(ops, column: str, periods: list[tuple[datetime, timedelta]] | None = None,
+         last: datetime | None = None) -> str:
+    """SQL: a naive-UTC column as ISO 8601 in the session's time zone, e.g. 2026-03-05T10:00:00-06:00,
+    in the words of ``ops`` (the engine's Operations).
 
     Given the zone's ``periods`` of one offset (``times.offset_periods``) over the data's span
     up to ``last``, each instant is shifted by its period's offset and formatted as a plain
     timestamp: a few comparisons instead of a time zone lookup per cell (a second per million
     rows). Instants outside the span, and all of them without ``periods``, are formatted in the
-    session's zone (the cursor's TimeZone is the user's), ``%z`` getting its ``:00``."""
-    text = f"strftime(make_timestamptz(epoch_us({column})), '%Y-%m-%dT%H:%M:%S%z')"
-    zoned = f"CASE WHEN length({text}) = 22 THEN {text} || ':00' ELSE {text} END"
+    session's zone (the cursor's TimeZone is the user's)."""
+    zoned = ops.iso_in_session_zone(column)
     if not periods:
         return zoned
     shifted = " ".join(
-        f"WHEN {column} >= TIMESTAMP '{since}' THEN strftime({column} + INTERVAL '{int(offset.total_seconds())} seconds', "
-        f"{ISO_FORMAT}) || '{_offset_text(offset)}'" for since, offset in reversed(periods))
-    return f"CASE WHEN {column} > TIMESTAMP '{last}' OR {column} < TIMESTAMP '{periods[0][0]}' THEN {zoned} {shifted} END"
+        f"WHEN {column} >= {_timestamp(since)} THEN {ops.iso_wall_clock(_shifted(column, offset))} "  # sql-ok: ours
+        f"|| '{_offset_text(offset)}'" for since, offset in reversed(periods))
+    return (f"CASE WHEN {column} > {_timestamp(last)} OR {column} < {_timestamp(periods[0][0])} "  # sql-ok: ours
+            f"THEN {zoned} {shifted} END")
+
+
+def _shifted(column: str, offset: timedelta) -> str:
+    return f"{column} + INTERVAL '{int(offset.total_seconds())} seconds'"
+
+
+def _timestamp(value: datetime) -> str:
+    """A TIMESTAMP literal of a naive-UTC datetime (computed here, never user text)."""
+    if not isinstance(value, datetime) or value.tzinfo is not None:
+        raise TypeError(f"a naive datetime, not {value!r}")
+    return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+
+
+def _date(value: date) -> str:
+    """A DATE literal (computed here, never user text)."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TypeError(f"a date, not {value!r}")
+    return f"DATE '{value.isoformat()}'"
 
 
 def _offset_text(offset: timedelta) -> str:
@@ -130,26 +150,24 @@ def _offset_text(offset: timedelta) -> str:
 FORMULA_MASK = sum(1 << (ord(c) - 9) for c in FORMULA_STARTS)  # bit n: character 9 + n starts a formula
 
 
-def starts_formula(expression: str) -> str:
+def starts_formula(expression: str, ops=duckdb_operations.OPERATIONS) -> str:
     """SQL: does the text start with a character a spreadsheet reads as a formula (or ``'``)?
-    Every such character lies between tab (9) and ``@`` (64), so two comparisons of the
-    string's inlined prefix rule out almost every cell before its first character is read;
-    the rest test a bit mask (``IN (...)`` became a join per text column)."""
-    return (f"({expression} >= chr(9) AND {expression} < 'A' "
-            f"AND ({FORMULA_MASK}::BIGINT >> (ascii({expression}) - 9)) & 1 = 1)")
+    Every such character lies between tab (9) and ``@`` (64): ``FORMULA_MASK`` marks them.
+    In the words of ``ops``, the engine's Operations (DuckDB's unless given)."""
+    return ops.starts_formula(expression, FORMULA_MASK)
 
 
-def _safe(expression: str, escape: bool) -> str:
+def _safe(ops, expression: str, escape: bool) -> str:
     """SQL: the text with a leading ``'`` where a spreadsheet would run it as a formula."""
     if not escape:
         return expression
-    return f"CASE WHEN {starts_formula(expression)} THEN '''' || {expression} ELSE {expression} END"
+    return f"CASE WHEN {starts_formula(expression, ops)} THEN '''' || {expression} ELSE {expression} END"
 
 
 class Exporter:
-    """Builds the export query from the Tablero's filters and writes files with COPY."""
+    """Builds the export query from the Tablero's filters and has the engine write the file."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: BaseDatabase):
         self.db = db
         self.analytics = Analytics(db)
 
@@ -158,11 +176,13 @@ class Exporter:
                 ) -> tuple[str, list]:
         """The export query, to run on ``cursor`` (from ``_cursor``): text instants are
         formatted with the zone's offsets over the span of the rows it selects, read first in
-        the same transaction."""
+        the same transaction. The moment ``now`` and its day in ``zone`` are literals (typed
+        values computed here), so every other value stays bound, in the WHERE clause only."""
+        ops = operations_of(cursor)
         where, params = self.analytics.where(filters, user, now, zone, selection=selection)
-        late = "(i.status = 'Pendiente' AND i.due_at < getvariable('export_now'))"
-        days = (f"CASE WHEN {late} THEN date_diff('day', make_timestamptz(epoch_us(i.due_at))::DATE, "
-                "getvariable('export_today')) END")
+        late = f"(i.status = 'Pendiente' AND i.due_at < {_timestamp(times.to_db(now))})"  # sql-ok: a typed literal
+        today = _date(times.to_local(now, zone).date())
+        days = f"CASE WHEN {late} THEN {ops.days_since_in_session_zone('i.due_at', today)} END"
         if typed:
             instant = lambda c: f"timezone('UTC', {c})"  # noqa: E731  TIMESTAMPTZ in Parquet
             overdue = late
@@ -173,9 +193,9 @@ class Exporter:
                 f"greatest({', '.join(f'max({c})' for c in instants)}) FROM items i WHERE {where}",  # sql-ok
                 params).fetchone()
             periods = times.offset_periods(zone, first, last) if first is not None else None
-            instant = lambda c: _iso(c, periods, last)  # noqa: E731  text in the user's offsets
+            instant = lambda c: _iso(ops, c, periods, last)  # noqa: E731  text in the user's offsets
             overdue = f"CASE WHEN {late} THEN 'Sí' ELSE 'No' END"
-        text = (lambda e: _safe(e, escape)) if not typed else (lambda e: e)
+        text = (lambda e: _safe(ops, e, escape)) if not typed else (lambda e: e)
         columns = [
             ("ID", "i.id"), ("Clase", "i.kind::VARCHAR"), ("Nombre", text("i.name")),
             ("Tipo", "i.activity_type::VARCHAR"),
@@ -203,14 +223,12 @@ class Exporter:
             LEFT JOIN users du ON du.id = i.completed_by
             WHERE {where}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
 
-    def _cursor(self, now: datetime, zone: str):
+    def _cursor(self, zone: str):
         """A cursor of its own whose session time zone is the user's (instants print in it),
         in a transaction: what the query reads first and its rows are one snapshot."""
         cursor = self.db.new_cursor()
         cursor.begin()
         cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
-        cursor.execute("SET VARIABLE export_now = ?::TIMESTAMP", [times.to_db(now)])
-        cursor.execute("SET VARIABLE export_today = ?::DATE", [times.to_local(now, zone).date()])
         return cursor
 
     def count(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection | None = None) -> int:
@@ -219,10 +237,10 @@ class Exporter:
 
     def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
         """The first ``rows`` rows exactly as the CSV will hold them, as a DataFrame."""
-        cursor = self._cursor(now, zone)
+        cursor = self._cursor(zone)
         try:
             sql, params = self._select(cursor, filters, user, now, zone, typed=False, limit=rows)
-            return cursor.execute(sql, params).df()
+            return operations_of(cursor).frame(cursor, sql, params)
         finally:
             cursor.close()
 
@@ -233,23 +251,22 @@ class Exporter:
         complete (written beside it, then renamed) and only where ``check_output_path``
         allows; on any failure the partial file is removed."""
         path = check_output_path(path, self.db.own_files(), overwrite)
-        if fmt == "csv":
-            copy = (f"(FORMAT csv, HEADER true, DELIMITER '{options.separator}', QUOTE '\"', ESCAPE '\"', "
-                    f"NULLSTR ''{', COMPRESSION gzip' if gzip else ''})")
-        elif fmt == "parquet":
-            copy = "(FORMAT parquet, COMPRESSION zstd)"
-        else:
+        if fmt not in ("csv", "parquet"):
             raise ValueError("El formato debe ser csv o parquet.")
         partial = _partial(path)
-        cursor = self._cursor(now, zone)
-        try:  # the file name and options are ours (a validated separator); values stay bound
+        cursor = self._cursor(zone)
+        try:
+            ops = operations_of(cursor)
             sql, params = self._select(cursor, filters, user, now, zone, typed=fmt == "parquet",
                                        escape=options.escape_formulas, limit=limit, selection=selection)
-            if fmt == "csv" and options.bom:  # the BOM rides on the first header, so COPY writes it first
-                sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
-            (rows,) = cursor.execute(f"COPY ({sql}) TO '{_quoted(partial)}' {copy}", params).fetchone()  # sql-ok
+            if fmt == "csv":
+                if options.bom:  # the BOM rides on the first header, so it is written first
+                    sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
+                rows = ops.write_csv(cursor, sql, params, partial, options.separator, gzip)
+            else:
+                rows = ops.write_parquet(cursor, sql, params, partial)
             os.replace(partial, path)
-        except (OSError, duckdb.IOException) as error:  # disk full, permissions, a folder in the way
+        except OSError as error:  # disk full, permissions, a folder in the way
             raise OutputPathError(f"No se pudo escribir {path}: {_first_line(error)}") from error
         finally:
             cursor.close()
@@ -258,11 +275,5 @@ class Exporter:
         return rows
 
 
-def _first_line(error: Exception) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error).splitlines()[0].removeprefix("IO Error: ")
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _first_line(error: OSError) -> str:
+    return error.strerror or str(error).splitlines()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 import subprocess
 import sys
@@ -11,14 +12,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from escala import rollups, times
 from escala.analytics import Analytics, Filters
-from escala.domain import FORBIDDEN_CHARS, ResponsibleMode
-from escala.export import (HEADERS, CsvOptions, Exporter, OutputExists, OutputPathError, check_output_path,
-                           unescape_cell)
-from tests.conftest import activity, task
+from escala.db import Database, open_database
+from escala.domain import FORBIDDEN_CHARS, ContactDraft, OpportunityDraft, ResponsibleMode
+from escala.export import (FORMULA_STARTS, HEADERS, CsvOptions, Exporter, OutputExists, OutputPathError,
+                           check_output_path, starts_formula, unescape_cell)
+from escala.store import Store
+from tests.conftest import activity, make_user, task
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -156,6 +160,17 @@ def test_cli_export_acts_with_the_given_users_rights(tmp_path):
 
 # ------------------------------------------------------------------ where a file may go
 
+@pytest.fixture
+def duckdb_store(tmp_path, clock):
+    """A DuckDB file whatever the engine under test: only DuckDB has files of the database's
+    own beside the exports (the file, its log); a PostgreSQL database's files are the
+    server's, out of this process's reach (``own_files()`` is empty)."""
+    database = Database(tmp_path / "escala.duckdb")
+    database.migrate()
+    yield Store(database, clock=clock)
+    database.close()
+
+
 def _symlink_to_database(db, tmp_path):
     (tmp_path / "enlace.csv").symlink_to(db.path)
     return tmp_path / "enlace.csv"
@@ -173,12 +188,13 @@ def _hard_link_to_database(db, tmp_path):
     pytest.param(_symlink_to_database, id="through-a-symlink"),
     pytest.param(_hard_link_to_database, id="a-hard-link"),
 ])
-def test_the_database_own_files_are_never_an_export_target_even_with_overwrite(store, world, tmp_path, target):
+def test_the_database_own_files_are_never_an_export_target_even_with_overwrite(duckdb_store, tmp_path, target):
+    admin = make_user(duckdb_store, "Admin Uno", "admin@example.com", "admin")
     (tmp_path / "otra").mkdir()
-    path = target(store.db, tmp_path)
+    path = target(duckdb_store.db, tmp_path)
     with pytest.raises(OutputPathError, match="archivo de la base de datos"):
-        Exporter(store.db).write(path, Filters(), world.admin, NOW, ZONE, overwrite=True)
-    assert store.db.query_one("SELECT count(*) FROM users")[0] == 4  # the database is untouched
+        Exporter(duckdb_store.db).write(path, Filters(), admin, NOW, ZONE, overwrite=True)
+    assert duckdb_store.db.query_one("SELECT count(*) FROM users")[0] == 1  # the database is untouched
     assert not list(tmp_path.rglob("*.parcial"))
 
 
@@ -296,3 +312,150 @@ def test_instants_outside_the_listed_offsets_are_formatted_by_the_zone_alike(sto
     Exporter(store.db).write(zoned, Filters(), world.admin, NOW, "America/New_York")
     assert zoned.read_text() == listed.read_text()
     assert "2026-07-01T12:00:00-04:00" in listed.read_text() and "2026-01-20T10:00:00-05:00" in listed.read_text()
+
+
+# ------------------------------------------------------------------ the same export on both engines
+
+@pytest.fixture
+def duckdb_and_postgresql(postgresql_url, tmp_path, clock):
+    """The same data in a DuckDB file and in a PostgreSQL database, whatever the engine under
+    test: ``(admin, [DuckDB's store, PostgreSQL's store])``. Items are only inserted (an
+    update moves a PostgreSQL row to the end of its table): both keep them in insertion order."""
+    from tests.postgresql import create_database, drop_database
+
+    url = create_database(postgresql_url, f"both_{os.getpid()}_{tmp_path.name.replace('-', '_').lower()}"[:60])
+    stores = []
+    try:
+        for location in (tmp_path / "escala.duckdb", url):
+            database = open_database(location)
+            database.migrate()
+            stores.append(Store(database, clock=clock))
+        admins = [_same_items(store) for store in stores]
+        assert admins[0] == admins[1]
+        yield admins[0], stores
+    finally:
+        for store in stores:
+            store.db.close()
+        drop_database(url)
+
+
+def _same_items(store: Store):
+    """Hostile names and descriptions, both kinds, pending, late and done, several people."""
+    admin = make_user(store, "Admin Uno", "admin@example.com", "admin")
+    ana = make_user(store, "Ana \"Vendedora\", S.A.", "ana@example.com", "seller")
+    contact = store.create_contact(ana, ContactDraft("Cliente; de Ana", "cliente.ana@example.com", company="=Acme")).id
+    opportunity = store.create_opportunity(ana, OpportunityDraft("Licencias", contact, "Propuesta", 1000)).id
+    names = [text for text in HOSTILE if not FORBIDDEN_CHARS.search(text)]
+    for n, name in enumerate(names):
+        when = datetime(2026, 2, 20, 9, 0) + timedelta(days=2 * n, minutes=7 * n)
+        done = "Realizada" if n % 3 == 0 else "Pendiente"
+        store.create_item(ana, task(contact, name=name, start=when, status=done, description=HOSTILE[-n]))
+        store.create_item(admin, activity(contact, name=name, start=when, end=when + timedelta(hours=1, seconds=59),
+                                          opportunity_id=opportunity, status=done, time_zone="America/New_York",
+                                          responsible_mode=ResponsibleMode.USER, responsible_id=admin.id))
+    with store.db.transaction() as cursor:  # what the forms refuse, from before the rules
+        for n, text in enumerate(["\tTab delante", "\rCR delante", "línea\nuna", ""], start=1000):
+            cursor.execute("""INSERT INTO items SELECT ?, kind, 'legado', activity_type, starts_at, due_at, responsible_mode,
+                              responsible_id, contact_id, contact_owner_id, opportunity_id, ?, status,
+                              completed_at, completed_by, created_at, created_by, updated_at FROM items WHERE id = ?""",
+                           [n, text, 1])
+        rollups.rebuild(cursor)
+    return admin
+
+
+@pytest.mark.parametrize("zone", ["America/Mexico_City", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"])
+@pytest.mark.parametrize("options", [CsvOptions(), CsvOptions(separator=";", bom=True, escape_formulas=False)],
+                         ids=["default", "excel"])
+def test_postgresql_writes_the_very_bytes_duckdb_writes(duckdb_and_postgresql, tmp_path, zone, options):
+    admin, stores = duckdb_and_postgresql
+    files = []
+    for n, store in enumerate(stores):
+        files.append(tmp_path / f"{n}.csv")
+        rows = Exporter(store.db).write(files[-1], Filters(), admin, NOW, zone, "csv", options)
+        assert rows == len(read_csv(files[-1], options.separator)) == 2 * 13 + 4
+    assert files[1].read_bytes() == files[0].read_bytes()
+    assert "Días vencida" in files[0].read_text(encoding="utf-8-sig")
+
+
+def test_both_engines_write_the_same_gzip_parquet_and_preview(duckdb_and_postgresql, tmp_path):
+    admin, stores = duckdb_and_postgresql
+    texts, tables, frames = [], [], []
+    for n, store in enumerate(stores):
+        exporter = Exporter(store.db)
+        assert exporter.write(tmp_path / f"{n}.csv.gz", Filters(), admin, NOW, ZONE, gzip=True, limit=11) == 11
+        texts.append(gzip.decompress((tmp_path / f"{n}.csv.gz").read_bytes()))
+        exporter.write(tmp_path / f"{n}.parquet", Filters(), admin, NOW, ZONE, fmt="parquet")
+        tables.append(pq.read_table(tmp_path / f"{n}.parquet"))
+        frames.append(exporter.preview(Filters(), admin, NOW, ZONE, rows=7))
+    assert texts[1] == texts[0] and texts[0].count(b"\n") > 11
+    # the same names and types (DuckDB also marks the columns it proves never NULL as required)
+    assert [(f.name, f.type) for f in tables[1].schema] == [(f.name, f.type) for f in tables[0].schema]
+    assert tables[1].to_pylist() == tables[0].to_pylist() and tables[0].num_rows == 2 * 13 + 4
+    assert [str(t) for t in tables[0].schema.types[:5]] == ["int64", "string", "string", "string", "timestamp[us, tz=UTC]"]
+    pd.testing.assert_frame_equal(frames[1], frames[0])
+    assert len(frames[0]) == 7
+
+
+def test_both_engines_export_the_same_rows_for_the_same_filters(duckdb_and_postgresql, tmp_path):
+    """Rows come in each engine's own order (DuckDB's storage order; PostgreSQL's plan may
+    join in another), so the rows are compared as a set, the header and the count exactly."""
+    admin, stores = duckdb_and_postgresql
+    filters = Filters(states=("Vencida", "Realizada"), kind="tareas")
+    lines = []
+    for n, store in enumerate(stores):
+        rows = Exporter(store.db).write(tmp_path / f"{n}.csv", filters, admin, NOW, ZONE)
+        assert rows == Exporter(store.db).count(filters, admin, NOW, ZONE) > 0
+        with open(tmp_path / f"{n}.csv", newline="", encoding="utf-8") as handle:
+            lines.append(list(csv.reader(handle)))
+    assert lines[1][0] == lines[0][0] == HEADERS
+    assert sorted(lines[1][1:]) == sorted(lines[0][1:]) and len(lines[0]) > 2
+
+
+def test_both_engines_format_instants_alike_without_the_listed_offsets(duckdb_and_postgresql, tmp_path, monkeypatch):
+    admin, stores = duckdb_and_postgresql
+    monkeypatch.setattr(times, "offset_periods", lambda zone, first, last: None)  # every instant by the zone
+    files = [tmp_path / "0.csv", tmp_path / "1.csv"]
+    for path, store in zip(files, stores, strict=True):
+        Exporter(store.db).write(path, Filters(), admin, NOW, "America/St_Johns")
+    assert files[1].read_bytes() == files[0].read_bytes()
+    assert "2026-02-20T11:30:00-03:30" in files[0].read_text()  # 09:00 in Mexico City, 15:00 UTC
+
+
+def test_formula_cells_are_found_alike_on_both_engines_whatever_the_collation(duckdb_and_postgresql):
+    _, (duck, pg) = duckdb_and_postgresql
+    firsts = [chr(code) for code in range(1, 128)] + ["é", "ñ", "🎉"]
+    for first in firsts:
+        expected = first in FORMULA_STARTS
+        value = f"{first}resto"
+        sql = f"SELECT {starts_formula('v')} FROM (SELECT ?::VARCHAR AS v) AS t"  # sql-ok: ours
+        assert duck.db.query_one(sql, [value])[0] is expected, repr(first)
+        for collation in ('"C"', "es"):  # es: ICU's Spanish (the names' order)
+            sql = (f"SELECT {starts_formula('v', pg.db.operations)} "  # sql-ok: ours
+                   f"FROM (SELECT ?::TEXT COLLATE {collation} AS v) AS t")  # sql-ok: ours
+            assert pg.db.query_one(sql, [value])[0] is expected, (repr(first), collation)
+
+
+def test_a_failed_stream_leaves_no_file_and_the_connection_usable(duckdb_and_postgresql, tmp_path, monkeypatch):
+    from escala.engines import postgresql
+
+    admin, (_, pg) = duckdb_and_postgresql
+
+    class FullDisk:
+        def __init__(self, path, mode):
+            self.handle = open(path, mode)  # noqa: SIM115  closed by __exit__
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *failure):
+            self.handle.close()
+
+        def write(self, block):
+            raise OSError(28, "No queda espacio en el dispositivo")
+
+    monkeypatch.setattr(postgresql, "open", FullDisk, raising=False)
+    with pytest.raises(OutputPathError, match="No queda espacio"):
+        Exporter(pg.db).write(tmp_path / "out.csv", Filters(), admin, NOW, ZONE)
+    assert list(tmp_path.glob("out*")) == []
+    monkeypatch.undo()
+    assert Exporter(pg.db).write(tmp_path / "out.csv", Filters(), admin, NOW, ZONE) == 2 * 13 + 4

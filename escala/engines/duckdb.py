@@ -4,7 +4,9 @@ per engine (``postgresql.OPERATIONS`` answers the same ones)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -57,6 +59,60 @@ class Operations:
                 yield rows
         finally:
             cursor.close()
+
+    # export
+
+    def starts_formula(self, text: str, mask: int) -> str:
+        """SQL: does ``text`` start with a character whose bit is set in ``mask`` (bit n:
+        character 9 + n, so every such character lies between tab and ``@``)? Two comparisons
+        of the string's inlined prefix rule out almost every cell before its first character is
+        read; the rest test the mask (``IN (...)`` became a join per text column)."""
+        return f"({text} >= chr(9) AND {text} < 'A' AND ({mask}::BIGINT >> (ascii({text}) - 9)) & 1 = 1)"
+
+    def iso_wall_clock(self, timestamp: str) -> str:
+        """SQL: a TIMESTAMP as ISO 8601 text without an offset, 2026-03-05T10:00:00 (whole seconds)."""
+        return f"strftime({timestamp}, '%Y-%m-%dT%H:%M:%S')"
+
+    def iso_in_session_zone(self, instant: str) -> str:
+        """SQL: a naive-UTC TIMESTAMP as ISO 8601 text in the session's time zone with its
+        offset, 2026-03-05T10:00:00-06:00 (``%z`` gives -06 for whole hours: it gets its ``:00``;
+        an old offset with seconds keeps them, -06:36:36)."""
+        text = f"strftime(make_timestamptz(epoch_us({instant})), '%Y-%m-%dT%H:%M:%S%z')"
+        return f"CASE WHEN length({text}) = 22 THEN {text} || ':00' ELSE {text} END"
+
+    def days_since_in_session_zone(self, instant: str, today: str) -> str:
+        """SQL: whole calendar days (BIGINT) from the day, in the session's time zone, of the
+        naive-UTC TIMESTAMP ``instant`` to the DATE ``today``."""
+        return f"date_diff('day', make_timestamptz(epoch_us({instant}))::DATE, {today})"
+
+    def write_csv(self, cursor, sql: str, params: list, path: Path, separator: str, gzip: bool) -> int:
+        """Write the rows of ``sql`` (over bound ``params``, on ``cursor``) to ``path`` as CSV:
+        a header, RFC 4180 quoting, NULL as an empty cell, gzip if asked; returns the number
+        of rows. A failed write raises ``OSError``."""
+        if separator not in (",", ";"):
+            raise ValueError("El separador debe ser ',' o ';'.")
+        options = (f"(FORMAT csv, HEADER true, DELIMITER '{separator}', QUOTE '\"', ESCAPE '\"', NULLSTR ''"  # sql-ok
+                   f"{', COMPRESSION gzip' if gzip else ''})")  # sql-ok: a checked separator
+        return _copy_to(cursor, sql, params, path, options)
+
+    def write_parquet(self, cursor, sql: str, params: list, path: Path) -> int:
+        """Write the rows of ``sql`` to ``path`` as Parquet (zstd), each column of its SQL type;
+        returns the number of rows. A failed write raises ``OSError``."""
+        return _copy_to(cursor, sql, params, path, "(FORMAT parquet, COMPRESSION zstd)")
+
+    def frame(self, cursor, sql: str, params: list) -> pd.DataFrame:
+        """The rows of ``sql`` as a DataFrame (a few: a preview)."""
+        return cursor.execute(sql, params).df()
+
+
+def _copy_to(cursor, sql: str, params: list, path: Path, options: str) -> int:
+    """DuckDB's ``COPY (sql) TO 'path' options`` (the path is ours, quoted; values stay bound)."""
+    target = str(path).replace("'", "''")
+    try:
+        (rows,) = cursor.execute(f"COPY ({sql}) TO '{target}' {options}", params).fetchone()  # sql-ok: ours, quoted
+    except duckdb.IOException as error:  # disk full, permissions, a folder in the way
+        raise OSError(str(error).splitlines()[0].removeprefix("IO Error: ")) from error
+    return rows
 
 
 def _zone(zone: str) -> str:

@@ -10,12 +10,14 @@ JSON), ``Decimal`` for DECIMAL.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -122,8 +124,132 @@ class Operations(duckdb.Operations):
         finally:
             cursor.close()
 
+    # export
+
+    def starts_formula(self, text: str, mask: int) -> str:
+        """By the first character's code: a comparison of texts follows the column's
+        collation, under which a tab or a line break may weigh nothing."""
+        return f"(ascii({text}) BETWEEN 9 AND 64 AND ({mask}::BIGINT >> (ascii({text}) - 9)) & 1 = 1)"
+
+    def iso_wall_clock(self, timestamp: str) -> str:
+        return f"to_char({timestamp}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+
+    def iso_in_session_zone(self, instant: str) -> str:
+        """``TZH:TZM`` always has its minutes; an old offset's seconds (-06:36:36) are added,
+        as DuckDB prints them."""
+        zoned = f"({instant} AT TIME ZONE 'UTC')"
+        seconds = f"extract(timezone FROM {zoned})::INTEGER"
+        return (f"to_char({zoned}, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') || CASE WHEN {seconds} % 60 = 0 THEN '' "
+                f"ELSE ':' || lpad((abs({seconds}) % 60)::TEXT, 2, '0') END")
+
+    def days_since_in_session_zone(self, instant: str, today: str) -> str:
+        return f"(({today})::DATE - ({instant} AT TIME ZONE 'UTC')::DATE)::BIGINT"
+
+    def write_csv(self, cursor, sql: str, params: list, path: Path, separator: str, gzip: bool) -> int:
+        """``COPY (sql) TO STDOUT`` streamed into the file block by block (gzip by Python's
+        ``gzip``, level 6, no name or time in its header). COPY takes no bound parameters: the
+        values are rendered as SQL literals by psycopg (``ClientCursor.mogrify``)."""
+        if separator not in (",", ";"):
+            raise ValueError("El separador debe ser ',' o ';'.")
+        statement = (f"COPY ({_client_bound(cursor.connection, sql, params)}) TO STDOUT "  # sql-ok: values rendered by psycopg
+                     f"(FORMAT csv, HEADER, DELIMITER '{separator}', NULL '')")  # sql-ok: a checked separator
+        with open(path, "wb") as raw, (gzip_file(raw) if gzip else nullcontext(raw)) as out:
+            copier = cursor.connection.cursor()
+            with copier.copy(statement) as copy:
+                for block in copy:  # a row per block: PostgreSQL sends each row as one message
+                    row = bytes(block)
+                    out.write(_quote_hashes(row, separator) if b"#" in row else row)
+            return copier.rowcount
+
+    def write_parquet(self, cursor, sql: str, params: list, path: Path) -> int:
+        """Read through a server-side cursor in batches of ``EXPORT_BATCH_ROWS`` rows, each
+        written as Arrow columns by pyarrow's ``ParquetWriter`` (zstd): never the whole result
+        in memory. The columns' types are DuckDB's for the same SQL types."""
+        from pyarrow import parquet
+
+        rows = 0
+        with _arrow_batches(cursor, sql, params, EXPORT_BATCH_ROWS) as (schema, batches), \
+                parquet.ParquetWriter(path, schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        return rows
+
+    def frame(self, cursor, sql: str, params: list) -> pd.DataFrame:
+        """DuckDB's own conversion of the same Arrow columns: the frame, its dtypes and
+        missing values included, is the one DuckDB's ``.df()`` gives."""
+        import duckdb as duckdb_library
+        import pyarrow as pa
+
+        with _arrow_batches(cursor, sql, params, EXPORT_BATCH_ROWS) as (schema, batches):
+            table = pa.Table.from_batches(list(batches), schema=schema)
+        return duckdb_library.from_arrow(table).df()
+
 
 OPERATIONS = Operations()
+
+EXPORT_BATCH_ROWS = 50_000  # rows read at a time for Parquet: a few tens of MB of Python values
+
+
+def gzip_file(raw):
+    """A gzip stream over the open binary file ``raw`` (no file name or time in its header)."""
+    return gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
+
+
+@lru_cache(maxsize=2)
+def _csv_field(separator: str) -> re.Pattern:
+    """A field of a CSV row: quoted (``""`` inside), or a run without quotes, separators or line breaks."""
+    return re.compile(b'"(?:[^"]|"")*"|[^"' + re.escape(separator.encode()) + b'\r\n]+')
+
+
+def _quote_hashes(row: bytes, separator: str) -> bytes:
+    """The CSV ``row`` with DuckDB's one extra rule: a cell holding ``#`` (its CSV comment
+    mark) is quoted too; PostgreSQL quotes only the cells CSV needs quoted."""
+    return _csv_field(separator).sub(
+        lambda field: field[0] if field[0].startswith(b'"') or b"#" not in field[0] else b'"' + field[0] + b'"', row)
+
+
+def _client_bound(connection, sql: str, params) -> str:
+    """``sql`` (``?`` placeholders) with ``params`` rendered as SQL literals by psycopg."""
+    if not params:
+        return sql
+    from psycopg import ClientCursor
+
+    return ClientCursor(connection).mogrify(translate(sql), list(params))
+
+
+def _arrow_type(type_code: int):
+    """The Arrow type DuckDB gives the same SQL type (in Parquet and in ``.df()``)."""
+    import pyarrow as pa
+    from psycopg.postgres import types
+
+    name = types.get(type_code).name if types.get(type_code) else None
+    known = {"int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "bool": pa.bool_(), "text": pa.string(),
+             "varchar": pa.string(), "float8": pa.float64(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
+             "timestamptz": pa.timestamp("us", tz="UTC")}
+    if name not in known:
+        raise TypeError(f"no Arrow type for PostgreSQL type {name or type_code}")
+    return known[name]
+
+
+@contextmanager
+def _arrow_batches(cursor, sql: str, params, size: int):
+    """``(schema, batches)``: ``sql``'s columns as an Arrow schema and its rows as Arrow
+    record batches of up to ``size`` rows, read through a server-side cursor on ``cursor``'s
+    connection (inside its transaction)."""
+    import pyarrow as pa
+
+    with cursor.connection.cursor(name="escala_export") as reader:
+        reader.execute(translate(sql) if params else sql, list(params) if params else None)
+        schema = pa.schema([(column.name, _arrow_type(column.type_code)) for column in reader.description])
+
+        def batches():
+            while rows := reader.fetchmany(size):
+                columns = zip(*rows, strict=True)
+                yield pa.record_batch([pa.array(values, type=field.type) for values, field in
+                                       zip(columns, schema, strict=True)], schema=schema)
+
+        yield schema, batches()
 
 
 class Cursor:
