@@ -11,29 +11,33 @@ from pathlib import Path
 import pytest
 
 from escala import cli
-from escala.db import Database
+from escala.db import Database, is_url
 from escala.domain import UserDraft
 from escala.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(tmp_path, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "escala", "--db", str(tmp_path / "cli.duckdb"), *args],
+def run(where, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m escala`` on ``where``: a folder (its cli.duckdb) or a database location
+    on the engine under test."""
+    location = where / "cli.duckdb" if isinstance(where, Path) and where.is_dir() else where
+    flag = "--database-url" if is_url(location) else "--db"
+    return subprocess.run([sys.executable, "-m", "escala", flag, str(location), *args],
                           cwd=ROOT, capture_output=True, text=True, input=stdin)
 
 
-def test_init_twice_is_fine(tmp_path):
-    assert run(tmp_path, "init").returncode == 0
-    second = run(tmp_path, "init")
+def test_init_twice_is_fine(database_location):
+    assert run(database_location, "init").returncode == 0
+    second = run(database_location, "init")
     assert second.returncode == 0 and "Base de datos lista" in second.stdout
 
 
-def test_create_user_from_stdin_then_list(tmp_path):
-    created = run(tmp_path, "create-user", "Lia@Example.com", "--name", "Lía Gómez", "--role", "seller",
+def test_create_user_from_stdin_then_list(database_location):
+    created = run(database_location, "create-user", "Lia@Example.com", "--name", "Lía Gómez", "--role", "seller",
                   "--password-stdin", stdin="clave-segura-1\n")
     assert created.returncode == 0, created.stderr
-    listed = run(tmp_path, "users")
+    listed = run(database_location, "users")
     assert "lia@example.com\tLía Gómez\tVendedor\tactivo" in listed.stdout
 
 
@@ -55,19 +59,19 @@ def test_bad_input_exits_non_zero_with_one_spanish_line(tmp_path, args, stdin, w
     assert words in result.stderr
 
 
-def test_duplicate_user_is_one_line(tmp_path):
+def test_duplicate_user_is_one_line(database_location):
     args = ["create-user", "a@b.co", "--name", "X", "--role", "admin", "--password-stdin"]
-    assert run(tmp_path, *args, stdin="clave-segura-1\n").returncode == 0
-    again = run(tmp_path, *args, stdin="clave-segura-1\n")
+    assert run(database_location, *args, stdin="clave-segura-1\n").returncode == 0
+    again = run(database_location, *args, stdin="clave-segura-1\n")
     assert again.returncode == 2 and "Ya existe un usuario" in again.stderr
 
 
-def test_seed_demo_fills_an_empty_database_once(tmp_path):
-    first = run(tmp_path, "seed-demo", "--contacts", "30", "--activities", "200", "--tasks", "100")
+def test_seed_demo_fills_an_empty_database_once(database_location):
+    first = run(database_location, "seed-demo", "--contacts", "30", "--activities", "200", "--tasks", "100")
     assert first.returncode == 0 and "200 actividades y 100 tareas" in first.stdout
-    again = run(tmp_path, "seed-demo")
+    again = run(database_location, "seed-demo")
     assert again.returncode == 2 and "ya tiene datos" in again.stderr
-    skipped = run(tmp_path, "seed-demo", "--if-empty")
+    skipped = run(database_location, "seed-demo", "--if-empty")
     assert skipped.returncode == 0 and "no se cargan" in skipped.stdout
 
 

@@ -5,6 +5,7 @@ database file."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -13,13 +14,15 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from escala import auth, metrics
 from escala.ui import resources, server
-from tests.conftest import seed_demo_file
+from tests.conftest import engine_env, seed_demo_file
+from tests.postgresql import create_database
 from escala.db import Database
 from escala.domain import ContactDraft
 
@@ -40,23 +43,34 @@ def fetch(url: str) -> tuple[int, dict, str]:
         return error.code, dict(error.headers), error.read().decode()
 
 
-@pytest.fixture
-def running(tmp_path):
-    path = tmp_path / "server.duckdb"
-    seed_demo_file(path, users=3, contacts=3, activities=3, tasks=3, seed=2)
+@contextmanager
+def started(location, log_path: Path, env: dict | None = None):
+    """The server over ``location`` (by the environment, as a deployment sets it) on a free
+    port, once its health check answers; yields its URL and process."""
+    seed_demo_file(location, users=3, contacts=3, activities=3, tasks=3, seed=2)
     port = free_port()
-    log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "escala.ui.server", "--db", str(path), "--port", str(port),
-                                "--address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log = open(log_path, "w")
+    environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_DATABASE_URL")}
+    process = subprocess.Popen([sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1"],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**environment, **engine_env(location), **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while fetch_or_none(f"{url}/_escala/health") != 200:
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-        time.sleep(0.3)
-    yield url, process, path
-    if process.poll() is None:
-        process.kill()
-    log.close()
+    try:
+        while fetch_or_none(f"{url}/_escala/health") != 200:
+            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.3)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def running(database_location, tmp_path):
+    with started(database_location, tmp_path / "server.log") as (url, process):
+        yield url, process, database_location
 
 
 def fetch_or_none(url: str) -> int | None:
@@ -95,14 +109,33 @@ def test_metrics_are_prometheus_text(running):
         assert name in body
 
 
-def test_shutdown_checkpoints_and_lets_go_of_the_database(running):
-    url, process, path = running
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) in (0, -signal.SIGINT, 130)
+def test_shutdown_checkpoints_and_lets_go_of_the_database_file(tmp_path):
+    path = tmp_path / "server.duckdb"  # the DuckDB file: its log and its lock are what a shutdown must settle
+    with started(path, tmp_path / "server.log") as (_, process):
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) in (0, -signal.SIGINT, 130)
     assert not Path(f"{path}.wal").exists() or Path(f"{path}.wal").stat().st_size == 0
     db = Database(path)  # another process may open it now
     assert db.query_one("SELECT count(*) FROM users")[0] > 0
     db.close()
+
+
+def test_server_mode_without_a_shared_session_secret_refuses_to_start(postgresql_url, tmp_path):
+    url = create_database(postgresql_url, f"nosecret_{tmp_path.name.lower().replace('-', '_')}")
+    environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_SESSION_SECRET")}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "escala.ui.server", "--database-url", url, "--port", str(free_port()),
+             "--address", "127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**environment, "ESCALA_SECRETS": str(tmp_path / "ninguno.toml")})
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert code != 0
+    assert "ESCALA_SESSION_SECRET" in log_path.read_text()
 
 
 def test_health_is_503_when_the_database_does_not_answer(monkeypatch):

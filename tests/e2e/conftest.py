@@ -18,10 +18,10 @@ import pytest
 from playwright.sync_api import expect
 
 from escala import demo
-from escala.db import Database
+from escala.db import open_database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
-from tests.conftest import seed_demo_file
+from tests.conftest import engine_env, seed_demo_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -86,14 +86,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(path: Path, *args: str, env: dict | None = None) -> Iterator[str]:
-    """``python -m escala.ui.server`` (as ``make run``) over the database at ``path`` on a free port,
-    until it answers its health check; yields its base URL."""
+def serve(location, log_path: Path, *args: str, env: dict | None = None) -> Iterator[str]:
+    """``python -m escala.ui.server`` (as ``make run``) over the database at ``location`` on a
+    free port, until it answers its health check; yields its base URL."""
     port = free_port()
-    log = open(path.with_suffix(".log"), "w")
+    log = open(log_path, "w")
+    environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_DATABASE_URL")}
     server = subprocess.Popen(
         [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1", *args],
-        cwd=ROOT, env={**os.environ, "ESCALA_DB": str(path), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**environment, **engine_env(location), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answers(f"{url}/_escala/health", server, log.name)
@@ -120,14 +121,14 @@ def wait_until_answers(url: str, process: subprocess.Popen, log_name: str, expec
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """A running app over a small demo database; yields its base URL."""
-    path = tmp_path_factory.mktemp("e2e") / "e2e.duckdb"
-    seed_demo_file(path, users=5, contacts=20, activities=60, tasks=60, seed=3)
-    db = Database(path)
+def app_url(tmp_path_factory, shared_location):
+    """A running app over a small demo database on the engine under test; yields its base URL."""
+    location = shared_location("e2e")
+    seed_demo_file(location, users=5, contacts=20, activities=60, tasks=60, seed=3)
+    db = open_database(location)
     _add_test_contacts(Store(db))
     db.close()
-    with serve(path) as url:
+    with serve(location, tmp_path_factory.mktemp("e2e-log") / "server.log") as url:
         yield url
 
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from escala import auth
-from escala.db import Database
+from escala.db import open_database
 from escala.domain import UserDraft
 from escala.store import Store
 from tests.conftest import seed_demo_file
@@ -39,11 +39,11 @@ REFUSED = "no corresponde a ningún usuario activo de Escala"
 
 
 @pytest.fixture(scope="module")
-def sso_url(tmp_path_factory):
+def sso_url(tmp_path_factory, shared_location):
     folder = tmp_path_factory.mktemp("sso")
-    path = folder / "sso.duckdb"
-    seed_demo_file(path, users=5, contacts=20, activities=30, tasks=30, seed=4)
-    db = Database(path)
+    location = shared_location("sso")
+    seed_demo_file(location, users=5, contacts=20, activities=30, tasks=30, seed=4)
+    db = open_database(location)
     store = Store(db)
     admin = store.get_user(1)
     inactive = store.create_user(admin, UserDraft("Inactiva", "inactiva@escala.demo", "seller", "clave-larga-1"))
@@ -68,7 +68,7 @@ client_id = "escala"
 client_secret = "secreto-del-cliente"
 server_metadata_url = "{metadata}"
 """, encoding="utf-8")
-        with serve(path, "--secrets", str(secrets)) as url:
+        with serve(location, folder / "server.log", "--secrets", str(secrets)) as url:
             yield url
     finally:
         provider.terminate()
