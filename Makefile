@@ -24,7 +24,10 @@ run: $(VENV)/.runtime
 	$(PY) -m escala.ui.server --port $(PORT) --address localhost
 
 test: $(VENV)/.dev
-	$(PY) -m pytest -n auto  # one worker per core; each has its own app server and browser
+	# the whole suite on each engine: the DuckDB file, then PostgreSQL (a throwaway cluster per worker);
+	# one worker per core, each with its own app server and browser
+	ESCALA_TEST_ENGINE=duckdb $(PY) -m pytest -n auto
+	ESCALA_TEST_ENGINE=postgresql $(PY) -m pytest -n auto
 
 clean-venv:
 	rm -rf $(VENV)
