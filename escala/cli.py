@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from escala import demo
-from escala.db import PRIVATE_FILE_MODE, Database, DatabaseLocked, DatabaseUnusable, default_path
+from escala.db import PRIVATE_FILE_MODE, Database, DatabaseLocked, DatabaseUnusable, default_path, open_database
 from escala.domain import RANGE_MESSAGE, NotFound, PermissionDenied, Role, UserDraft, ValidationError, day_in_range
 from escala.store import Store
 
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open(args) -> tuple[Database, Store]:
-    db = Database(args.db) if args.db is not None else Database()
+    db = open_database(args.db) if args.db is not None else Database()  # --db: a file, or a postgresql:// URL
     db.migrate()
     return db, Store(db)
 

@@ -12,7 +12,7 @@ import pytest
 
 from escala import demo
 from escala.analytics import Filters
-from escala.db import Database
+from escala.db import BaseDatabase, Database, open_database
 from escala.domain import ContactDraft, PermissionDenied, ValidationError
 from escala.export import CsvOptions, Exporter
 from escala.imports import ITEM_COLUMNS, import_contacts, import_items
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
-def same_people(source: Database, target: Database) -> None:
+def same_people(source: BaseDatabase, target: BaseDatabase) -> None:
     """An "empty" database for a round trip: the same users, no contacts or items."""
     with target.transaction() as cursor:
         columns = "id, name, email, role, active, time_zone, password_hash, created_at, password_allowed"
@@ -33,7 +33,7 @@ def same_people(source: Database, target: Database) -> None:
         cursor.execute("UPDATE id_counters SET last_id = (SELECT max(id) FROM users) WHERE name = 'users'")
 
 
-def export(db: Database, path: Path, kind: str, **options) -> Path:
+def export(db: BaseDatabase, path: Path, kind: str, **options) -> Path:
     admin = Store(db).get_user(1)
     Exporter(db).write(path, Filters(kind=kind), admin, NOW, admin.time_zone, "csv", CsvOptions(**options))
     return path
@@ -41,6 +41,8 @@ def export(db: Database, path: Path, kind: str, **options) -> Path:
 
 @pytest.fixture
 def source(tmp_path):
+    """The exported side: a DuckDB file on every engine (the demo data is made in DuckDB's SQL,
+    escala/demo.py); ``target``, where the imports run, is on the engine under test."""
     db = Database(tmp_path / "source.duckdb")
     db.migrate()
     demo.seed(db, demo.DemoSize(users=6, contacts=30, activities=300, tasks=200, seed=5, today=date(2026, 3, 2)))
@@ -52,8 +54,8 @@ def source(tmp_path):
 
 
 @pytest.fixture
-def target(tmp_path, source):
-    db = Database(tmp_path / "target.duckdb")
+def target(new_location, source):
+    db = open_database(new_location("target"))
     db.migrate()
     same_people(source, db)
     yield db
@@ -170,7 +172,7 @@ def test_contacts_import_creates_updates_by_email_and_reports_errors(target, tmp
 def test_cli_import_reports_lines_and_exits_non_zero_when_cancelled(target, tmp_path):
     target.close()
     path = write_rows(tmp_path / "cli.csv", [GOOD, {**GOOD, "Nombre": ""}])
-    base = [sys.executable, "-m", "escala", "--db", str(tmp_path / "target.duckdb"), "import", "actividades",
+    base = [sys.executable, "-m", "escala", "--db", str(target.location), "import", "actividades",
             str(path), "--as", "admin@escala.demo"]
     refused = subprocess.run(base, cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "línea 3: El nombre es obligatorio." in refused.stderr
