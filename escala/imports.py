@@ -1,7 +1,8 @@
 """Import activities, tasks or contacts from a CSV with the export's own headers.
 
-The whole file is read by DuckDB into a staging table and checked at once, in SQL, with the
-core's rules (the same limits and messages as the forms, every CHECK of the schema), so the
+The whole file is read into a staging table (by the engine: DuckDB's CSV reader, and on
+PostgreSQL the same reader's rows streamed by ``COPY``) and checked at once, in one set of
+portable SQL (what differs is in the engine's operations), with the core's rules (the same limits and messages as the forms, every CHECK of the schema), so the
 report names every rejected line (as a spreadsheet numbers it: the header is line 1) with
 each field's message, and no constraint error ever reaches the user. By default it is all or
 nothing; ``skip_invalid`` loads the good lines. Contacts are matched by email (then by name),
@@ -20,19 +21,17 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from escala import access, rollups, times
-from escala.db import Database
+from escala.db import BaseDatabase
 from escala.domain import (DESCRIPTION_MAX, EARLIEST, FORBIDDEN_MESSAGE, FORBIDDEN_SQL, FORBIDDEN_SQL_MULTILINE, LATEST,
                            NAME_MAX, PHONE_RE, RANGE_MESSAGE, VISIBLE_SQL, ActivityType, Kind, ResponsibleMode, Stage,
                            Status, User, ValidationError, email_error, format_int, plural, text_error)
+from escala.engines import CsvUnreadable, operations_of
 from escala.export import starts_formula
 from escala.store import Store
 
@@ -46,12 +45,15 @@ CONTACT_COLUMNS = ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Due
 REQUIRED = {"actividades": ["Nombre", "Tipo", "Desde", "Hasta", "Contacto"], "tareas": ["Nombre", "Fecha", "Contacto"],
             "todo": ["Clase", "Nombre", "Contacto"], "contactos": ["Nombre"]}
 ID_MAX = 2**53 - 1  # the largest whole number a browser shows exactly
+ID_PATTERN = "[0-9]{1,16}"  # digits that fit a BIGINT (ID_MAX has 16)
+PHONE_COLUMN = '"Teléfono"'
 CLI_SKIP_HINT = "usa --skip-invalid para cargar las válidas"
 
 # ISO 8601 with an explicit offset (Z or ±hh:mm), as the export writes it; 'T' or a space.
 _ISO_TIME = r"\d{4,}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?"
 ISO_PATTERN = _ISO_TIME + r"([Zz]|[+-](0\d|1[0-4]):[0-5]\d)"
 EXAMPLE_TIME = "2026-03-05T10:00:00-06:00"
+EMAIL_SQL = r"[^@\s\p{Z}]+@[^@\s\p{Z}]+\.[^@\s\p{Z}]+"  # domain.EMAIL_RE, Unicode's separators as spaces too
 
 
 @dataclass
@@ -80,9 +82,14 @@ class ImportReport:
 
 def _unescaped(column: str) -> str:
     """SQL: a text cell with the export's formula neutralisation undone (``unescape_cell``):
-    a ``'`` (the prefix comparison rules the other cells out) before a formula start."""
-    return (f"CASE WHEN {column} >= '''' AND {column} < '(' AND {starts_formula(f'substr({column}, 2)')} "
+    a ``'`` (its first character compared as such: no collation decides) before a formula start."""
+    return (f"CASE WHEN substr({column}, 1, 1) = '''' AND {starts_formula(f'substr({column}, 2)')} "
             f"THEN substr({column}, 2) ELSE {column} END")
+
+
+def _temp_table(cursor, name: str, select: str, params: list | tuple = ()) -> None:
+    """The import's temporary table ``name`` made anew from ``select`` (the engine knows how)."""
+    operations_of(cursor).replace_temp_table(cursor, name, select, params)
 
 
 def _header(path: Path) -> tuple[list[str], str]:
@@ -107,17 +114,14 @@ def _header(path: Path) -> tuple[list[str], str]:
 _NOT_UTF8 = "El archivo no está en UTF-8: guárdalo como «CSV UTF-8» e inténtalo de nuevo."
 
 
-def _csv_problem(error: duckdb.Error) -> str:
-    """DuckDB's reading error as one Spanish sentence, with the line but never a path."""
-    text = str(error)
-    line = re.search(r"CSV Error on Line: (\d+)", text)
-    where = f"línea {line.group(1)}: " if line else ""
-    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    if columns:
-        return f"No se pudo leer el archivo ({where}tiene {columns.group(2)} columnas y el encabezado {columns.group(1)})."
-    if "unicode" in text.lower():
+def _csv_problem(error: CsvUnreadable) -> str:
+    """The engine's reading error as one Spanish sentence, with the line but never a path."""
+    where = f"línea {error.line}: " if error.line is not None else ""
+    if error.problem == "columns":
+        return f"No se pudo leer el archivo ({where}tiene {error.found} columnas y el encabezado {error.expected})."
+    if error.problem == "encoding":
         return _NOT_UTF8
-    if "quote" in text.lower():
+    if error.problem == "quote":
         return f"No se pudo leer el archivo ({where}un valor entre comillas no se cierra bien)."
     return "No se pudo leer el archivo como CSV (revisa las comillas y que todas las líneas terminen igual)."
 
@@ -140,13 +144,9 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
         raise ValidationError({"file": "Faltan columnas: " + ", ".join(missing) + ". Usa los encabezados de la exportación."})
     if not _quotes_balanced(path):
         raise ValidationError({"file": "No se pudo leer el archivo: hay un valor entre comillas que no se cierra."})
-    types = ", ".join(f"'c{n}': 'VARCHAR'" for n in range(len(names)))
-    try:  # our own column names: the sniffer cannot misread the header; the separator is one of two
-        cursor.execute(f"""CREATE OR REPLACE TEMP TABLE raw_csv AS
-            SELECT * FROM read_csv(?, columns = {{{types}}}, header = false, skip = 1, delim = '{separator}',
-                                   auto_detect = false, quote = '"', escape = '"', null_padding = false,
-                                   strict_mode = true, parallel = false)""", [str(path)])  # sql-ok: our names
-    except duckdb.Error as error:
+    try:
+        operations_of(cursor).stage_csv(cursor, path, len(names), separator)
+    except CsvUnreadable as error:
         raise ValidationError({"file": _csv_problem(error)}) from None
     select = []
     for column in columns:
@@ -156,9 +156,7 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
         source = f"c{names.index(column)}"
         select.append(f"coalesce({_unescaped(source)}, '') AS \"{column}\"" if column == "Descripción"
                       else f"nullif(trim({_unescaped(source)}), '') AS \"{column}\"")
-    # sql-ok: column names come from our fixed header lists
-    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE staged AS
-        SELECT row_number() OVER () + 1 AS line, {", ".join(select)} FROM raw_csv""")
+    _temp_table(cursor, "staged", f"SELECT line, {', '.join(select)} FROM raw_lines")  # sql-ok: our header lists
 
 
 # ---------------------------------------------------------------- rules as SQL
@@ -175,7 +173,7 @@ def _rule(field_name: str, condition: str, message: str) -> Rule:
     return field_name, condition, _literal(message)
 
 
-def _text_rules(column: str, field_name: str, label: str, maximum: int = NAME_MAX, required: bool = False,
+def _text_rules(ops, column: str, field_name: str, label: str, maximum: int = NAME_MAX, required: bool = False,
                 multiline: bool = False) -> list[Rule]:
     """domain.text_error in SQL, with its own messages: length, forbidden characters, and a
     value that shows something (when given; ``required``: also when missing)."""
@@ -183,45 +181,44 @@ def _text_rules(column: str, field_name: str, label: str, maximum: int = NAME_MA
     rules = [_rule(field_name, f"{c} IS NULL", text_error("", label, maximum, required=True))] if required else []
     forbidden = FORBIDDEN_SQL_MULTILINE if multiline else FORBIDDEN_SQL
     rules += [
-        (field_name, f"length({c}) > {maximum}", _too_long(c, label, maximum)),
-        _rule(field_name, f"regexp_matches({c}, {_literal(forbidden)})", f"{label} {FORBIDDEN_MESSAGE}"),
+        (field_name, f"length({c}) > {maximum}", _too_long(ops, c, label, maximum)),
+        _rule(field_name, ops.regexp_matches(c, forbidden), f"{label} {FORBIDDEN_MESSAGE}"),
     ]
     if not multiline:
-        rules.append(_rule(field_name, f"NOT regexp_matches({c}, {_literal(VISIBLE_SQL)})",
+        rules.append(_rule(field_name, f"NOT {ops.regexp_matches(c, VISIBLE_SQL)}",
                            text_error("\u200b", label, maximum, required=True)))
     return rules
 
 
-def _too_long(value: str, label: str, maximum: int) -> str:
+def _too_long(ops, value: str, label: str, maximum: int) -> str:
     """SQL: text_error's length message for the SQL expression ``value`` (with its length)."""
     message = text_error("x" * (maximum + 1), label, maximum, required=False)
     head = message[:message.rindex("(tiene ") + len("(tiene ")]
-    return f"{_literal(head)} || format('{{:,}}', length({value})) || ').'"
+    return f"{_literal(head)} || {ops.thousands(f'length({value})')} || ').'"
 
 
-def _email_rules(column: str, field_name: str = "email") -> list[Rule]:
+def _email_rules(ops, column: str, field_name: str = "email") -> list[Rule]:
     """domain.email_error in SQL (the column is already lower-cased where it is stored)."""
     c = f'"{column}"'
-    bad = (f"length({c}) > 254 OR NOT regexp_full_match({c}, '[^@\\s\\p{{Z}}]+@[^@\\s\\p{{Z}}]+\\.[^@\\s\\p{{Z}}]+') "
-           f"OR regexp_matches({c}, {_literal(FORBIDDEN_SQL)})")
+    bad = f"length({c}) > 254 OR NOT {ops.regexp_full_match(c, EMAIL_SQL)} OR {ops.regexp_matches(c, FORBIDDEN_SQL)}"
     return [_rule(field_name, bad, email_error("no-es-correo", required=False))]
 
 
-def _instant(column: str) -> str:
+def _instant(ops, column: str) -> str:
     """SQL: the cell as a naive UTC instant, only if it is ISO 8601 with an offset, else NULL."""
-    return (f"CASE WHEN regexp_full_match(\"{column}\", {_literal(ISO_PATTERN)}) "
-            f"THEN timezone('UTC', try_cast(\"{column}\" AS TIMESTAMPTZ)) END")
+    c = f'"{column}"'
+    return f"CASE WHEN {ops.regexp_full_match(c, ISO_PATTERN)} THEN {ops.try_instant(c)} END"
 
 
-def _instant_rules(column: str, field_name: str, typed: str, used: str = "TRUE", required: bool = False) -> list[Rule]:
+def _instant_rules(ops, column: str, field_name: str, typed: str, used: str = "TRUE",
+                   required: bool = False) -> list[Rule]:
     """A date column's rules where ``used`` holds: given (if ``required``), with its offset,
     a real instant (no 'infinity' or 'epoch'), inside Escala's range."""
     c = f'"{column}"'
     earliest, latest = (_literal(str(times.to_db(moment))) for moment in (EARLIEST, LATEST))
     rules = [_rule(field_name, f"{used} AND {c} IS NULL", f"{column}: indica la fecha y la hora.")] if required else []
     return rules + [
-        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL "
-                          f"AND regexp_full_match({c}, {_literal(_ISO_TIME)})",
+        _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL AND {ops.regexp_full_match(c, _ISO_TIME)}",
               f"{column}: indica la zona horaria (p. ej. {EXAMPLE_TIME})."),
         _rule(field_name, f"{used} AND {c} IS NOT NULL AND {typed} IS NULL",
               f"{column}: fecha y hora no válidas (ISO 8601 con zona horaria, p. ej. {EXAMPLE_TIME})."),
@@ -234,51 +231,61 @@ def _one_of(column: str, values) -> str:
     return f'"{column}" NOT IN ({", ".join(_literal(str(v)) for v in values)})'
 
 
+# A line's verdict is text: for each rule it breaks, in order, the field, FIELD_END, the
+# message and MESSAGE_END (the messages are ours, never the file's text); '' if it breaks none.
+FIELD_END, MESSAGE_END = "\x1f", "\x1e"
+
+
 def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
     """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
-    checks = ", ".join(f"CASE WHEN {condition} THEN {{'field': '{name}', 'message': {message}}} END"
-                       for name, condition, message in rules)
+    checks = [f"CASE WHEN {condition} THEN '{name}' || chr({ord(FIELD_END)}) || {message} "
+              f"|| chr({ord(MESSAGE_END)}) END" for name, condition, message in rules]
+    groups = [f"concat({', '.join(checks[k:k + 50])})" for k in range(0, len(checks), 50)]  # 100 arguments at most
     # sql-ok: rules are our own constants; values in them are quoted literals
-    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT line, list_filter([{checks}], lambda x: x IS NOT NULL) AS errors FROM {source}""")
+    _temp_table(cursor, table, f"SELECT line, {' || '.join(groups)} AS errors FROM {source}")
 
 
 def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
     """Fill the report from both verdict tables (first message per field); True if loading goes ahead."""
     report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
-    report.rejected = [(line, {e["field"]: e["message"] for e in reversed(errors)})
-                       for line, errors in cursor.execute(
-                           "SELECT line, errors FROM verdicts WHERE len(errors) > 0 ORDER BY line").fetchall()]
+    report.rejected = []
+    for line, errors in cursor.execute("SELECT line, errors FROM verdicts WHERE errors <> '' ORDER BY line").fetchall():
+        broken = [verdict.split(FIELD_END, 1) for verdict in errors.split(MESSAGE_END)[:-1]]
+        report.rejected.append((line, {name: message for name, message in reversed(broken)}))
     return not report.rejected or skip_invalid
 
 
-def _people(cursor) -> tuple:
+def _people(cursor) -> list:
     """``people``: users by lower-case name (imports name people); returns the users it saw."""
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE people AS
+    _temp_table(cursor, "people", """
         SELECT lower(name) AS key, min(id) AS id, count(*) AS n, bool_or(role <> 'analyst') AS can_work
-        FROM users GROUP BY 1""")
+        FROM users GROUP BY lower(name)""")
     return _users(cursor)
 
 
-def _users(cursor) -> tuple:
-    """A fingerprint of the users' ids, names and roles: what ``people`` depends on."""
-    return cursor.execute("SELECT count(*), bit_xor(hash(id, name, role)) FROM users").fetchone()
+def _users(cursor) -> list:
+    """The users' ids, names and roles: what ``people`` depends on (a team's worth of rows)."""
+    return cursor.execute("SELECT id, name, CAST(role AS VARCHAR) FROM users ORDER BY id").fetchall()
 
 
 # ---------------------------------------------------------------- cursor and lock
 
 
 @contextmanager
-def _own_cursor(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The import's own cursor (its temp tables are the staging area); any DuckDB error left
+def _own_cursor(db: BaseDatabase) -> Iterator:
+    """The import's own cursor (its temp tables are the staging area); any database error left
     becomes a Spanish ValidationError without paths, so no constraint text reaches the user."""
     cursor = db.new_cursor()
     try:
         yield cursor
-    except duckdb.Error:
+    except db.operations.database_errors:
         log.exception("import failed")
         raise ValidationError({"file": "No se pudo importar el archivo; no se cargó nada."}) from None
     finally:
+        try:
+            db.operations.drop_staging(cursor)
+        except db.operations.database_errors:
+            log.exception("the import's staging tables were not dropped")
         cursor.close()
 
 
@@ -329,16 +336,17 @@ def _check_items_file(cursor, clase: Kind | None) -> None:
     """``checked``: the staged rows typed; ``file_verdicts``: every rule that needs no other table."""
     row_kind = (_literal(str(clase)) if clase else
                 f"CASE WHEN \"Clase\" IN ({', '.join(_literal(str(k)) for k in Kind)}) THEN \"Clase\" END")
-    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
+    ops = operations_of(cursor)
+    _temp_table(cursor, "checked", f"""
         SELECT *, CASE WHEN row_kind = 'Actividad' THEN desde_at ELSE fecha_at END AS starts_at,
                   CASE WHEN row_kind = 'Actividad' THEN hasta_at ELSE fecha_at END AS due_at
         FROM (SELECT s.*, {row_kind} AS row_kind,
-                     CASE WHEN regexp_full_match(s."ID", '[0-9]{{1,16}}') THEN s."ID"::BIGINT END AS item_id,
-                     {_instant("Desde")} AS desde_at, {_instant("Hasta")} AS hasta_at, {_instant("Fecha")} AS fecha_at,
-                     {_instant("Creada")} AS created_at, {_instant("Realizada el")} AS completed_at,
+                     CASE WHEN {ops.regexp_full_match('s."ID"', ID_PATTERN)} THEN s."ID"::BIGINT END AS item_id,
+                     {_instant(ops, "Desde")} AS desde_at, {_instant(ops, "Hasta")} AS hasta_at, {_instant(ops, "Fecha")} AS fecha_at,
+                     {_instant(ops, "Creada")} AS created_at, {_instant(ops, "Realizada el")} AS completed_at,
                      coalesce(s."Modo de responsable", 'Dueño del contacto') AS mode,
                      coalesce(s."Estatus", 'Pendiente') AS status
-              FROM staged s)""")  # sql-ok: fixed column names and our own constants
+              FROM staged s) AS typed""")  # sql-ok: fixed column names and our own constants
     activity, task = "row_kind = 'Actividad'", "row_kind = 'Tarea'"
     if clase is None:
         kind_rules = [_rule("kind", "row_kind IS NULL", "Clase no válida: Actividad o Tarea.")]
@@ -351,44 +359,44 @@ def _check_items_file(cursor, clase: Kind | None) -> None:
         _rule("id", "item_id IS NOT NULL AND count(*) OVER (PARTITION BY item_id) > 1",
               "ID: aparece en más de una línea del archivo."),
         *kind_rules,
-        *_text_rules("Nombre", "name", "El nombre", required=True),
+        *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
         _rule("activity_type", f"{activity} AND \"Tipo\" IS NULL", "Elige el tipo de actividad."),
         _rule("activity_type", f"{activity} AND {_one_of('Tipo', ActivityType)}",
               "Tipo no válido: elige Webinar, Evento, Llamada, Reunión u Otro."),
         _rule("activity_type", f"{task} AND \"Tipo\" IS NOT NULL", "Las tareas no tienen tipo."),
-        *_instant_rules("Desde", "start", "desde_at", activity, required=True),
-        *_instant_rules("Hasta", "end", "hasta_at", activity, required=True),
-        *_instant_rules("Fecha", "start", "fecha_at", task, required=True),
+        *_instant_rules(ops, "Desde", "start", "desde_at", activity, required=True),
+        *_instant_rules(ops, "Hasta", "end", "hasta_at", activity, required=True),
+        *_instant_rules(ops, "Fecha", "start", "fecha_at", task, required=True),
         _rule("end", "due_at < starts_at", "Hasta no puede ser anterior a Desde."),
         _rule("responsible", _one_of("mode", ResponsibleMode),
               "Modo de responsable no válido: Dueño del contacto, Un usuario específico o No asignar."),
         _rule("responsible", "mode = 'Un usuario específico' AND \"Responsable\" IS NULL",
               "Elige el usuario responsable."),
-        *_text_rules("Responsable", "responsible", "El responsable"),
+        *_text_rules(ops, "Responsable", "responsible", "El responsable"),
         _rule("contact", "\"Contacto\" IS NULL AND \"Email del contacto\" IS NULL", "El contacto es obligatorio."),
-        *_text_rules("Contacto", "contact", "El contacto"),
+        *_text_rules(ops, "Contacto", "contact", "El contacto"),
         ("contact", f'"Contacto" IS NULL AND length("Email del contacto") > {NAME_MAX}',  # named by its email
-         _too_long('"Email del contacto"', "El contacto", NAME_MAX)),
-        *_email_rules("Email del contacto"),
-        *_text_rules("Empresa", "company", "El nombre de la empresa"),
-        *_text_rules("Oportunidad", "opportunity", "El nombre de la oportunidad"),
+         _too_long(ops, '"Email del contacto"', "El contacto", NAME_MAX)),
+        *_email_rules(ops, "Email del contacto"),
+        *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
+        *_text_rules(ops, "Oportunidad", "opportunity", "El nombre de la oportunidad"),
         _rule("stage", f"\"Etapa\" IS NOT NULL AND {_one_of('Etapa', Stage)}",
               "Etapa no válida: " + ", ".join(Stage) + "."),
-        *_text_rules("Descripción", "description", "La descripción", DESCRIPTION_MAX, multiline=True),
+        *_text_rules(ops, "Descripción", "description", "La descripción", DESCRIPTION_MAX, multiline=True),
         _rule("status", _one_of("status", Status), "Estatus no válido: elige Pendiente o Realizada."),
-        *_instant_rules("Creada", "created_at", "created_at"),
-        *_text_rules("Creada por", "created_by", "Creada por:"),
-        *_instant_rules("Realizada el", "completed_at", "completed_at"),
-        *_text_rules("Realizada por", "completed_by", "Realizada por:"),
+        *_instant_rules(ops, "Creada", "created_at", "created_at"),
+        *_text_rules(ops, "Creada por", "created_by", "Creada por:"),
+        *_instant_rules(ops, "Realizada el", "completed_at", "completed_at"),
+        *_text_rules(ops, "Realizada por", "completed_by", "Realizada por:"),
     ]
     _verdicts(cursor, "file_verdicts", "checked", rules)
 
 
-def _check_items_against_database(cursor) -> tuple:
+def _check_items_against_database(cursor) -> list:
     """``resolved``: each row's people and existing item; ``db_verdicts``: the rules that need them;
     ``good``: the valid rows, typed and resolved. Returns the users it saw (see ``_users``)."""
     seen = _people(cursor)
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE resolved AS
+    _temp_table(cursor, "resolved", """
         SELECT c.line, r.id AS named_id, r.n AS named_count, r.can_work AS named_can_work,
                cb.id AS created_by, db.id AS completed_by, i.kind::VARCHAR AS existing_kind
         FROM checked c
@@ -417,69 +425,69 @@ def _kind_conflicts(cursor) -> bool:
 
 def _keep_good(cursor) -> None:
     """``good``: the rows without errors, with what ``resolved`` found for them."""
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE verdicts AS
-        SELECT line, list_concat(f.errors, d.errors) AS errors FROM file_verdicts f JOIN db_verdicts d USING (line)""")
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
-        SELECT c.*, r.* EXCLUDE (line) FROM checked c JOIN resolved r USING (line) JOIN verdicts v USING (line)
-        WHERE len(v.errors) = 0""")
+    _temp_table(cursor, "verdicts", """
+        SELECT line, f.errors || d.errors AS errors FROM file_verdicts f JOIN db_verdicts d USING (line)""")
+    _temp_table(cursor, "good", """
+        SELECT * FROM checked JOIN resolved USING (line) WHERE line IN (SELECT line FROM verdicts WHERE errors = '')""")
 
 
 def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None:
     """Insert or update the valid rows, creating missing companies, contacts and opportunities."""
     now = times.to_db(store.clock())
     db = store.db
+    first = operations_of(cursor).first_by
     _create_companies(cursor, db)
     # contacts: by email, else by name; a new one is owned by the first row's responsible in owner mode
     _match_contacts(cursor)
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE new_contacts AS
+    owner = "CASE WHEN g.mode = 'Dueño del contacto' AND g.named_can_work THEN g.named_id END"
+    _temp_table(cursor, "new_contacts", f"""
         SELECT lower(coalesce(g."Email del contacto", g."Contacto")) AS key,
-               arg_min(coalesce(g."Contacto", g."Email del contacto"), g.line) AS name,
-               arg_min(lower(g."Email del contacto"), g.line) AS email,
-               arg_min(g."Empresa", g.line) AS company,
-               arg_min(CASE WHEN g.mode = 'Dueño del contacto' AND g.named_can_work THEN g.named_id END, g.line) AS owner_id,
+               {first('coalesce(g."Contacto", g."Email del contacto")', 'g.line')} AS name,
+               {first('lower(g."Email del contacto")', 'g.line')} AS email,
+               {first('g."Empresa"', 'g.line')} AS company, {first(owner, 'g.line')} AS owner_id,
                min(g.line) AS first_line
         FROM good g JOIN good_contacts gc USING (line)
-        WHERE gc.contact_id IS NULL GROUP BY 1""")
+        WHERE gc.contact_id IS NULL GROUP BY lower(coalesce(g."Email del contacto", g."Contacto"))""")  # sql-ok
     if _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n.name, n.email, NULL, co.id, n.owner_id, ?, ?, ?
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n.company)""",
                         order="first_line", params=[now, actor.id, now]):
         _match_contacts(cursor)
     # opportunities: by name (any case) within the contact
-    known = """CREATE OR REPLACE TEMP TABLE known_opportunities AS
-        SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY ALL"""
-    cursor.execute(known)
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE new_opportunities AS
-        SELECT gc.contact_id, arg_min(g."Oportunidad", g.line) AS name, arg_min(g."Etapa", g.line) AS stage,
+    known = """SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY contact_id, lower(name)"""
+    _temp_table(cursor, "known_opportunities", known)
+    _temp_table(cursor, "new_opportunities", f"""
+        SELECT gc.contact_id, {first('g."Oportunidad"', 'g.line')} AS name, {first('g."Etapa"', 'g.line')} AS stage,
                min(g.line) AS first_line
         FROM good g JOIN good_contacts gc USING (line)
-        ANTI JOIN known_opportunities k ON k.contact_id = gc.contact_id AND k.key = lower(g."Oportunidad")
-        WHERE g."Oportunidad" IS NOT NULL
-        GROUP BY gc.contact_id, lower(g."Oportunidad")""")
+        WHERE g."Oportunidad" IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM known_opportunities k WHERE k.contact_id = gc.contact_id AND k.key = lower(g."Oportunidad"))
+        GROUP BY gc.contact_id, lower(g."Oportunidad")""")  # sql-ok: the engine's aggregate over our columns
     if _insert_with_ids(cursor, db, "opportunities", "new_opportunities",
-                        "SELECT id, name, contact_id, coalesce(stage, 'Prospecto'), 0, ? FROM numbered",
-                        order="first_line", params=[now]):
-        cursor.execute(known)
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE ready AS
-        SELECT g.item_id, g.line, g.row_kind AS kind, g."Nombre" AS name, g."Tipo" AS activity_type,
-               g.starts_at, g.due_at, g.mode,
+                        "SELECT id, name, contact_id, CAST(coalesce(stage, 'Prospecto') AS opportunity_stage), 0, ? "
+                        "FROM numbered", order="first_line", params=[now]):
+        _temp_table(cursor, "known_opportunities", known)
+    _temp_table(cursor, "ready", """
+        SELECT g.item_id, g.line, CAST(g.row_kind AS item_kind) AS kind, g."Nombre" AS name,
+               CAST(g."Tipo" AS activity_type) AS activity_type, g.starts_at, g.due_at,
+               CAST(g.mode AS responsible_mode) AS mode,
                CASE g.mode WHEN 'Dueño del contacto' THEN c.owner_id
                            WHEN 'Un usuario específico' THEN g.named_id END AS responsible_id,
                c.id AS contact_id, c.owner_id AS contact_owner_id, k.id AS opportunity_id,
-               g."Descripción" AS description, g.status,
+               g."Descripción" AS description, CAST(g.status AS item_status) AS status,
                CASE WHEN g.status = 'Realizada' THEN coalesce(g.completed_at, ?::TIMESTAMP) END AS completed_at,
                CASE WHEN g.status = 'Realizada' THEN coalesce(g.completed_by, ?) END AS completed_by,
                coalesce(g.created_at, ?::TIMESTAMP) AS created_at, coalesce(g.created_by, ?) AS created_by
         FROM good g JOIN good_contacts gc USING (line) JOIN contacts c ON c.id = gc.contact_id
         LEFT JOIN known_opportunities k ON k.contact_id = c.id AND k.key = lower(g."Oportunidad")""",
-                   [now, actor.id, now, actor.id])
+                [now, actor.id, now, actor.id])
     columns = ("kind, name, activity_type, starts_at, due_at, responsible_mode, responsible_id, contact_id, "
                "contact_owner_id, opportunity_id, description, status, completed_at, completed_by, created_at, "
                "created_by")
     values = ("r.kind, r.name, r.activity_type, r.starts_at, r.due_at, r.mode, r.responsible_id, r.contact_id, "
               "r.contact_owner_id, r.opportunity_id, r.description, r.status, r.completed_at, r.completed_by, "
               "r.created_at, r.created_by")
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE landed AS
+    _temp_table(cursor, "landed", """
         SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)""")
     assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
     assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
@@ -493,11 +501,11 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     if needed:  # rows without an ID of their own get fresh ones, above every ID the file names
         cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(item_id), 0) FROM ready))
                           WHERE name = 'items'""")
-        first = db.next_ids(cursor, "items", needed)
+        first_id = db.next_ids(cursor, "items", needed)
         cursor.execute("""INSERT INTO landed
             SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)),
                    'create'
-            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first])
+            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])
     report.inserted = cursor.execute(f"""
         INSERT INTO items (id, {columns}, updated_at)
         SELECT l.id, {values}, ?
@@ -509,24 +517,24 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     _audit_landed(cursor, db, actor, now, "item", report)
 
 
-def _create_companies(cursor, db: Database) -> None:
+def _create_companies(cursor, db: BaseDatabase) -> None:
     """The good rows' companies that do not exist yet (any case), named as their first line spells them."""
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE new_companies AS
-        SELECT arg_min("Empresa", line) AS name FROM good
+    _temp_table(cursor, "new_companies", f"""
+        SELECT {operations_of(cursor).first_by('"Empresa"', 'line')} AS name FROM good
         WHERE "Empresa" IS NOT NULL AND lower("Empresa") NOT IN (SELECT name_key FROM companies)
-        GROUP BY lower("Empresa")""")
+        GROUP BY lower("Empresa")""")  # sql-ok: the engine's aggregate over our columns
     _insert_with_ids(cursor, db, "companies", "new_companies",
                      "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
 
 
 def _match_contacts(cursor) -> None:
     """good_contacts(line, contact_id): each good row's contact by email, else (no email) by name."""
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE good_contacts AS
+    _temp_table(cursor, "good_contacts", """
         SELECT g.line, CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END AS contact_id
         FROM good g
-        LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY 1) by_email
+        LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY email) by_email
                ON by_email.email = lower(g."Email del contacto")
-        LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY 1) by_name
+        LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY lower(name)) by_name
                ON by_name.key = lower(g."Contacto")""")
 
 
@@ -536,8 +544,8 @@ def _insert_with_ids(cursor, db, table: str, source: str, select: str, order: st
     if not count:
         return 0
     first = db.next_ids(cursor, table, count)
-    cursor.execute(f"""CREATE OR REPLACE TEMP TABLE numbered AS
-        SELECT ? - 1 + row_number() OVER (ORDER BY {order}) AS id, * FROM {source}""", [first])  # sql-ok
+    _temp_table(cursor, "numbered", f"SELECT ? - 1 + row_number() OVER (ORDER BY {order}) AS id, * FROM {source}",  # sql-ok
+                [first])
     cursor.execute(f"INSERT INTO {table} {select}", params or [])  # sql-ok: fixed per caller
     return count
 
@@ -553,18 +561,18 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     db = store.db
     with _own_cursor(db) as cursor:
         _stage(cursor, path, CONTACT_COLUMNS, "contactos")
-        cursor.execute("""CREATE OR REPLACE TEMP TABLE checked AS
-            SELECT *, lower("Correo electrónico") AS email FROM staged""")
+        ops = operations_of(cursor)
+        _temp_table(cursor, "checked", """SELECT *, lower("Correo electrónico") AS email FROM staged""")
         phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
         _verdicts(cursor, "file_verdicts", "checked", [
-            *_text_rules("Nombre", "name", "El nombre", required=True),
-            *_email_rules("email"),
+            *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
+            *_email_rules(ops, "email"),
             _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
                   "Ese correo aparece en más de una línea del archivo."),
-            _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT regexp_full_match(\"Teléfono\", {_literal(phone)})",
+            _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT {ops.regexp_full_match(PHONE_COLUMN, phone)}",
                   "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
-            *_text_rules("Empresa", "company", "El nombre de la empresa"),
-            *_text_rules("Dueño del contacto", "owner", "Dueño del contacto:"),
+            *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
+            *_text_rules(ops, "Dueño del contacto", "owner", "Dueño del contacto:"),
         ])
         seen = _check_contacts_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
@@ -580,10 +588,10 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     return report
 
 
-def _check_contacts_against_database(cursor) -> tuple:
+def _check_contacts_against_database(cursor) -> list:
     """``resolved``: each row's owner; ``db_verdicts``; ``good``. Returns the users it saw."""
     seen = _people(cursor)
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE resolved AS
+    _temp_table(cursor, "resolved", """
         SELECT c.line, o.id AS owner_id, o.n AS owner_count, o.can_work AS owner_can_work
         FROM checked c LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""")
     _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
@@ -597,7 +605,7 @@ def _check_contacts_against_database(cursor) -> tuple:
 def _load_contacts(store: Store, cursor, actor: User, report: ImportReport) -> None:
     now = times.to_db(store.clock())
     db = store.db
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE good AS
+    _temp_table(cursor, "good", """
         SELECT g.*, (SELECT min(id) FROM contacts k WHERE k.email = g.email) AS existing FROM good g""")
     _create_companies(cursor, db)
     report.updated = cursor.execute("""
@@ -614,12 +622,12 @@ def _load_contacts(store: Store, cursor, actor: User, report: ImportReport) -> N
         FROM contacts c WHERE c.id = items.contact_id AND c.id IN (SELECT existing FROM good)
           AND items.contact_owner_id IS DISTINCT FROM c.owner_id""")
     rollups.record(cursor, followers, [], +1, many=True)
-    cursor.execute("CREATE OR REPLACE TEMP TABLE new_contacts AS SELECT * FROM good WHERE existing IS NULL")
+    _temp_table(cursor, "new_contacts", "SELECT * FROM good WHERE existing IS NULL")
     report.inserted = _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n."Nombre", n.email, n."Teléfono", co.id, n.owner_id, ?, ?, ?
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n."Empresa")""",
                                        order="line", params=[now, actor.id, now])
-    cursor.execute("""CREATE OR REPLACE TEMP TABLE landed AS
+    _temp_table(cursor, "landed", """
         SELECT line, existing AS id, 'update' AS action FROM good WHERE existing IS NOT NULL""")
     if report.inserted:
         cursor.execute("INSERT INTO landed SELECT line, id, 'create' FROM numbered")
@@ -632,5 +640,5 @@ def _audit_landed(cursor, db, actor: User, now, entity: str, report: ImportRepor
     if count:
         start = db.next_ids(cursor, "audit_log", count)
         cursor.execute("""INSERT INTO audit_log
-            SELECT ? - 1 + row_number() OVER (ORDER BY line), ?, ?, action, ?, id, ? FROM landed""",
+            SELECT ? - 1 + row_number() OVER (ORDER BY line), ?, ?, action, ?, id, CAST(? AS JSON) FROM landed""",
                        [start, now, actor.id, entity, json.dumps({"import": [None, report.kind]})])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -12,7 +13,7 @@ import pytest
 
 from escala import demo
 from escala.analytics import Filters
-from escala.db import Database
+from escala.db import BaseDatabase, Database, open_database
 from escala.domain import ContactDraft, PermissionDenied, ValidationError
 from escala.export import CsvOptions, Exporter
 from escala.imports import ITEM_COLUMNS, import_contacts, import_items
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
-def same_people(source: Database, target: Database) -> None:
+def same_people(source: BaseDatabase, target: BaseDatabase) -> None:
     """An "empty" database for a round trip: the same users, no contacts or items."""
     with target.transaction() as cursor:
         columns = "id, name, email, role, active, time_zone, password_hash, created_at, password_allowed"
@@ -33,7 +34,7 @@ def same_people(source: Database, target: Database) -> None:
         cursor.execute("UPDATE id_counters SET last_id = (SELECT max(id) FROM users) WHERE name = 'users'")
 
 
-def export(db: Database, path: Path, kind: str, **options) -> Path:
+def export(db: BaseDatabase, path: Path, kind: str, **options) -> Path:
     admin = Store(db).get_user(1)
     Exporter(db).write(path, Filters(kind=kind), admin, NOW, admin.time_zone, "csv", CsvOptions(**options))
     return path
@@ -41,6 +42,8 @@ def export(db: Database, path: Path, kind: str, **options) -> Path:
 
 @pytest.fixture
 def source(tmp_path):
+    """The exported side: a DuckDB file on every engine (the demo data is made in DuckDB's SQL,
+    escala/demo.py); ``target``, where the imports run, is on the engine under test."""
     db = Database(tmp_path / "source.duckdb")
     db.migrate()
     demo.seed(db, demo.DemoSize(users=6, contacts=30, activities=300, tasks=200, seed=5, today=date(2026, 3, 2)))
@@ -52,8 +55,8 @@ def source(tmp_path):
 
 
 @pytest.fixture
-def target(tmp_path, source):
-    db = Database(tmp_path / "target.duckdb")
+def target(new_location, source):
+    db = open_database(new_location("target"))
     db.migrate()
     same_people(source, db)
     yield db
@@ -170,7 +173,7 @@ def test_contacts_import_creates_updates_by_email_and_reports_errors(target, tmp
 def test_cli_import_reports_lines_and_exits_non_zero_when_cancelled(target, tmp_path):
     target.close()
     path = write_rows(tmp_path / "cli.csv", [GOOD, {**GOOD, "Nombre": ""}])
-    base = [sys.executable, "-m", "escala", "--db", str(tmp_path / "target.duckdb"), "import", "actividades",
+    base = [sys.executable, "-m", "escala", "--db", str(target.location), "import", "actividades",
             str(path), "--as", "admin@escala.demo"]
     refused = subprocess.run(base, cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "línea 3: El nombre es obligatorio." in refused.stderr
@@ -493,3 +496,55 @@ def test_only_the_exports_formula_apostrophe_is_taken_off(target, tmp_path):
     assert report.inserted == len(names)
     assert sorted(item.name for item in store.list_items(store.get_user(1))) == sorted(
         ["=SUMA(A1)", "'comillas", "'hola", "'", "'3 reuniones", "@cmd", "Sin apóstrofo"])
+
+
+INSTANTS = [f"{day}{sep}{time}{zone}" for day in ("2026-03-05", "2024-02-29", "2026-02-29", "1900-02-29", "2000-02-29",
+                                                  "0000-02-29", "0001-01-01", "2026-04-31", "2026-13-01", "2026-00-10",
+                                                  "2026-12-00", "10000-01-01", "00001-01-01", "294247-01-10",
+                                                  "294248-01-01", "99999999999999999999-01-01")
+            for sep in ("T", " ")
+            for time in ("10:00", "00:00:00", "23:59:59", "24:00", "24:00:00", "24:00:00.000", "24:00:00.5", "24:01",
+                         "23:60", "23:59:60", "10:00:00.1234567", "10:00:00.9999999", "10:00:00.5", "04:00:54.775806",
+                         "04:00:54.775807")
+            for zone in ("Z", "z", "+00:00", "-06:00", "+14:59", "-14:59", "+05:30")]
+
+
+def test_postgresql_reads_instants_and_regexes_as_duckdb_does(postgresql_url):
+    """The import's SQL fragments that differ per engine give the same answers: every instant
+    above as DuckDB's try_cast reads it, and every code point (and a few strings) matched or
+    not by each of the rules' regexes alike."""
+    import duckdb
+    import psycopg
+
+    from escala import domain, imports
+    from escala.engines import duckdb as on_duckdb
+    from escala.engines import postgresql as on_postgresql
+
+    reader = duckdb.connect()
+    reader.execute("SET TimeZone = 'UTC'")
+    with psycopg.connect(postgresql_url, autocommit=True, options="-c TimeZone=UTC") as connection:
+        def both(fragment, values: list[str]) -> tuple[list, list]:
+            """``fragment(ops, 'v')`` for each value, on PostgreSQL and on DuckDB."""
+            sql = "SELECT {} FROM unnest(CAST(? AS VARCHAR[])) WITH ORDINALITY AS t(v, n) ORDER BY n"
+            pg = connection.execute(on_postgresql.translate(sql.format(fragment(on_postgresql.OPERATIONS, "v"))),
+                                    [values]).fetchall()
+            return pg, reader.execute(sql.format(fragment(on_duckdb.OPERATIONS, "v")), [values]).fetchall()
+
+        iso = [text for text in INSTANTS if re.fullmatch(imports.ISO_PATTERN, text)]
+        assert len(iso) > 1000
+        pg, dk = both(lambda ops, v: ops.epoch_us(ops.try_instant(v)), iso)
+        assert [(text, *row) for text, row in zip(iso, pg)] == [(text, *row) for text, row in zip(iso, dk)]
+        assert sum(row[0] is not None for row in dk) > 300
+
+        patterns = [domain.FORBIDDEN_SQL, domain.FORBIDDEN_SQL_MULTILINE, domain.VISIBLE_SQL, imports.EMAIL_SQL,
+                    domain.PHONE_RE.pattern.strip("^$"), imports.ISO_PATTERN, imports.ID_PATTERN]
+        strings = ["ana@example.com", "ana maría@example.com", "a\u00a0b@x.com", "a\u2028@x.co", "a@b.c", "a@@b.c",
+                   "a\x0bb@x.co", "+52 (55) 1234-5678", "55\u0661234567", "12345", "2026-03-05T10:00:00Z",
+                   "\u200b\u3164", "x\u0301", "\u0301", "", "ok", "1" * 16, "1" * 17, "\u0663", "ñandú\tñ"]
+        codes = [chr(code) for code in range(1, 0x110000) if not 0xD800 <= code <= 0xDFFF]
+        for pattern in patterns:
+            pg, dk = both(lambda ops, v, p=pattern: f"{ops.regexp_matches(v, p)}, {ops.regexp_full_match(v, p)}",
+                          strings)
+            assert pg == dk, pattern
+            pg, dk = both(lambda ops, v, p=pattern: ops.regexp_matches(v, p), codes)
+            assert [code for code, row in zip(codes, pg) if row[0]] == [code for code, row in zip(codes, dk) if row[0]]

@@ -12,3 +12,14 @@ def operations_of(cursor):
     DuckDB's native cursors carry none and get DuckDB's."""
     from escala.engines import duckdb
     return getattr(cursor, "operations", duckdb.OPERATIONS)
+
+
+class CsvUnreadable(Exception):
+    """An engine could not read an import's CSV: ``problem`` is ``columns`` (a line with
+    ``found`` columns where the header has ``expected``), ``encoding`` (not UTF-8), ``quote``
+    (a quoted value that does not close well) or ``other``; ``line`` as a spreadsheet numbers
+    it, when known. escala/imports.py says it in Spanish."""
+
+    def __init__(self, problem: str, line: int | None = None, found: int | None = None, expected: int | None = None):
+        super().__init__(problem, line, found, expected)
+        self.problem, self.line, self.found, self.expected = problem, line, found, expected

@@ -3,6 +3,7 @@ per engine (``postgresql.OPERATIONS`` answers the same ones)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from escala import times
+from escala.engines import CsvUnreadable
 
 
 class Operations:
@@ -113,6 +115,72 @@ def _copy_to(cursor, sql: str, params: list, path: Path, options: str) -> int:
     except duckdb.IOException as error:  # disk full, permissions, a folder in the way
         raise OSError(str(error).splitlines()[0].removeprefix("IO Error: ")) from error
     return rows
+
+    # import
+
+    database_errors = (duckdb.Error,)  # what a failed statement raises
+
+    def read_csv(self, cursor, path, width: int, separator: str) -> None:
+        """``raw_csv(c0, ..., c<width - 1>)``: the CSV's lines after the header, as text
+        (',' or ';', optional BOM, RFC 4180 quoting; empty cells NULL); ``CsvUnreadable`` if
+        DuckDB's strict reader cannot read it."""
+        types = ", ".join(f"'c{n}': 'VARCHAR'" for n in range(width))
+        try:  # our own column names: the sniffer cannot misread the header; the separator is one of two
+            cursor.execute(f"""CREATE OR REPLACE TEMP TABLE raw_csv AS
+                SELECT * FROM read_csv(?, columns = {{{types}}}, header = false, skip = 1, delim = '{separator}',
+                                       auto_detect = false, quote = '"', escape = '"', null_padding = false,
+                                       strict_mode = true, parallel = false)""", [str(path)])  # sql-ok: our names
+        except duckdb.Error as error:
+            raise _csv_unreadable(error) from None
+
+    def stage_csv(self, cursor, path, width: int, separator: str) -> None:
+        """``raw_lines(line, c0, ...)``: ``read_csv``'s rows numbered as a spreadsheet numbers
+        them (the header is line 1), in the import's own cursor."""
+        self.read_csv(cursor, path, width, separator)
+        cursor.execute("CREATE OR REPLACE TEMP VIEW raw_lines AS SELECT row_number() OVER () + 1 AS line, * FROM raw_csv")
+
+    def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
+        """The temporary table ``name`` made anew from ``select`` (which may read the old one)."""
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", params)  # sql-ok: our names
+
+    def drop_staging(self, cursor) -> None:
+        """Nothing to do: the import's cursor takes its temporary tables with it when closed."""
+
+    def regexp_matches(self, value: str, pattern: str) -> str:
+        """SQL: does the RE2 ``pattern`` (a Python string) match somewhere in ``value``?"""
+        return f"regexp_matches({value}, {_literal(pattern)})"
+
+    def regexp_full_match(self, value: str, pattern: str) -> str:
+        """SQL: does the RE2 ``pattern`` match the whole of ``value``?"""
+        return f"regexp_full_match({value}, {_literal(pattern)})"
+
+    def try_instant(self, text: str) -> str:
+        """SQL: the naive-UTC TIMESTAMP named by ``text`` (ISO 8601 with an offset), NULL where
+        it names none (30 February, 24:30, beyond the engine's range...)."""
+        return f"timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
+
+    def thousands(self, number: str) -> str:
+        """SQL: the whole number as text with ',' between thousands (``5,001``)."""
+        return f"format('{{:,}}', {number})"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_unreadable(error: duckdb.Error) -> CsvUnreadable:
+    """DuckDB's reading error as the engine-neutral ``CsvUnreadable`` (never with a path)."""
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    number = int(line.group(1)) if line else None
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return CsvUnreadable("columns", number, found=int(columns.group(2)), expected=int(columns.group(1)))
+    if "unicode" in text.lower():
+        return CsvUnreadable("encoding")
+    if "quote" in text.lower():
+        return CsvUnreadable("quote", number)
+    return CsvUnreadable("other")
 
 
 def _zone(zone: str) -> str:
