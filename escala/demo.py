@@ -251,4 +251,4 @@ def _insert_items(cursor, counts: dict, anchor: datetime) -> None:
         FROM (SELECT *, least(created_raw, ?::TIMESTAMP - INTERVAL 1 HOUR) AS created_at FROM timed)
         -- physical order by responsible then due date: per-person and date-range filters skip
         -- whole row groups through DuckDB's min/max zone maps
-        ORDER BY 8 NULLS LAST, due_at""", [anchor, anchor, anchor, anchor, anchor])  # sql-ok
+        ORDER BY 8 NULLS LAST, due_at, 1""", [anchor, anchor, anchor, anchor, anchor])  # sql-ok: rollups.ITEM_ORDER

@@ -210,9 +210,10 @@ class Exporter:
             ("Realizada el", instant("i.completed_at")), ("Realizada por", text("du.name")),
         ]
         select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns)
-        # Rows come in storage order (by responsible, then due date), which an import keeps,
-        # so export -> import -> export gives the same file; a ``limit`` takes the first rows
-        # of that order and stops the scan there.
+        # On DuckDB rows come in storage order (by responsible, then due date, where demo data
+        # and ``compact`` put them), which an import keeps, so export -> import -> export gives
+        # the same file; a ``limit`` takes the first rows of that order and stops the scan
+        # there. PostgreSQL keeps no storage order: its rows are sorted in that same order.
         return f"""SELECT {select}
             FROM items i
             JOIN contacts c ON c.id = i.contact_id
@@ -221,7 +222,7 @@ class Exporter:
             LEFT JOIN opportunities o ON o.id = i.opportunity_id
             LEFT JOIN users cu ON cu.id = i.created_by
             LEFT JOIN users du ON du.id = i.completed_by
-            WHERE {where}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
+            WHERE {where}{ops.export_order("i")}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
 
     def _cursor(self, zone: str):
         """A cursor of its own whose session time zone is the user's (instants print in it),

@@ -13,7 +13,7 @@ import pytest
 
 from escala import demo
 from escala.analytics import Filters
-from escala.db import BaseDatabase, Database, open_database
+from escala.db import BaseDatabase, open_database
 from escala.domain import ContactDraft, PermissionDenied, ValidationError
 from escala.export import CsvOptions, Exporter
 from escala.imports import ITEM_COLUMNS, import_contacts, import_items
@@ -41,10 +41,9 @@ def export(db: BaseDatabase, path: Path, kind: str, **options) -> Path:
 
 
 @pytest.fixture
-def source(tmp_path):
-    """The exported side: a DuckDB file on every engine (the demo data is made in DuckDB's SQL,
-    escala/demo.py); ``target``, where the imports run, is on the engine under test."""
-    db = Database(tmp_path / "source.duckdb")
+def source(new_location):
+    """The exported side; ``target``, where the imports run: both on the engine under test."""
+    db = open_database(new_location("source"))
     db.migrate()
     demo.seed(db, demo.DemoSize(users=6, contacts=30, activities=300, tasks=200, seed=5, today=date(2026, 3, 2)))
     store = Store(db)

@@ -180,7 +180,7 @@ def test_a_known_user_comes_back_signed_in_on_the_page_they_were_opening(client,
     session = next(c for c in set_cookies if c.startswith(f"{auth.SESSION_COOKIE}="))
     assert {"httponly", "path=/", "samesite=lax"} <= {part.strip().lower() for part in session.split(";")[1:]}
     token = session.split(";")[0].split("=", 1)[1]
-    user = auth.user_from_token(resources.default_store(), token, signin._secret())
+    user = auth.user_from_token(resources.default_store(), token, resources.signing_secret())
     assert user.email == "vendedor1@escala.demo" and user.role.value == "seller"
     assert any(c.startswith(('_streamlit_user=""', "_streamlit_user=;")) for c in set_cookies)
 

@@ -63,6 +63,9 @@ class Operations:
             cursor.close()
 
     # export
+    def export_order(self, alias: str) -> str:
+        """SQL after an export's WHERE: none (rows come in storage order, see export.py)."""
+        return ""
 
     def starts_formula(self, text: str, mask: int) -> str:
         """SQL: does ``text`` start with a character whose bit is set in ``mask`` (bit n:
@@ -105,16 +108,6 @@ class Operations:
     def frame(self, cursor, sql: str, params: list) -> pd.DataFrame:
         """The rows of ``sql`` as a DataFrame (a few: a preview)."""
         return cursor.execute(sql, params).df()
-
-
-def _copy_to(cursor, sql: str, params: list, path: Path, options: str) -> int:
-    """DuckDB's ``COPY (sql) TO 'path' options`` (the path is ours, quoted; values stay bound)."""
-    target = str(path).replace("'", "''")
-    try:
-        (rows,) = cursor.execute(f"COPY ({sql}) TO '{target}' {options}", params).fetchone()  # sql-ok: ours, quoted
-    except duckdb.IOException as error:  # disk full, permissions, a folder in the way
-        raise OSError(str(error).splitlines()[0].removeprefix("IO Error: ")) from error
-    return rows
 
     # import
 
@@ -162,6 +155,16 @@ def _copy_to(cursor, sql: str, params: list, path: Path, options: str) -> int:
     def thousands(self, number: str) -> str:
         """SQL: the whole number as text with ',' between thousands (``5,001``)."""
         return f"format('{{:,}}', {number})"
+
+
+def _copy_to(cursor, sql: str, params: list, path: Path, options: str) -> int:
+    """DuckDB's ``COPY (sql) TO 'path' options`` (the path is ours, quoted; values stay bound)."""
+    target = str(path).replace("'", "''")
+    try:
+        (rows,) = cursor.execute(f"COPY ({sql}) TO '{target}' {options}", params).fetchone()  # sql-ok: ours, quoted
+    except duckdb.IOException as error:  # disk full, permissions, a folder in the way
+        raise OSError(str(error).splitlines()[0].removeprefix("IO Error: ")) from error
+    return rows
 
 
 def _literal(text: str) -> str:

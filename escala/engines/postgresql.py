@@ -127,6 +127,9 @@ class Operations(duckdb.Operations):
             cursor.close()
 
     # export
+    def export_order(self, alias: str) -> str:
+        """The order DuckDB stores items in after demo data or ``compact`` (rollups.ITEM_ORDER)."""
+        return f" ORDER BY {alias}.responsible_id NULLS LAST, {alias}.due_at, {alias}.id"
 
     def starts_formula(self, text: str, mask: int) -> str:
         """By the first character's code: a comparison of texts follows the column's
