@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from escala import auth, demo
+from escala.analytics import Filters
+from escala.export import Exporter
 from escala.db import BaseDatabase, open_database
 from escala.store import Store
 from tests.postgresql import create_database
@@ -45,9 +47,21 @@ def test_the_same_seed_gives_the_same_rows_on_duckdb_and_postgresql(tmp_path, po
         found, expected = fingerprint(server), fingerprint(duck)
         assert len(found["items"]) == 1000 and found == expected
         assert demo.DEMO_PASSWORD and auth.sign_in(Store(server), "vendedor1@escala.demo", demo.DEMO_PASSWORD).user
+        exports = []
+        for n, db in enumerate((duck, server)):  # `export todo` of each, row for row and byte for byte
+            exports.append(tmp_path / f"todo-{n}.csv")
+            Exporter(db).write(exports[-1], Filters(), db_admin(db), NOW, "America/Mexico_City")
+        assert exports[0].read_bytes() == exports[1].read_bytes() and exports[0].read_bytes().count(b"\n") == 1001
     finally:
         duck.close()
         server.close()
+
+
+NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # no stamp in an export comes from the clock but this one
+
+
+def db_admin(db: BaseDatabase):
+    return Store(db).get_user(1)
 
 
 def test_demo_data_is_valid_and_marked_as_demo(new_location):
