@@ -73,8 +73,10 @@ def _sql_list(values: list) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
-    """Fill an empty database with demo data; returns counts and the seconds it took."""
+def seed(db: Database, size: DemoSize = DemoSize(), build_rollups: bool = True) -> dict:
+    """Fill an empty database with demo data; returns counts and the seconds it took.
+    ``build_rollups=False`` leaves the rollups to the caller (a copy to another engine builds
+    its own)."""
     if size.users < 3:
         raise ValueError("Se necesitan al menos 3 usuarios (administrador, analista y un vendedor).")
     if size.contacts < 1 or min(size.activities, size.tasks) < 0:
@@ -161,8 +163,9 @@ def seed(db: Database, size: DemoSize = DemoSize()) -> dict:
     # The rollups are derived data, built in a transaction of their own: within the one that
     # wrote tens of millions of items, those uncommitted rows left the aggregates too little
     # memory. Should this step not happen, the next Store() rebuilds them (no version stored).
-    with db.transaction() as cursor:
-        rollups.rebuild(cursor)
+    if build_rollups:
+        with db.transaction() as cursor:
+            rollups.rebuild(cursor)
     db.checkpoint()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
@@ -178,8 +181,8 @@ def _seed_elsewhere(db, size: DemoSize) -> dict:
         scratch = Database(folder / "demo.duckdb")
         try:
             scratch.migrate()
-            counts = seed(scratch, size)
-            transfer.copy(scratch, db)
+            counts = seed(scratch, size, build_rollups=False)
+            transfer.copy(scratch, db)  # which builds the rollups from the copied items
         finally:
             scratch.close()
     finally:

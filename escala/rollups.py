@@ -232,7 +232,7 @@ def zone_of(cursor) -> str:
     return row[0] if row else times.default_zone()
 
 
-def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "TRUE", ops=SQL) -> str:
+def _narrow(dims: tuple[str, ...], zone: str, selector: str, condition: str = "TRUE", *, ops) -> str:
     """The items matching ``selector`` counted at the grain ``dims`` × type × Estatus (NARROW)."""
     expressions = dimensions(zone, ops)
     keys = ", ".join(f"{expressions[name][1]} AS {name}" for name in dims)
@@ -291,9 +291,9 @@ def _spread(rows: list[tuple]) -> list[tuple]:
 
 
 def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sign: int = 1,
-                  condition: str = "TRUE", ops=SQL) -> str:
+                  condition: str = "TRUE", *, ops) -> str:
     """The aggregate of the items matching ``selector`` at the grain ``dims``, times ``sign``."""
-    return wide(_narrow(dims, zone, selector, condition, ops), list(dims),
+    return wide(_narrow(dims, zone, selector, condition, ops=ops), list(dims),
                 [(m.name, f"{sign} * {m.sql}") for m in measures])
 
 

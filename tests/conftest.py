@@ -45,6 +45,26 @@ ENGINE = os.environ.get("ESCALA_TEST_ENGINE", "duckdb")
 if ENGINE not in ("duckdb", "postgresql"):
     raise pytest.UsageError(f"ESCALA_TEST_ENGINE must be duckdb or postgresql, not {ENGINE!r}")
 _databases = itertools.count(1)
+ENGINE_FIXTURES = {"database_location", "new_location", "shared_location"}  # what reaches the engine under test
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test runs in the legs where it means something: a test that reaches the engine
+    under test (through ``ENGINE_FIXTURES``: ``db``, ``store``, the pages' and the browser
+    tests' databases...) in both; one that needs PostgreSQL itself (server mode: several
+    processes, copies and comparisons between the engines) in the PostgreSQL leg; the rest
+    (pure rules, the DuckDB file's own behaviour) in the DuckDB leg. pytest reports the rest
+    as deselected."""
+    keep, drop = [], []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        on_engine = bool(names & ENGINE_FIXTURES)
+        needs_server = "postgresql_url" in names and not on_engine
+        wanted = on_engine or (needs_server if ENGINE == "postgresql" else not needs_server)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

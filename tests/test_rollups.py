@@ -113,12 +113,22 @@ def test_importing_items_counts_created_and_updated_rows(store, world, items, tm
     assert rollups.check(store.db) == []
 
 
+TEAM_KEYS = next(r.dims for r in rollups.DEFINITIONS if r.name == "rollup_team")
+OWNER_KEYS = next(r.dims for r in rollups.DEFINITIONS if r.name == "rollup_owner")
+
+
+def _key_is(keys) -> str:
+    return " AND ".join(f"{key} = ?" for key in keys)
+
+
 def test_check_names_every_key_that_differs(store, world, items):
     with store.db.transaction() as cursor:
         rollups.compact(cursor)
-    store.db.cursor().execute("UPDATE rollup_team SET done_tarea = done_tarea + 1 "
-                              "WHERE rowid = (SELECT min(rowid) FROM rollup_team)")
-    store.db.cursor().execute("DELETE FROM rollup_owner WHERE rowid = (SELECT min(rowid) FROM rollup_owner)")
+    first = {table: store.db.query_one(f"SELECT {', '.join(keys)} FROM {table} ORDER BY {', '.join(keys)} LIMIT 1")  # sql-ok
+             for table, keys in (("rollup_team", TEAM_KEYS), ("rollup_owner", OWNER_KEYS))}
+    store.db.cursor().execute(f"UPDATE rollup_team SET done_tarea = done_tarea + 1 WHERE {_key_is(TEAM_KEYS)}",  # sql-ok
+                              first["rollup_team"])
+    store.db.cursor().execute(f"DELETE FROM rollup_owner WHERE {_key_is(OWNER_KEYS)}", first["rollup_owner"])  # sql-ok
     problems = rollups.check(store.db)
     assert len(problems) == 2
     assert problems[0].startswith("rollup_team [basis=") and "done_tarea: " in problems[0] and "guardado" in problems[0]
@@ -274,10 +284,17 @@ def test_the_top_opportunities_follow_what_was_written_after_the_last_fold(db):
 
 
 def test_demo_data_whose_rollups_were_never_built_get_them_when_next_opened(db, monkeypatch):
-    """The demo seed builds the rollups in a second transaction; if that never happens (the
-    process dies), the items are there without a rollup version, and opening rebuilds them."""
+    """The demo seed builds the rollups in a second transaction (on PostgreSQL, the copy of
+    the demo rows does); if that never happens (the process dies), the items are there without
+    a rollup version, and opening rebuilds them."""
     real = rollups.rebuild
-    monkeypatch.setattr(rollups, "rebuild", lambda cursor, zone=None: (_ for _ in ()).throw(MemoryError("killed")))
+
+    def dies_over_items(cursor, zone=None):
+        if cursor.execute("SELECT count(*) FROM items").fetchone()[0]:
+            raise MemoryError("killed")
+        real(cursor, zone)
+
+    monkeypatch.setattr(rollups, "rebuild", dies_over_items)
     with pytest.raises(MemoryError):
         demo.seed(db, demo.DemoSize(users=4, contacts=10, activities=40, tasks=40, seed=2, today=date(2026, 3, 2)))
     assert db.query_one("SELECT count(*) FROM items") == (80,)
@@ -310,7 +327,8 @@ def test_rows_made_in_python_count_exactly_as_the_sql_pivot_counts_them(store, w
     selector, params = f"i.id IN ({', '.join('?' for _ in ids)})", ids
     cursor = store.db.cursor()
     few = rollups.contribution(cursor, {1: rollups.facts(cursor, selector, params, 100)}, zone)
-    sql = cursor.execute(rollups._contribution(tuple(rollups.dimensions("UTC")), rollups.MEASURES, zone, selector),
+    sql = cursor.execute(rollups._contribution(tuple(rollups.dimensions("UTC")), rollups.MEASURES, zone, selector,
+                                               ops=store.db.operations),
                          params).fetchall()
     assert sorted(few, key=repr) == sorted(sql, key=repr) and len(few) >= 12
 

@@ -57,8 +57,7 @@ def test_a_right_password_sets_an_httponly_lax_cookie_and_goes_to_the_link(clien
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path=/", "samesite=lax"} <= flags and "secure" not in flags
     token = cookie.split(";")[0].split("=", 1)[1]
-    assert auth.user_from_token(resources.open_store(resources.default_path()), token,
-                                auth.session_secret(resources.default_path().parent)).email == "admin@escala.demo"
+    assert auth.user_from_token(resources.default_store(), token, resources.signing_secret()).email == "admin@escala.demo"
 
 
 @pytest.mark.parametrize("site, setting", [("https://testserver", ""), ("https://testserver", "1")])
@@ -101,8 +100,7 @@ def test_sign_out_ends_the_session_and_clears_the_cookie(client):
     assert out.status_code == 303 and out.headers["location"].startswith(signin.SIGN_IN_PATH)
     assert any(c.startswith(f'{auth.SESSION_COOKIE}=""') or "max-age=0" in c.lower()
                for c in out.headers.get_list("set-cookie"))
-    store = resources.open_store(resources.default_path())
-    assert auth.user_from_token(store, token, auth.session_secret(resources.default_path().parent)) is None
+    assert auth.user_from_token(resources.default_store(), token, resources.signing_secret()) is None
     assert answer.status_code == 303
 
 
