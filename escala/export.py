@@ -228,8 +228,12 @@ class Exporter:
         """A cursor of its own whose session time zone is the user's (instants print in it),
         in a transaction: what the query reads first and its rows are one snapshot."""
         cursor = self.db.new_cursor()
-        cursor.begin()
-        cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
+        try:
+            cursor.begin()
+            cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
+        except BaseException:
+            cursor.close()  # the caller never gets it to close: give the connection back now
+            raise
         return cursor
 
     def count(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection | None = None) -> int:

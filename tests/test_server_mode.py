@@ -78,3 +78,25 @@ def test_server_mode_refuses_to_make_up_a_secret(tmp_path, monkeypatch):
     assert not (tmp_path / ".session_secret").exists()
     monkeypatch.setenv("ESCALA_SESSION_SECRET", "  compartida  ")
     assert auth.session_secret(tmp_path, required=True) == b"compartida"
+
+
+def test_a_failed_export_setup_gives_its_connection_back(postgresql_url, tmp_path, monkeypatch):
+    from escala.engines import postgresql
+    from escala.export import Exporter
+
+    monkeypatch.setenv("ESCALA_POOL_SIZE", "2")
+    db = open_database(create_database(postgresql_url, f"pool_{tmp_path.name.lower().replace('-', '_')}"))
+    try:
+        db.migrate()
+
+        def refused(cursor):
+            raise RuntimeError("el servidor rechazó la transacción")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(postgresql.Cursor, "begin", refused)
+            for _ in range(4):  # twice the pool: a leaked connection would leave the next one waiting
+                with pytest.raises(RuntimeError):
+                    Exporter(db)._cursor("America/Mexico_City")
+        assert db.query_one("SELECT 1") == (1,)
+    finally:
+        db.close()
