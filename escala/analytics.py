@@ -331,7 +331,7 @@ class Analytics:
             clauses.append(one_of(f"{a}.contact_owner_id", filters.owner_ids))
             params.extend(filters.owner_ids)
         if filters.stages:
-            clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE {one_of('stage', filters.stages)})")
+            clauses.append(f"{a}.opportunity_id IN (SELECT id FROM opportunities WHERE {one_of('stage', filters.stages)})")  # sql-ok: placeholders
             params.extend(filters.stages)
         if selection is not None:
             extra, values = selection.clauses(now, a)

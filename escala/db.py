@@ -206,6 +206,15 @@ class BaseDatabase:
             [value for pair in counts.items() for value in pair] + list(counts)).fetchall()
         return {name: last - counts[name] + 1 for name, last in rows}
 
+    @contextmanager
+    def own_cursor(self) -> Iterator:
+        """``new_cursor()``, closed on the way out."""
+        cursor = self.new_cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
     def migrate(self) -> list[str]:
         """Apply the numbered SQL files not yet recorded, one transaction each (checked again
         inside it: another process may be migrating the same database); returns the names

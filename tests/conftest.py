@@ -6,7 +6,6 @@ whole suite once with each."""
 
 from __future__ import annotations
 
-import itertools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +43,6 @@ def clock() -> Clock:
 ENGINE = os.environ.get("ESCALA_TEST_ENGINE", "duckdb")
 if ENGINE not in ("duckdb", "postgresql"):
     raise pytest.UsageError(f"ESCALA_TEST_ENGINE must be duckdb or postgresql, not {ENGINE!r}")
-_databases = itertools.count(1)
 ENGINE_FIXTURES = {"database_location", "new_location", "shared_location"}  # what reaches the engine under test
 
 
@@ -77,7 +75,7 @@ def new_location(tmp_path, request):
         if ENGINE == "duckdb":
             return tmp_path / f"{name}.duckdb"
         from tests.postgresql import create_database
-        url = create_database(request.getfixturevalue("postgresql_url"), f"t{os.getpid()}_{next(_databases)}")
+        url = create_database(request.getfixturevalue("postgresql_url"))
         made.append(url)
         return url
 
@@ -96,7 +94,7 @@ def shared_location(tmp_path_factory, request):
         if ENGINE == "duckdb":
             return tmp_path_factory.mktemp(name) / f"{name}.duckdb"
         from tests.postgresql import create_database
-        return create_database(request.getfixturevalue("postgresql_url"), f"s{os.getpid()}_{next(_databases)}")
+        return create_database(request.getfixturevalue("postgresql_url"))
 
     return make
 
@@ -164,6 +162,13 @@ def engine_env(location) -> dict[str, str]:
     if str(location).startswith("postgresql://"):
         return {"ESCALA_DATABASE_URL": str(location), "ESCALA_SESSION_SECRET": TEST_SESSION_SECRET}
     return {"ESCALA_DB": str(location)}
+
+
+def app_env(location) -> dict[str, str]:
+    """This process's environment with its database choice replaced by ``location``'s: for
+    an app or a command a test starts."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_DATABASE_URL")}
+    return {**inherited, **engine_env(location)}
 
 
 def point_at(monkeypatch, location) -> None:

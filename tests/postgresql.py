@@ -7,6 +7,7 @@ skip, except with ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -107,9 +108,14 @@ def _admin_url(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/postgres"
 
 
-def create_database(url: str, name: str) -> str:
-    """A new empty database ``name`` on ``url``'s cluster; returns its URL."""
+_names = itertools.count(1)
+
+
+def create_database(url: str) -> str:
+    """A new empty database on ``url``'s cluster, named uniquely; returns its URL."""
     import psycopg
+
+    name = f"t{os.getpid()}_{next(_names)}"  # one cluster per test process: unique in it
     with psycopg.connect(_admin_url(url), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")  # sql-ok: a name the tests make
     return url.rsplit("/", 1)[0] + "/" + name

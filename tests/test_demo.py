@@ -42,7 +42,7 @@ def test_same_seed_and_day_give_the_same_database(new_location):
 
 def test_the_same_seed_gives_the_same_rows_on_duckdb_and_postgresql(tmp_path, postgresql_url):
     duck = seeded(tmp_path / "demo.duckdb")
-    server = seeded(create_database(postgresql_url, f"demo_{tmp_path.name.lower().replace('-', '_')}"))
+    server = seeded(create_database(postgresql_url))
     try:
         found, expected = fingerprint(server), fingerprint(duck)
         assert len(found["items"]) == 1000 and found == expected

@@ -324,7 +324,7 @@ def duckdb_and_postgresql(postgresql_url, tmp_path, clock):
     them in: the order export.py documents for each engine."""
     from tests.postgresql import create_database, drop_database
 
-    url = create_database(postgresql_url, f"both_{os.getpid()}_{tmp_path.name.replace('-', '_').lower()}"[:60])
+    url = create_database(postgresql_url)
     stores = []
     try:
         for location in (tmp_path / "escala.duckdb", url):

@@ -21,7 +21,7 @@ import pytest
 
 from escala import auth, metrics
 from escala.ui import resources, server
-from tests.conftest import engine_env, seed_demo_file
+from tests.conftest import app_env, seed_demo_file
 from tests.postgresql import create_database
 from escala.db import Database
 from escala.domain import ContactDraft
@@ -44,16 +44,14 @@ def fetch(url: str) -> tuple[int, dict, str]:
 
 
 @contextmanager
-def started(location, log_path: Path, env: dict | None = None):
+def started(location, log_path: Path):
     """The server over ``location`` (by the environment, as a deployment sets it) on a free
     port, once its health check answers; yields its URL and process."""
     seed_demo_file(location, users=3, contacts=3, activities=3, tasks=3, seed=2)
     port = free_port()
     log = open(log_path, "w")
-    environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_DATABASE_URL")}
     process = subprocess.Popen([sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**environment, **engine_env(location), **(env or {})})
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=app_env(location))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -121,7 +119,7 @@ def test_shutdown_checkpoints_and_lets_go_of_the_database_file(tmp_path):
 
 
 def test_server_mode_without_a_shared_session_secret_refuses_to_start(postgresql_url, tmp_path):
-    url = create_database(postgresql_url, f"nosecret_{tmp_path.name.lower().replace('-', '_')}")
+    url = create_database(postgresql_url)
     environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_SESSION_SECRET")}
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:

@@ -17,7 +17,7 @@ from tests.postgresql import create_database
 
 @pytest.fixture
 def two_processes(postgresql_url, tmp_path, clock):
-    url = create_database(postgresql_url, f"two_{tmp_path.name.lower().replace('-', '_')}")
+    url = create_database(postgresql_url)
     first, second = open_database(url), open_database(url)
     first.migrate()
     second.migrate()  # a second process starting on a migrated database: nothing to do
@@ -85,7 +85,7 @@ def test_a_failed_export_setup_gives_its_connection_back(postgresql_url, tmp_pat
     from escala.export import Exporter
 
     monkeypatch.setenv("ESCALA_POOL_SIZE", "2")
-    db = open_database(create_database(postgresql_url, f"pool_{tmp_path.name.lower().replace('-', '_')}"))
+    db = open_database(create_database(postgresql_url))
     try:
         db.migrate()
 

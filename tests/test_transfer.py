@@ -16,10 +16,6 @@ from tests.postgresql import create_database
 TODAY = date(2026, 3, 2)
 
 
-def _server_database(postgresql_url, tmp_path, name: str) -> str:
-    return create_database(postgresql_url, f"{name}_{tmp_path.name.lower().replace('-', '_')}")
-
-
 def _team_file(path) -> None:
     """Demo data plus what people add by hand: an item created and completed (audit rows), a
     session, a sign-in attempt, JSON with accents and quotes."""
@@ -44,7 +40,7 @@ def _export(location, out) -> bytes:
 def test_a_round_trip_through_postgresql_gives_byte_identical_exports(tmp_path, postgresql_url, capsys):
     source, back = tmp_path / "source.duckdb", tmp_path / "back.duckdb"
     _team_file(source)
-    server = _server_database(postgresql_url, tmp_path, "trip")
+    server = create_database(postgresql_url)
     assert cli.main(["migrate", "--from", str(source), "--to", server]) == 0
     assert cli.main(["migrate", "--from", server, "--to", str(back)]) == 0
     assert "comprobados" in capsys.readouterr().out
@@ -67,7 +63,7 @@ def test_a_round_trip_through_postgresql_gives_byte_identical_exports(tmp_path, 
 def test_a_target_with_data_is_refused_and_left_as_it_was(tmp_path, postgresql_url, capsys):
     source = tmp_path / "source.duckdb"
     _team_file(source)
-    server = _server_database(postgresql_url, tmp_path, "full")
+    server = create_database(postgresql_url)
     assert cli.main(["migrate", "--from", str(source), "--to", server]) == 0
     capsys.readouterr()
     assert cli.main(["migrate", "--from", str(source), "--to", server]) == 2

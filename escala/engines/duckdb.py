@@ -54,13 +54,10 @@ class Operations:
     # transfer
     def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
         """The rows of ``sql`` (a trusted read), ``size`` at a time, from one snapshot."""
-        cursor = db.new_cursor()
-        try:
+        with db.own_cursor() as cursor:
             cursor.execute(sql)
             while rows := cursor.fetchmany(size):
                 yield rows
-        finally:
-            cursor.close()
 
     # export
     def export_order(self, alias: str) -> str:

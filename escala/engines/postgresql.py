@@ -102,7 +102,7 @@ class Operations(duckdb.Operations):
         return f"(TIMESTAMP '1970-01-01' + ({micros}) * INTERVAL '1 microsecond')"
 
     def first_by(self, value: str, *order: str) -> str:  # as DuckDB's arg_min, NULL values are skipped
-        return f"(array_agg({value} ORDER BY {', '.join(order)}) FILTER (WHERE {value} IS NOT NULL))[1]"
+        return f"(array_agg({value} ORDER BY {', '.join(order)}) FILTER (WHERE {value} IS NOT NULL))[1]"  # sql-ok
 
     def append(self, cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict) -> None:
         """``COPY … FROM STDIN`` on the transaction's connection: no statement per row."""
@@ -114,22 +114,20 @@ class Operations(duckdb.Operations):
     def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
         """The rows of ``sql`` (a trusted read), ``size`` at a time, through a server-side
         cursor in one read-only snapshot (the result never sits whole in memory)."""
-        cursor = db.new_cursor()
-        try:
-            with cursor.connection.transaction():
-                cursor.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                cursor.connection.execute("SET LOCAL synchronize_seqscans = off")  # scans start at the table's start
-                server = cursor.connection.cursor(name="escala_batches")
-                server.execute(sql)
-                while rows := server.fetchmany(size):
-                    yield rows
-        finally:
-            cursor.close()
+        with db.own_cursor() as cursor, cursor.connection.transaction():
+            cursor.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.connection.execute("SET LOCAL synchronize_seqscans = off")  # scans start at the table's start
+            server = cursor.connection.cursor(name="escala_batches")
+            server.execute(sql)
+            while rows := server.fetchmany(size):
+                yield rows
 
     # export
     def export_order(self, alias: str) -> str:
         """The order DuckDB stores items in after demo data or ``compact`` (rollups.ITEM_ORDER)."""
-        return f" ORDER BY {alias}.responsible_id NULLS LAST, {alias}.due_at, {alias}.id"
+        from escala.rollups import ITEM_ORDER
+
+        return " ORDER BY " + ", ".join(f"{alias}.{term}" for term in ITEM_ORDER.split(", "))
 
     def starts_formula(self, text: str, mask: int) -> str:
         """By the first character's code: a comparison of texts follows the column's
@@ -403,7 +401,7 @@ def _arrow_batches(cursor, sql: str, params, size: int):
     import pyarrow as pa
 
     with cursor.connection.cursor(name="escala_export") as reader:
-        reader.execute(translate(sql) if params else sql, list(params) if params else None)
+        reader.execute(*_psycopg(sql, params))
         schema = pa.schema([(column.name, _arrow_type(column.type_code)) for column in reader.description])
 
         def batches():
@@ -413,6 +411,12 @@ def _arrow_batches(cursor, sql: str, params, size: int):
                                        zip(columns, schema, strict=True)], schema=schema)
 
         yield schema, batches()
+
+
+def _psycopg(sql: str, params) -> tuple[str, list | None]:
+    """The store's statement and values as psycopg takes them: without values the text goes
+    as it is (several statements allowed), with them ``?`` become ``%s``."""
+    return (translate(sql), list(params)) if params else (sql, None)
 
 
 class Cursor:
@@ -434,8 +438,7 @@ class Cursor:
             return self._run(connection, sql, params)
 
     def _run(self, connection, sql: str, params) -> Cursor:
-        # without values psycopg sends the text as it is (several statements allowed)
-        cursor = connection.execute(translate(sql) if params else sql, list(params) if params else None)
+        cursor = connection.execute(*_psycopg(sql, params))
         self._description = cursor.description
         if cursor.description:
             self._rows = cursor.fetchall()
@@ -500,8 +503,7 @@ class Database(BaseDatabase):
         """A cursor over a connection of its own (to change session settings safely); close
         it after use (the connection goes back to the pool, its settings reset)."""
         def release(connection) -> None:
-            connection.execute("ROLLBACK; RESET ALL") if connection.info.transaction_status else \
-                connection.execute("RESET ALL")
+            connection.execute("ROLLBACK; RESET ALL" if connection.info.transaction_status else "RESET ALL")
             self._pool.putconn(connection)
 
         return Cursor(self._pool.getconn(), release=release)
@@ -529,10 +531,9 @@ class Database(BaseDatabase):
     def migrate(self) -> list[str]:
         """The data version's sequence first (every write transaction, the migrations' too,
         moves it), then the numbered migrations."""
-        with self._pool.connection() as connection, connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])  # processes starting together
+        with self.transaction() as cursor:  # under the write lock: processes may start together
             # a sequence: never blocks a writer, never rolls back, and is not a table
-            connection.execute("CREATE SEQUENCE IF NOT EXISTS escala_data_version")
+            cursor.execute("CREATE SEQUENCE IF NOT EXISTS escala_data_version")
         return super().migrate()
 
     def data_version(self) -> int:

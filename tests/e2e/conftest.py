@@ -21,7 +21,7 @@ from escala import demo
 from escala.db import open_database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
-from tests.conftest import engine_env, seed_demo_file
+from tests.conftest import app_env, seed_demo_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -91,10 +91,9 @@ def serve(location, log_path: Path, *args: str, env: dict | None = None) -> Iter
     free port, until it answers its health check; yields its base URL."""
     port = free_port()
     log = open(log_path, "w")
-    environment = {k: v for k, v in os.environ.items() if k not in ("ESCALA_DB", "ESCALA_DATABASE_URL")}
     server = subprocess.Popen(
         [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1", *args],
-        cwd=ROOT, env={**environment, **engine_env(location), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**app_env(location), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answers(f"{url}/_escala/health", server, log.name)

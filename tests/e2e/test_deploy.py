@@ -44,7 +44,7 @@ def site_for(ports: list[int], listen: int) -> str:
 def proxied(tmp_path_factory, postgresql_url):
     nginx = _nginx()
     folder = tmp_path_factory.mktemp("deploy")
-    url = create_database(postgresql_url, f"deploy_{folder.name.lower().replace('-', '_')}")
+    url = create_database(postgresql_url)
     seed_demo_file(url, users=4, contacts=10, activities=20, tasks=20, seed=6)
     with ExitStack() as stack:
         apps = [stack.enter_context(serve(url, folder / f"app-{n}.log")) for n in range(2)]

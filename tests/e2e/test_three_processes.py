@@ -25,7 +25,7 @@ TASK = "Confirmar la firma desde otro proceso"
 @pytest.fixture(scope="module")
 def three(tmp_path_factory, postgresql_url):
     folder = tmp_path_factory.mktemp("three")
-    url = create_database(postgresql_url, f"three_{folder.name.lower().replace('-', '_')}")
+    url = create_database(postgresql_url)
     seed_demo_file(url, users=4, contacts=10, activities=20, tasks=20, seed=5)
     db = open_database(url)
     contact = Store(db).create_contact(Store(db).get_user(3), ContactDraft(CONTACT, "tres.procesos@example.com"))
