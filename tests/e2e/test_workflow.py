@@ -16,6 +16,7 @@ def open_contact(page, name: str) -> None:
     expect(page.get_by_role("heading", name="Contactos")).to_be_visible()
     page.get_by_label("Buscar").fill(name)
     page.get_by_label("Buscar").press("Enter")
+    wait_for_app(page)  # a click on a link of the list being redrawn can be lost
     page.get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     wait_for_app(page)
