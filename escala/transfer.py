@@ -79,6 +79,7 @@ def copy(source: BaseDatabase, target: BaseDatabase, report: Callable[[str], Non
                 target.operations.append(cursor, table, wanted, rows, {})
                 copied += len(rows)
             report(f"{table}: {copied} filas")
+        target.operations.refresh_statistics(cursor, names)  # what the rollups are built from next
         # stale until rebuilt below (a failed rebuild leaves them absent: the next start builds them)
         cursor.execute("DELETE FROM meta WHERE key IN (?, ?)", [rollups.VERSION_KEY, rollups.SOON_KEY])
     with target.transaction() as cursor:

@@ -49,6 +49,18 @@ def test_integer_division_truncates_toward_zero_alike(run, dividend, divisor):
     assert run(lambda sql: sql.int_div("?::BIGINT", "?::BIGINT"), dividend, divisor) == (expected, expected)
 
 
+@pytest.mark.parametrize("start, end", [
+    (datetime(2026, 3, 1), datetime(2026, 3, 2)), (datetime(2026, 3, 1), datetime(2026, 3, 1, 23, 59, 59, 999999)),
+    (datetime(2026, 3, 2), datetime(2026, 3, 1, 0, 0, 0, 1)), (datetime(2026, 3, 2), datetime(2026, 2, 28, 23, 59, 59, 999999)),
+    (datetime(1969, 12, 31, 12, 0), datetime(1970, 1, 2, 11, 59, 59, 999999)), (datetime(2024, 2, 28), datetime(2024, 3, 1)),
+    (datetime(2026, 3, 5, 10, 0), datetime(2026, 3, 5, 10, 0))])
+def test_whole_days_between_instants_truncate_toward_zero_alike(run, start, end):
+    span = (end - start) // timedelta(microseconds=1)
+    expected = abs(span) // 86_400_000_000 * (1 if span >= 0 else -1)  # as rollups._each counts them
+    literal = "TIMESTAMP '{}'".format  # not bound: each engine's SQL may name the two in either order
+    assert run(lambda sql: sql.whole_days(literal(start), literal(end))) == (expected, expected)
+
+
 def _around_changes() -> list[tuple[str, datetime]]:
     """Instants a microsecond either side of each 2026 offset change and local midnight of a
     few zones (UTC, naive)."""

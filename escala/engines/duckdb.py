@@ -51,6 +51,23 @@ class Operations:
         """The calendar day, in ``zone``, of a naive-UTC TIMESTAMP."""
         return f"CAST(timezone('{_zone(zone)}', timezone('UTC', {instant})) AS DATE)"
 
+    def whole_days(self, start: str, end: str) -> str:
+        """Whole days from the naive-UTC TIMESTAMP ``start`` to ``end``, truncated toward zero."""
+        return self.int_div(f"{self.epoch_us(end)} - {self.epoch_us(start)}", "86400000000")
+
+    # the Tablero's rollups
+    def prepare_totals(self, cursor) -> None:
+        """Ready the transaction for statements that add up whole tables (building and
+        checking the rollups): nothing to do, DuckDB's defaults suit them."""
+
+    def storage_order(self, columns: tuple[str, ...]) -> str:
+        """SQL after a rollup's rows as they are written: in its readers' order, so that their
+        filters skip most row groups by their min/max."""
+        return f" ORDER BY {', '.join(columns)}"
+
+    def refresh_statistics(self, cursor, tables: list[str]) -> None:
+        """Nothing to do: DuckDB keeps its statistics as it writes."""
+
     # transfer
     def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
         """The rows of ``sql`` (a trusted read), ``size`` at a time, from one snapshot."""

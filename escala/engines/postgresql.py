@@ -26,6 +26,7 @@ import pandas as pd
 from escala.db import BaseDatabase, DatabaseUnusable
 from escala.engines import duckdb
 
+TOTALS_WORK_MEM = "512MB"  # per sort or hash while building and checking the rollups (``prepare_totals``)
 DEFAULT_POOL_SIZE = 10  # connections per process (ESCALA_POOL_SIZE): sessions and the Tablero's readers
 CONNECT_TIMEOUT_S = 10
 # Every write transaction of every process takes this lock first (released at COMMIT or
@@ -103,6 +104,32 @@ class Operations(duckdb.Operations):
 
     def first_by(self, value: str, *order: str) -> str:  # as DuckDB's arg_min, NULL values are skipped
         return f"(array_agg({value} ORDER BY {', '.join(order)}) FILTER (WHERE {value} IS NOT NULL))[1]"  # sql-ok
+
+    def whole_days(self, start: str, end: str) -> str:
+        """The day field of the difference: PostgreSQL makes it whole days truncated toward
+        zero plus the remainder (``justify_hours``); no NUMERIC per row, as ``epoch_us`` takes."""
+        return f"extract(day FROM ({end}) - ({start}))::INTEGER"
+
+    # the Tablero's rollups
+    def prepare_totals(self, cursor) -> None:
+        """For the rest of the transaction (``SET LOCAL``): no JIT (compiling a statement's
+        26 sums took seconds, several times over with parallel workers); no parallel workers
+        (nearly every key of the finest rollups holds one or two contributions, so each
+        worker's partial sums are as many rows as its input, added up again after a sort);
+        and memory enough for a million keys' sums to stay in one hash table."""
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(f"SET LOCAL work_mem = '{TOTALS_WORK_MEM}'")
+
+    def storage_order(self, columns: tuple[str, ...]) -> str:
+        """None: PostgreSQL reads a rollup whole (no zone maps, no index), whatever its order."""
+        return ""
+
+    def refresh_statistics(self, cursor, tables: list[str]) -> None:
+        """ANALYZE ``tables`` (after a bulk copy, before the rollups are built from them):
+        autovacuum would get to them only later, and the planner needs their sizes now."""
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')  # sql-ok: catalog names
 
     def append(self, cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict) -> None:
         """``COPY … FROM STDIN`` on the transaction's connection: no statement per row."""
