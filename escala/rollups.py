@@ -496,16 +496,19 @@ def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
     cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")  # sql-ok
 
 
-def _counted(rollup: Rollup, zone: str, finer: Rollup | None, ops) -> str:
+def _counted(rollup: Rollup, zone: str, finer: Rollup | None, ops, basis: int | None = None) -> str:
     """SQL for rows (the rollup's key columns and measures) whose sums per key are what the
     rollup must hold: ``finer``'s rows (its table and the delta), or without ``finer`` the
-    items' contributions, each with what it adds to every measure."""
+    items' contributions, each with what it adds to every measure; only those on ``basis``
+    if given."""
     names = rollup.measure_names
     if finer is not None:
-        return f"SELECT {', '.join([*rollup.dims, *names])} FROM {source(finer.name, names)} f"  # sql-ok: our names
+        part = "TRUE" if basis is None else f"f.basis = {int(basis)}"
+        return f"SELECT {', '.join([*rollup.dims, *names])} FROM {source(finer.name, names)} f WHERE {part}"  # sql-ok
+    condition = rollup.items_condition if basis is None else f"{rollup.items_condition} AND b.basis = {int(basis)}"
     each = ", ".join(f"{measure.each} AS {measure.name}" for measure in rollup.measures)
     return (f"SELECT {', '.join(f't.{dim}' for dim in rollup.dims)}, {each} "  # sql-ok: our names and expressions
-            f"FROM ({_contributions(rollup.dims, zone, rollup.items_condition, ops=ops)}) t")
+            f"FROM ({_contributions(rollup.dims, zone, condition, ops=ops)}) t")
 
 
 def rebuild(cursor, zone: str | None = None) -> None:
@@ -638,20 +641,27 @@ def check(db, limit: int = 20) -> list[str]:
         for rollup in BUILD_ORDER:
             finer = FINER[rollup.name]
             agreed = finer is not None and problems[finer.name] == []
-            problems[rollup.name] = _differences(cursor, rollup, _counted(rollup, zone, finer if agreed else None, ops),
-                                                 limit)
+            problems[rollup.name] = _differences(cursor, rollup, zone, finer if agreed else None, ops, limit)
         return [line for rollup in DEFINITIONS for line in problems[rollup.name]] + _check_soon(cursor, zone, limit)
 
 
-def _differences(cursor, rollup: Rollup, counted: str, limit: int) -> list[str]:
+def _differences(cursor, rollup: Rollup, zone: str, finer: Rollup | None, ops, limit: int) -> list[str]:
     """The keys (at most ``limit``) where the rollup's stored sums differ from those of the
-    rows ``counted``, one line each: one aggregate of the counted rows minus the stored ones
-    (no join of two aggregates), then the stored sums of the keys it found."""
+    rows it counts from ``finer`` or the items (``_counted``), one line each: one aggregate of
+    the counted rows minus the stored ones (no join of two aggregates), a basis at a time where
+    it is a key (a third of the keys per statement: their sums stay in memory for ten times as
+    many items), then the stored sums of the keys it found."""
     keys, names = ", ".join(rollup.dims), rollup.measure_names
-    stored = f"SELECT {keys}, {', '.join(f'-{name}' for name in names)} FROM {source(rollup.name)} s"  # sql-ok
-    differing = cursor.execute(
-        f"SELECT {keys}, {', '.join(f'sum({name})' for name in names)} FROM ({counted} UNION ALL {stored}) d "  # sql-ok
-        f"GROUP BY {keys} HAVING {' OR '.join(f'sum({name}) <> 0' for name in names)} LIMIT {int(limit)}").fetchall()
+    differing: list[tuple] = []
+    for basis in BASES if "basis" in rollup.dims else (None,):
+        part = "TRUE" if basis is None else f"s.basis = {basis}"
+        stored = f"SELECT {keys}, {', '.join(f'-{name}' for name in names)} FROM {source(rollup.name)} s WHERE {part}"  # sql-ok
+        differing += cursor.execute(
+            f"SELECT {keys}, {', '.join(f'sum({name})' for name in names)} "  # sql-ok: our names
+            f"FROM ({_counted(rollup, zone, finer, ops, basis)} UNION ALL {stored}) d GROUP BY {keys} "
+            f"HAVING {' OR '.join(f'sum({name}) <> 0' for name in names)} LIMIT {int(limit) - len(differing)}").fetchall()
+        if len(differing) >= limit:
+            break
     if not differing:
         return []
     width = len(rollup.dims)
