@@ -26,8 +26,8 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	# the whole suite on each engine: the DuckDB file, then PostgreSQL (a throwaway cluster per worker);
 	# one worker per core, each with its own app server and browser
-	ESCALA_TEST_ENGINE=duckdb $(PY) -m pytest -n auto
-	ESCALA_TEST_ENGINE=postgresql $(PY) -m pytest -n auto
+	ESCALA_TEST_ENGINE=duckdb $(PY) -m pytest -n auto --durations=15
+	ESCALA_TEST_ENGINE=postgresql $(PY) -m pytest -n auto --durations=15
 
 clean-venv:
 	rm -rf $(VENV)
