@@ -222,8 +222,12 @@ def _empty_delta(cursor) -> None:
     _create(cursor, DELTA, DIMS, MEASURES)
 
 
-def _version(zone: str) -> str:
+def _version(zone: str, ops) -> str:
+    """What the rollups were built from: their definitions, zone and (where the engine has
+    any) their indexes; a different version is rebuilt once (``ensure``)."""
     text = repr((DEFINITIONS, dimensions(zone), MEASURE_TYPE))
+    indexes = [ops.rollup_index(rollup.name, rollup.order) for rollup in DEFINITIONS]
+    text += repr(indexes) if any(indexes) else ""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -459,12 +463,16 @@ def _soon_keep(cursor, item_facts: list[tuple]) -> None:
     _append(cursor, SOON, list(SOON_COLUMNS), [tuple(row[k] for k in at) for row in item_facts if row[status] == "Pendiente"])
 
 
-def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
+def _create(cursor, name: str, dims: tuple[str, ...], measures, order: tuple[str, ...] = ()) -> None:
+    """The table ``name`` anew, empty; indexed on ``order`` where the engine wants it."""
     types = dimensions("UTC")
     columns = [f"{dim} {types[dim][0]} NOT NULL" for dim in dims]
     columns += [f"{measure.name} {MEASURE_TYPE} NOT NULL" for measure in measures]
     cursor.execute(f"DROP TABLE IF EXISTS {name}")  # sql-ok: our names and types
     cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")  # sql-ok
+    index = order and operations_of(cursor).rollup_index(name, order)
+    if index:
+        cursor.execute(index)
 
 
 def rebuild(cursor, zone: str | None = None) -> None:
@@ -474,13 +482,13 @@ def rebuild(cursor, zone: str | None = None) -> None:
     _empty_delta(cursor)
     (empty,) = cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM items)").fetchone()
     for rollup in DEFINITIONS:
-        _create(cursor, rollup.name, rollup.dims, rollup.measures)
+        _create(cursor, rollup.name, rollup.dims, rollup.measures, rollup.order)
         if empty:
             continue
         sql = _contribution(rollup.dims, rollup.measures, zone, "TRUE", condition=rollup.items_condition,
                             ops=operations_of(cursor))
         cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM ({sql}) t ORDER BY {', '.join(rollup.order)}")  # sql-ok
-    set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone)})
+    set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone, operations_of(cursor))})
     refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
 
 
@@ -526,7 +534,7 @@ def fold_if_grown(db, rows: int | None = None) -> bool:
 def _rewrite(cursor, rollup: Rollup) -> None:
     """The rollup with the delta folded in, one row per key, in its readers' order."""
     cursor.execute(f"CREATE TEMP TABLE folded AS {_folded(rollup)} ORDER BY {', '.join(rollup.order)}")  # sql-ok
-    _create(cursor, rollup.name, rollup.dims, rollup.measures)  # anew: deleted rows would still be scanned
+    _create(cursor, rollup.name, rollup.dims, rollup.measures, rollup.order)  # anew: deleted rows would still be scanned
     cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")  # sql-ok
     cursor.execute("DROP TABLE folded")
 
@@ -559,7 +567,7 @@ def ensure(db) -> bool:
     made for today if it was never made."""
     def built(cursor) -> bool:
         stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
-        return bool(stored) and stored[0] == _version(zone_of(cursor))
+        return bool(stored) and stored[0] == _version(zone_of(cursor), operations_of(cursor))
 
     reader = db.cursor()
     if built(reader) and soon_day(reader) is not None:  # the usual case: a read, no transaction

@@ -32,6 +32,11 @@ class Operations:
         """The naive-UTC TIMESTAMP ``micros`` microseconds after 1970-01-01."""
         return f"make_timestamp({micros})"
 
+    def rollup_index(self, table: str, columns: tuple[str, ...]) -> str | None:
+        """The statement indexing a rollup table on its readers' ``columns``, or None: DuckDB
+        reads rollups stored in that order through its zone maps, no index needed."""
+        return None
+
     def first_by(self, value: str, *order: str) -> str:
         """The aggregate: ``value`` of the row first in ``order`` (ascending)."""
         return f"arg_min({value}, {order[0] if len(order) == 1 else '(' + ', '.join(order) + ')'})"

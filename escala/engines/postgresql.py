@@ -101,6 +101,11 @@ class Operations(duckdb.Operations):
     def from_epoch_us(self, micros: str) -> str:
         return f"(TIMESTAMP '1970-01-01' + ({micros}) * INTERVAL '1 microsecond')"
 
+    def rollup_index(self, table: str, columns: tuple[str, ...]) -> str | None:
+        # PostgreSQL keeps no order to skip by: without an index a filtered Tablero read
+        # (90 days, one person) scans the whole rollup (1 M items: 95 ms, with it 15 ms)
+        return f"CREATE INDEX {table}_readers ON {table} ({', '.join(columns)})"  # sql-ok: our names
+
     def first_by(self, value: str, *order: str) -> str:  # as DuckDB's arg_min, NULL values are skipped
         return f"(array_agg({value} ORDER BY {', '.join(order)}) FILTER (WHERE {value} IS NOT NULL))[1]"  # sql-ok
 
