@@ -388,6 +388,7 @@ SOON = "due_soon"
 SOON_KEY = "due_soon_day"  # the day (rollup zone) SOON was made for: it holds that day ± 1
 SOON_COLUMNS = ("id", "kind", "activity_type", "due_at", "responsible_id", "contact_owner_id", "opportunity_id",
                 "status")  # every column the Tablero's filters and a user's scope read
+SOON_ORDER = ("responsible_id", "due_at")  # how a filtered Tablero reads it (an index where the engine wants one)
 
 
 def _soon_span(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -403,6 +404,7 @@ def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {SOON}")  # sql-ok: our name
     cursor.execute(f"CREATE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
                    f"WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ? ORDER BY due_at", [start, end])
+    _index(cursor, SOON, SOON_ORDER)
     set_meta(cursor, {SOON_KEY: day.isoformat()})
 
 
@@ -470,7 +472,13 @@ def _create(cursor, name: str, dims: tuple[str, ...], measures, order: tuple[str
     columns += [f"{measure.name} {MEASURE_TYPE} NOT NULL" for measure in measures]
     cursor.execute(f"DROP TABLE IF EXISTS {name}")  # sql-ok: our names and types
     cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")  # sql-ok
-    index = order and operations_of(cursor).rollup_index(name, order)
+    if order:
+        _index(cursor, name, order)
+
+
+def _index(cursor, table: str, columns: tuple[str, ...]) -> None:
+    """Index ``table`` on its readers' ``columns`` where the engine wants it."""
+    index = operations_of(cursor).rollup_index(table, columns)
     if index:
         cursor.execute(index)
 

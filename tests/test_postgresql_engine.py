@@ -3,7 +3,7 @@ what DuckDB returns for the same statement and values."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -133,12 +133,13 @@ def test_the_rollups_are_built_alike_on_both_engines(both, count):
     assert pg.execute(sql, [rollups.VERSION_KEY]).fetchone() != duck.execute(sql, [rollups.VERSION_KEY]).fetchone()
 
 
-def test_postgresql_indexes_every_rollup_on_its_readers_order_after_a_rebuild_and_a_compaction(both):
+def test_postgresql_indexes_every_rollup_and_soon_on_their_readers_order_after_a_rebuild_and_a_compaction(both):
     _, pg = both
     indexed = ("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-               "AND tablename LIKE 'rollup%' ORDER BY tablename")
-    expected = sorted((r.name, f"({', '.join(r.order)})") for r in rollups.DEFINITIONS)
-    for step in (rollups.rebuild, rollups.compact):
+               "AND (tablename LIKE 'rollup%' OR tablename = 'due_soon') ORDER BY tablename")
+    expected = sorted([(r.name, f"({', '.join(r.order)})") for r in rollups.DEFINITIONS]
+                      + [(rollups.SOON, f"({', '.join(rollups.SOON_ORDER)})")])
+    for step in (rollups.rebuild, rollups.compact, lambda cursor: rollups.refresh_soon(cursor, date(2026, 3, 2))):
         pg.execute("BEGIN")
         step(pg)
         pg.execute("COMMIT")
