@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,7 @@ def _cmdline(process) -> list[str]:
         return []
 
 
-def wait_for_quiet(limit: float = 600, window: float = 5) -> str:
+def wait_for_quiet(limit: float, window: float = 5) -> str:
     """Wait (up to ``limit`` seconds) until the machine is nearly idle for three windows in a
     row, so other work does not weigh on the figures; say how it went."""
     started, quiet = time.monotonic(), 0
@@ -133,11 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, nargs="+", default=[30, 60])
     parser.add_argument("--duration", default="2m")
     parser.add_argument("--think", default=THINK, help="seconds a person pauses between steps, MIN-MAX")
-    parser.add_argument("--spawn-rate", type=float, default=5)
-    parser.add_argument("--quiet-wait", type=float, default=600,
+    parser.add_argument("--spawn-rate", type=float, default=2, help="users started per second")
+    parser.add_argument("--quiet-wait", type=float, default=300,
                         help="seconds to wait, before each run, for the machine to be idle")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "postgresql"], choices=["duckdb", "postgresql"])
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the servers and the cluster stop too
     REPORT.mkdir(exist_ok=True)
     os.environ.pop("ESCALA_DATABASE_URL", None)
     results: list[Result] = []

@@ -70,7 +70,7 @@ class Result:
         return self.found == self.created
 
 
-def run_locust(urls: list[str], users: int, duration: str, label: str, *, spawn_rate: float = 5,
+def run_locust(urls: list[str], users: int, duration: str, label: str, *, spawn_rate: float = 2,
                think: str = THINK, sellers: int = 8, step_timeout: float = 60, folder: Path = REPORT,
                app_seconds: Callable[[], float] = lambda: 0.0) -> Result:
     """Run Locust headless with ``users`` (4 reps to 1 manager) for ``duration`` ("2m") against
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", action="append", default=[], help="an app process (repeat, or separate with commas)")
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--duration", default="2m", help="Locust's --run-time: 2m, 90s...")
-    parser.add_argument("--spawn-rate", type=float, default=5, help="users started per second")
+    parser.add_argument("--spawn-rate", type=float, default=2, help="users started per second")
     parser.add_argument("--think", default=THINK, help="seconds a person pauses between steps, MIN-MAX")
     parser.add_argument("--sellers", type=int, default=8, help="demo reps vendedor1..N (the demo has 8)")
     parser.add_argument("--database", help="the app's database (default: as the app, ESCALA_DATABASE_URL or ESCALA_DB)")
