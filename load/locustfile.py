@@ -4,8 +4,8 @@ own protocol (load/flows.py says what they do, load/streamlit_client.py how).
 Each user keeps one app process for its life (``--app-urls``: one per process, handed out
 in turn, as a sticky proxy would) and its own demo account (reps take vendedor1..N in turn,
 managers are the administrator). Every step is a Locust request of type "WS" named after
-the action. At the end the tasks attempted and confirmed go to ``--items-file``, for
-load/run.py to compare with the database.
+the action. At the end the figures per action, the failures and the tasks attempted and
+confirmed go to ``--items-file``, for load/run.py to report and compare with the database.
 
 Run it through ``make load`` or ``python -m load.run`` rather than by hand.
 """
@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from locust import User, between, events, task
+from locust.stats import StatsError
 
 from load.flows import MANAGER, Visit, sellers
 from load.streamlit_client import Tab
@@ -50,10 +51,19 @@ def _start(environment, **_) -> None:
 
 @events.test_stop.add_listener
 def _stop(environment, **_) -> None:
-    options = environment.parsed_options
-    if options.items_file:
-        Path(options.items_file).write_text(json.dumps({"marker": options.marker, "created": tally["created"],
-                                                        "attempted": tally["attempted"]}))
+    """Every user has stopped: the figures are final (Locust's CSV files are written every
+    second and may miss the last one), so they go to ``--items-file`` with the tasks' counts."""
+    options, stats = environment.parsed_options, environment.stats
+    if not options.items_file:
+        return
+    actions = [{"name": e.name, "requests": e.num_requests, "failures": e.num_failures,
+                "p50": e.get_response_time_percentile(0.5), "p95": e.get_response_time_percentile(0.95),
+                "max": e.max_response_time} for e in stats.entries.values()]
+    failures = [{"name": e.name, "error": StatsError.parse_error(e.error), "occurrences": e.occurrences}
+                for e in stats.errors.values()]
+    Path(options.items_file).write_text(json.dumps({
+        "marker": options.marker, "created": tally["created"], "attempted": tally["attempted"],
+        "actions": actions, "failures": failures}, ensure_ascii=False))
 
 
 class EscalaUser(User):

@@ -17,7 +17,6 @@ Locust's own reports land in ``load-report/``: ``<label>_stats.csv``, ``<label>_
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -114,15 +113,13 @@ def _children_seconds() -> float:
 
 
 def read_result(prefix: Path, label: str) -> Result:
-    with open(f"{prefix}_stats.csv", newline="") as stats:
-        actions = [Action(row["Name"], int(row["Request Count"]), int(row["Failure Count"]), float(row["50%"] or 0),
-                          float(row["95%"] or 0), float(row["Max Response Time"] or 0))
-                   for row in csv.DictReader(stats) if row["Type"] == "WS"]
+    """The run's figures as Locust had them once every user had stopped (load/locustfile.py)."""
+    summary = json.loads(Path(f"{prefix}_items.json").read_text())
+    actions = [Action(a["name"], a["requests"], a["failures"], a["p50"], a["p95"], a["max"])
+               for a in summary["actions"]]
     actions.sort(key=lambda a: ORDER.index(a.name) if a.name in ORDER else len(ORDER))
-    with open(f"{prefix}_failures.csv", newline="") as failures:
-        failed = [(row["Name"], row["Error"], int(row["Occurrences"])) for row in csv.DictReader(failures)]
-    items = json.loads(Path(f"{prefix}_items.json").read_text())
-    return Result(label, actions, failed, items["marker"], items["created"], items["attempted"])
+    failures = [(f["name"], f["error"], f["occurrences"]) for f in summary["failures"]]
+    return Result(label, actions, failures, summary["marker"], summary["created"], summary["attempted"])
 
 
 def count_items(location, marker: str) -> int:
