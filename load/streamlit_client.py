@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,12 @@ import requests
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
-from websockets.sync.client import connect
+from websockets.client import ClientProtocol
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 SIGN_IN_PATH = "/_escala/ingresar"
 STREAM_PATH = "/_stcore/stream"
@@ -146,6 +152,77 @@ def bars(chart: Element) -> list[dict]:
     return found
 
 
+class WebSocket:
+    """A WebSocket client on a plain socket, with websockets' sans-I/O protocol and no thread
+    of its own: reading happens only when asked (answering the server's pings then), so it
+    behaves the same in plain Python and under gevent, where Locust runs it."""
+
+    def __init__(self, url: str, headers: dict[str, str], subprotocols: list[str], timeout: float):
+        self.protocol = ClientProtocol(parse_uri(url), subprotocols=[Subprotocol(p) for p in subprotocols],
+                                       max_size=None)
+        request = self.protocol.connect()
+        for name, value in headers.items():
+            request.headers[name] = value
+        self.protocol.send_request(request)
+        self.socket = socket.create_connection((self.protocol.uri.host, self.protocol.uri.port), timeout=timeout)
+        self._flush()
+        self.messages: list[bytes] = []
+        self._parts: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while self.protocol.state is State.CONNECTING:
+            self._read(deadline)
+        if self.protocol.state is not State.OPEN:
+            raise ProtocolError(f"handshake refused: {self.protocol.handshake_exc}")
+
+    def send(self, data: bytes) -> None:
+        self.protocol.send_binary(data)
+        self._flush()
+
+    def recv(self, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while not self.messages:
+            self._read(deadline)
+        return self.messages.pop(0)
+
+    def close(self) -> None:
+        try:
+            if self.protocol.state is State.OPEN:
+                self.protocol.send_close()
+                self._flush()
+        finally:
+            self.socket.close()
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.socket.sendall(data)
+
+    def _read(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        self.socket.settimeout(remaining)
+        try:
+            data = self.socket.recv(262144)
+        except socket.timeout:
+            raise TimeoutError from None
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        self._flush()  # pongs and close frames the protocol answered with
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                continue
+            if event.opcode in (Opcode.BINARY, Opcode.TEXT, Opcode.CONT):
+                self._parts.append(event.data)
+                if event.fin:
+                    self.messages.append(b"".join(self._parts))
+                    self._parts = []
+        if not data or self.protocol.state is State.CLOSED:
+            raise ProtocolError(f"the server closed the connection ({self.protocol.close_code})")
+
+
 class Tab:
     """One browser tab on the app at ``base_url``: sign in, open a page, then click, type and
     choose; every interaction returns the ``Run`` it caused."""
@@ -189,10 +266,8 @@ class Tab:
         self.http.get(f"{self.base_url}{parts.path}", timeout=self.timeout)  # index.html; Streamlit's XSRF cookie
         cookies = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
         protocols = ["streamlit"] + ([self.http.cookies[XSRF_COOKIE]] if XSRF_COOKIE in self.http.cookies else [])
-        self.socket = connect(
-            "ws" + self.base_url.removeprefix("http") + STREAM_PATH, subprotocols=protocols,
-            additional_headers={"Cookie": cookies, "Origin": self.base_url}, open_timeout=self.timeout,
-            max_size=None, legacy=True)
+        self.socket = WebSocket("ws" + self.base_url.removeprefix("http") + STREAM_PATH,
+                                {"Cookie": cookies, "Origin": self.base_url}, protocols, self.timeout)
         self.elements, self.pages, self.states, self.cache = {}, {}, {}, {}
         self.page_hash = self.main_hash = ""
         self.query_string = parts.query
