@@ -65,8 +65,8 @@ class Visit:
             if run.problems:
                 raise Problem("; ".join(run.problems))
             expect(run)
-        except Exception as failure:  # noqa: BLE001 - whatever went wrong (a timeout, a refused connection...) is
-            error = failure               # this step's failure, reported with its type
+        except Exception as failure:  # noqa: BLE001 - anything (a timeout, a refused connection...) fails the step
+            error = failure
         self.report(name, run.seconds if run else time.perf_counter() - started, run.received if run else 0, error)
         return error is None
 
