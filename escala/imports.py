@@ -1,14 +1,17 @@
 """Import activities, tasks or contacts from a CSV with the export's own headers.
 
-The whole file is read into a staging table (by the engine: DuckDB's CSV reader, and on
-PostgreSQL the same reader's rows streamed by ``COPY``) and checked at once, in one set of
-portable SQL (what differs is in the engine's operations), with the core's rules (the same limits and messages as the forms, every CHECK of the schema), so the
-report names every rejected line (as a spreadsheet numbers it: the header is line 1) with
-each field's message, and no constraint error ever reaches the user. By default it is all or
-nothing; ``skip_invalid`` loads the good lines. Contacts are matched by email (then by name),
-opportunities by name within their contact, people by name; contacts, companies and
-opportunities that do not exist yet are created. A row whose ID exists updates that item, so
-importing the same file twice never duplicates anything. Only administrators import.
+The whole file is read into a staging table by DuckDB's CSV reader and checked at once in
+SQL, with the core's rules (the same limits and messages as the forms, every CHECK of the
+schema), so the report names every rejected line (as a spreadsheet numbers it: the header is
+line 1) with each field's message, and no constraint error ever reaches the user. The rules
+that need only the file run where it is read, the engine's ``file_stage`` (the DuckDB cursor
+itself, or on PostgreSQL a private in-memory DuckDB whose results ``bring_in`` copies over),
+so they are DuckDB's on both engines; the rules that need the database, and the load, are
+one set of portable SQL on the engine. By default it is all or nothing; ``skip_invalid``
+loads the good lines. Contacts are matched by email (then by name), opportunities by name
+within their contact, people by name; contacts, companies and opportunities that do not
+exist yet are created. A row whose ID exists updates that item, so importing the same file
+twice never duplicates anything. Only administrators import.
 
 Staging and the file's own rules run on a cursor of the import's own, outside the writer
 lock, so a long import does not make sign-ins and saves wait; the lock is taken only for the
@@ -42,6 +45,12 @@ ITEM_COLUMNS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Res
                 "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa", "Descripción", "Estatus",
                 "Creada", "Creada por", "Realizada el", "Realizada por"]
 CONTACT_COLUMNS = ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Dueño del contacto"]
+# what the rules that need the database, and the load, read of ``checked`` (file_stage: the rest stays there)
+ITEM_FACTS = ["line", "Nombre", "Tipo", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa",
+              "Descripción", "Creada por", "Realizada por", "row_kind", "item_id", "mode", "status", "starts_at", "due_at",
+              "created_at", "completed_at"]
+CONTACT_FACTS = ["line", "Nombre", "Teléfono", "Empresa", "Dueño del contacto", "email"]
+VERDICT = ["line", "errors"]
 REQUIRED = {"actividades": ["Nombre", "Tipo", "Desde", "Hasta", "Contacto"], "tareas": ["Nombre", "Fecha", "Contacto"],
             "todo": ["Clase", "Nombre", "Contacto"], "contactos": ["Nombre"]}
 ID_MAX = 2**53 - 1  # the largest whole number a browser shows exactly
@@ -80,16 +89,22 @@ class ImportReport:
 # ---------------------------------------------------------------- reading the file
 
 
-def _unescaped(column: str) -> str:
+def _unescaped(ops, column: str) -> str:
     """SQL: a text cell with the export's formula neutralisation undone (``unescape_cell``):
     a ``'`` (its first character compared as such: no collation decides) before a formula start."""
-    return (f"CASE WHEN substr({column}, 1, 1) = '''' AND {starts_formula(f'substr({column}, 2)')} "
+    return (f"CASE WHEN substr({column}, 1, 1) = '''' AND {starts_formula(f'substr({column}, 2)', ops)} "
             f"THEN substr({column}, 2) ELSE {column} END")
 
 
 def _temp_table(cursor, name: str, select: str, params: list | tuple = ()) -> None:
     """The import's temporary table ``name`` made anew from ``select`` (the engine knows how)."""
     operations_of(cursor).replace_temp_table(cursor, name, select, params)
+
+
+def _file_stage(cursor):
+    """Where the file is read and its own rules judged (the engine's ``file_stage``): tables
+    made there reach ``cursor`` through the engine's ``bring_in``."""
+    return operations_of(cursor).file_stage(cursor)
 
 
 def _header(path: Path) -> tuple[list[str], str]:
@@ -144,8 +159,9 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
         raise ValidationError({"file": "Faltan columnas: " + ", ".join(missing) + ". Usa los encabezados de la exportación."})
     if not _quotes_balanced(path):
         raise ValidationError({"file": "No se pudo leer el archivo: hay un valor entre comillas que no se cierra."})
+    ops = operations_of(cursor)
     try:
-        operations_of(cursor).stage_csv(cursor, path, len(names), separator)
+        ops.stage_csv(cursor, path, len(names), separator)
     except CsvUnreadable as error:
         raise ValidationError({"file": _csv_problem(error)}) from None
     select = []
@@ -154,8 +170,8 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
             select.append(f"{_literal('' if column == 'Descripción' else None)}::VARCHAR AS \"{column}\"")
             continue
         source = f"c{names.index(column)}"
-        select.append(f"coalesce({_unescaped(source)}, '') AS \"{column}\"" if column == "Descripción"
-                      else f"nullif(trim({_unescaped(source)}), '') AS \"{column}\"")
+        select.append(f"coalesce({_unescaped(ops, source)}, '') AS \"{column}\"" if column == "Descripción"
+                      else f"nullif(trim({_unescaped(ops, source)}), '') AS \"{column}\"")
     _temp_table(cursor, "staged", f"SELECT line, {', '.join(select)} FROM raw_lines")  # sql-ok: our header lists
 
 
@@ -247,7 +263,7 @@ def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
 
 def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
     """Fill the report from both verdict tables (first message per field); True if loading goes ahead."""
-    report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
+    report.rows = cursor.execute("SELECT count(*) FROM checked").fetchone()[0]
     report.rejected = []
     for line, errors in cursor.execute("SELECT line, errors FROM verdicts WHERE errors <> '' ORDER BY line").fetchall():
         broken = [verdict.split(FIELD_END, 1) for verdict in errors.split(MESSAGE_END)[:-1]]
@@ -316,8 +332,10 @@ def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid:
     report = ImportReport(kind)
     db = store.db
     with _own_cursor(db) as cursor:
-        _stage(cursor, path, ITEM_COLUMNS, kind)
-        _check_items_file(cursor, KINDS[kind])
+        with _file_stage(cursor) as stage:
+            _stage(stage, path, ITEM_COLUMNS, kind)
+            _check_items_file(stage, KINDS[kind])
+            operations_of(cursor).bring_in(stage, cursor, {"checked": ITEM_FACTS, "file_verdicts": VERDICT})
         seen = _check_items_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
@@ -502,10 +520,10 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
         cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(item_id), 0) FROM ready))
                           WHERE name = 'items'""")
         first_id = db.next_ids(cursor, "items", needed)
-        cursor.execute("""INSERT INTO landed
+        _temp_table(cursor, "landed", """SELECT * FROM landed UNION ALL
             SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)),
                    'create'
-            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])
+            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])  # made anew: its size known
     report.inserted = cursor.execute(f"""
         INSERT INTO items (id, {columns}, updated_at)
         SELECT l.id, {values}, ?
@@ -560,20 +578,10 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     report = ImportReport("contactos")
     db = store.db
     with _own_cursor(db) as cursor:
-        _stage(cursor, path, CONTACT_COLUMNS, "contactos")
-        ops = operations_of(cursor)
-        _temp_table(cursor, "checked", """SELECT *, lower("Correo electrónico") AS email FROM staged""")
-        phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
-        _verdicts(cursor, "file_verdicts", "checked", [
-            *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
-            *_email_rules(ops, "email"),
-            _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
-                  "Ese correo aparece en más de una línea del archivo."),
-            _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT {ops.regexp_full_match(PHONE_COLUMN, phone)}",
-                  "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
-            *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
-            *_text_rules(ops, "Dueño del contacto", "owner", "Dueño del contacto:"),
-        ])
+        with _file_stage(cursor) as stage:
+            _stage(stage, path, CONTACT_COLUMNS, "contactos")
+            _check_contacts_file(stage)
+            operations_of(cursor).bring_in(stage, cursor, {"checked": CONTACT_FACTS, "file_verdicts": VERDICT})
         seen = _check_contacts_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
@@ -586,6 +594,24 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
             report.written = True
     store._committed()
     return report
+
+
+def _check_contacts_file(stage) -> None:
+    """``checked``: the staged contacts with their emails lower-cased; ``file_verdicts``: every
+    rule that needs no other table."""
+    ops = operations_of(stage)
+    _temp_table(stage, "checked", """SELECT *, lower("Correo electrónico") AS email FROM staged""")
+    phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
+    _verdicts(stage, "file_verdicts", "checked", [
+        *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
+        *_email_rules(ops, "email"),
+        _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
+              "Ese correo aparece en más de una línea del archivo."),
+        _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT {ops.regexp_full_match(PHONE_COLUMN, phone)}",
+              "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
+        *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
+        *_text_rules(ops, "Dueño del contacto", "owner", "Dueño del contacto:"),
+    ])
 
 
 def _check_contacts_against_database(cursor) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -133,6 +134,16 @@ class Operations:
         them (the header is line 1), in the import's own cursor."""
         self.read_csv(cursor, path, width, separator)
         cursor.execute("CREATE OR REPLACE TEMP VIEW raw_lines AS SELECT row_number() OVER () + 1 AS line, * FROM raw_csv")
+
+    @contextmanager
+    def file_stage(self, cursor) -> Iterator:
+        """Where an import reads its file and judges the rules that need no table (the file's
+        own): here, the import's own cursor."""
+        yield cursor
+
+    def bring_in(self, stage, cursor, tables: dict[str, list[str]]) -> None:
+        """Nothing to do: the file stage's tables are the import cursor's already (all their
+        columns: ``tables`` names those the import goes on to read)."""
 
     def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
         """The temporary table ``name`` made anew from ``select`` (which may read the old one)."""
