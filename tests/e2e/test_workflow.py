@@ -12,6 +12,7 @@ SEGMENTS = (("day", "%d"), ("month", "%m"), ("year", "%Y"), ("hour", "%H"), ("mi
 
 
 def open_contact(page, name: str) -> None:
+    wait_for_app(page)  # a nav link clicked while the page is still connecting was lost (CI)
     page.get_by_role("link", name="Contactos").first.click()
     expect(page.get_by_role("heading", name="Contactos")).to_be_visible()
     page.get_by_label("Buscar").fill(name)
