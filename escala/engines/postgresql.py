@@ -232,7 +232,7 @@ class Operations(duckdb.Operations):
             path = Path(folder) / f"{name}.csv"
             stage.execute(f"COPY (SELECT {cells} FROM {name}) TO {duckdb._literal(str(path))} "  # sql-ok: our names
                           "(FORMAT csv, HEADER false)")
-            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)
+            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)  # sql-ok
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")  # sql-ok: our names
             cursor.execute(f"CREATE TEMP TABLE {name} ({definition})")  # sql-ok: our names and types
             try:
@@ -274,10 +274,10 @@ def _postgresql_text(column: str, kind: str) -> str:
         raise TypeError(f"no PostgreSQL type for DuckDB's {kind} (column {column})")
     quoted = f'"{column}"'
     if kind == "VARCHAR":
-        return f"replace({quoted}, chr(0), chr(1))"
+        return f"replace({quoted}, chr(0), chr(1))"  # sql-ok: our names
     if kind == "TIMESTAMP":
-        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "
-                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")
+        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "  # sql-ok
+                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")  # sql-ok: our names
     return quoted
 
 
