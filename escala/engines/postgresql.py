@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from escala.db import BaseDatabase, DatabaseUnusable
+from escala.db import BaseDatabase, DatabaseUnusable, duckdb_memory_limit
 from escala.engines import duckdb
 
 DEFAULT_POOL_SIZE = 10  # connections per process (ESCALA_POOL_SIZE): sessions and the Tablero's readers
@@ -200,16 +200,17 @@ class Operations(duckdb.Operations):
 
     @contextmanager
     def file_stage(self, cursor) -> Iterator:
-        """A private in-memory DuckDB (its spill files in a private folder) where the import
-        reads its file and judges the file's own rules: DuckDB's reader (same dialect, same
-        refusals and line numbers) and DuckDB's SQL (RE2's regexes, ``try_cast``'s instants),
-        so every verdict on the file is DuckDB's by construction, and a million lines take
-        seconds; ``bring_in`` hands the results to the import's cursor."""
+        """A private in-memory DuckDB (under DuckDB's memory limit, spilling to a private
+        folder) where the import reads its file and judges the file's own rules: DuckDB's
+        reader (same dialect, same refusals and line numbers) and DuckDB's SQL (RE2's regexes,
+        ``try_cast``'s instants), so every verdict on the file is DuckDB's by construction, and
+        a million lines take seconds; ``bring_in`` hands the results to the import's cursor."""
         import duckdb as duckdb_library
 
         folder = tempfile.mkdtemp(prefix="escala-import-")
         try:
-            stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder})
+            stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder,
+                                                   "memory_limit": duckdb_memory_limit()})
             try:
                 stage.execute("SET TimeZone = 'UTC'")  # as the DuckDB engine's cursors
                 yield stage
