@@ -252,20 +252,38 @@ def _one_of(column: str, values) -> str:
 FIELD_END, MESSAGE_END = "\x1f", "\x1e"
 
 
-def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
-    """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
+def _errors(rules: list[Rule]) -> str:
+    """SQL: a row's verdict, every rule it breaks in the rules' order (rules are our own
+    constants; values in them are quoted literals)."""
     checks = [f"CASE WHEN {condition} THEN '{name}' || chr({ord(FIELD_END)}) || {message} "
               f"|| chr({ord(MESSAGE_END)}) END" for name, condition, message in rules]
-    groups = [f"concat({', '.join(checks[k:k + 50])})" for k in range(0, len(checks), 50)]  # 100 arguments at most
-    # rules are our own constants; values in them are quoted literals
-    _temp_table(cursor, table, f"SELECT line, {' || '.join(groups)} AS errors FROM {source}")  # sql-ok: our rules
+    return " || ".join(f"concat({', '.join(checks[k:k + 50])})" for k in range(0, len(checks), 50))  # 100 arguments at most
+
+
+def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
+    """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
+    _temp_table(cursor, table, f"SELECT line, {_errors(rules)} AS errors FROM {source}")  # sql-ok: our rules
+
+
+def _resolve(cursor, found: dict[str, str], joins: str, rules: list[Rule]) -> None:
+    """``resolved``: for each line of ``checked`` (``c``) what the database says of it (``found``:
+    a name for each expression over ``c`` and the tables ``joins`` adds) and its whole verdict,
+    the file's rules (``file_verdicts``) then ``rules`` (over both); ``good``: the lines without
+    errors, checked and resolved. One pass over the file's rows for each table."""
+    names = ", ".join(found)
+    expressions = ", ".join(f"{expression} AS {name}" for name, expression in found.items())  # sql-ok: ours
+    _temp_table(cursor, "resolved", f"""
+        SELECT line, {names}, f.errors || {_errors(rules)} AS errors
+        FROM (SELECT c.*, {expressions} FROM checked c {joins}) AS seen
+        JOIN file_verdicts f USING (line)""")  # sql-ok: our names and rules
+    _temp_table(cursor, "good", "SELECT * FROM checked JOIN resolved USING (line) WHERE errors = ''")
 
 
 def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
-    """Fill the report from both verdict tables (first message per field); True if loading goes ahead."""
+    """Fill the report from the lines' verdicts (first message per field); True if loading goes ahead."""
     report.rows = cursor.execute("SELECT count(*) FROM checked").fetchone()[0]
     report.rejected = []
-    for line, errors in cursor.execute("SELECT line, errors FROM verdicts WHERE errors <> '' ORDER BY line").fetchall():
+    for line, errors in cursor.execute("SELECT line, errors FROM resolved WHERE errors <> '' ORDER BY line").fetchall():
         broken = [verdict.split(FIELD_END, 1) for verdict in errors.split(MESSAGE_END)[:-1]]
         report.rejected.append((line, {name: message for name, message in reversed(broken)}))
     return not report.rejected or skip_invalid
@@ -411,18 +429,15 @@ def _check_items_file(cursor, clase: Kind | None) -> None:
 
 
 def _check_items_against_database(cursor) -> list:
-    """``resolved``: each row's people and existing item; ``db_verdicts``: the rules that need them;
-    ``good``: the valid rows, typed and resolved. Returns the users it saw (see ``_users``)."""
+    """``resolved``: each row's people, existing item and verdict; ``good``: the valid rows,
+    typed and resolved. Returns the users it saw (see ``_users``)."""
     seen = _people(cursor)
-    _temp_table(cursor, "resolved", """
-        SELECT c.line, r.id AS named_id, r.n AS named_count, r.can_work AS named_can_work,
-               cb.id AS created_by, db.id AS completed_by, i.kind::VARCHAR AS existing_kind
-        FROM checked c
+    _resolve(cursor, {"named_id": "r.id", "named_count": "r.n", "named_can_work": "r.can_work",
+                      "created_by": "cb.id", "completed_by": "db.id", "existing_kind": "i.kind::VARCHAR"}, """
         LEFT JOIN people r ON r.key = lower(c."Responsable")
         LEFT JOIN people cb ON cb.key = lower(c."Creada por")
         LEFT JOIN people db ON db.key = lower(c."Realizada por")
-        LEFT JOIN items i ON i.id = c.item_id""")
-    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+        LEFT JOIN items i ON i.id = c.item_id""", [
         _rule("responsible", "mode = 'Un usuario específico' AND \"Responsable\" IS NOT NULL "
                              "AND (named_id IS NULL OR NOT named_can_work)",
               "Responsable: no hay un vendedor o administrador con ese nombre."),
@@ -431,7 +446,6 @@ def _check_items_against_database(cursor) -> list:
         ("id", "existing_kind <> row_kind",
          "'ID: es de una ' || lower(existing_kind) || ' existente; esta línea es una ' || lower(row_kind) || '.'"),
     ])
-    _keep_good(cursor)
     return seen
 
 
@@ -441,14 +455,6 @@ def _kind_conflicts(cursor) -> bool:
                                             WHERE i.kind::VARCHAR <> g.row_kind)""").fetchone()[0]
 
 
-def _keep_good(cursor) -> None:
-    """``good``: the rows without errors, with what ``resolved`` found for them."""
-    _temp_table(cursor, "verdicts", """
-        SELECT line, f.errors || d.errors AS errors FROM file_verdicts f JOIN db_verdicts d USING (line)""")
-    _temp_table(cursor, "good", """
-        SELECT * FROM checked JOIN resolved USING (line) WHERE line IN (SELECT line FROM verdicts WHERE errors = '')""")
-
-
 def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None:
     """Insert or update the valid rows, creating missing companies, contacts and opportunities."""
     now = times.to_db(store.clock())
@@ -456,7 +462,6 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     first = operations_of(cursor).first_by
     _create_companies(cursor, db)
     # contacts: by email, else by name; a new one is owned by the first row's responsible in owner mode
-    _match_contacts(cursor)
     owner = "CASE WHEN g.mode = 'Dueño del contacto' AND g.named_can_work THEN g.named_id END"
     _temp_table(cursor, "new_contacts", f"""
         SELECT lower(coalesce(g."Email del contacto", g."Contacto")) AS key,
@@ -464,13 +469,14 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
                {first('lower(g."Email del contacto")', 'g.line')} AS email,
                {first('g."Empresa"', 'g.line')} AS company, {first(owner, 'g.line')} AS owner_id,
                min(g.line) AS first_line
-        FROM good g JOIN good_contacts gc USING (line)
-        WHERE gc.contact_id IS NULL GROUP BY lower(coalesce(g."Email del contacto", g."Contacto"))""")  # sql-ok
-    if _insert_with_ids(cursor, db, "contacts", "new_contacts", """
+        FROM good g {_CONTACTS_OF_LINES}
+        WHERE {_CONTACT_OF_LINE} IS NULL GROUP BY lower(coalesce(g."Email del contacto", g."Contacto"))""")  # sql-ok
+    _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n.name, n.email, NULL, co.id, n.owner_id, ?, ?, ?
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n.company)""",
-                        order="first_line", params=[now, actor.id, now]):
-        _match_contacts(cursor)
+                     order="first_line", params=[now, actor.id, now])
+    _temp_table(cursor, "good_contacts",
+                f"SELECT g.line, {_CONTACT_OF_LINE} AS contact_id FROM good g {_CONTACTS_OF_LINES}")  # sql-ok: ours
     # opportunities: by name (any case) within the contact
     known = """SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY contact_id, lower(name)"""
     _temp_table(cursor, "known_opportunities", known)
@@ -505,25 +511,26 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     values = ("r.kind, r.name, r.activity_type, r.starts_at, r.due_at, r.mode, r.responsible_id, r.contact_id, "
               "r.contact_owner_id, r.opportunity_id, r.description, r.status, r.completed_at, r.completed_by, "
               "r.created_at, r.created_by")
-    _temp_table(cursor, "landed", """
-        SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)""")
-    assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
-    assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
-    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], -1, many=True)  # only updates have landed yet
-    report.updated = cursor.execute(f"""
-        UPDATE items SET {assignments}, updated_at = ?
-        FROM ready r WHERE r.item_id = items.id AND items.id IN (SELECT id FROM landed)""",
-                                    [now]).fetchone()[0]  # sql-ok: fixed column lists
     (needed,) = cursor.execute("""SELECT count(*) FROM ready
         WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""").fetchone()
+    first_id = 0
     if needed:  # rows without an ID of their own get fresh ones, above every ID the file names
         cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(item_id), 0) FROM ready))
                           WHERE name = 'items'""")
         first_id = db.next_ids(cursor, "items", needed)
-        _temp_table(cursor, "landed", """SELECT * FROM landed UNION ALL
-            SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)),
-                   'create'
-            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])  # made anew: its size known
+    _temp_table(cursor, "landed", """
+        SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)
+        UNION ALL
+        SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)), 'create'
+        FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])
+    assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
+    assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
+    updates = "SELECT id FROM landed WHERE action = 'update'"
+    rollups.record(cursor, f"i.id IN ({updates})", [], -1, many=True)  # sql-ok: as they were
+    report.updated = cursor.execute(f"""
+        UPDATE items SET {assignments}, updated_at = ?
+        FROM ready r WHERE r.item_id = items.id AND items.id IN ({updates})""",
+                                    [now]).fetchone()[0]  # sql-ok: fixed column lists
     report.inserted = cursor.execute(f"""
         INSERT INTO items (id, {columns}, updated_at)
         SELECT l.id, {values}, ?
@@ -545,15 +552,13 @@ def _create_companies(cursor, db: BaseDatabase) -> None:
                      "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
 
 
-def _match_contacts(cursor) -> None:
-    """good_contacts(line, contact_id): each good row's contact by email, else (no email) by name."""
-    _temp_table(cursor, "good_contacts", """
-        SELECT g.line, CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END AS contact_id
-        FROM good g
-        LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY email) by_email
-               ON by_email.email = lower(g."Email del contacto")
-        LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY lower(name)) by_name
-               ON by_name.key = lower(g."Contacto")""")
+# a good line's contact (_CONTACT_OF_LINE, over good g and these joins): by email, else (no email) by name
+_CONTACTS_OF_LINES = """
+    LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY email) by_email
+           ON by_email.email = lower(g."Email del contacto")
+    LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY lower(name)) by_name
+           ON by_name.key = lower(g."Contacto")"""
+_CONTACT_OF_LINE = 'CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END'
 
 
 def _insert_with_ids(cursor, db, table: str, source: str, select: str, order: str, params: list | None = None) -> int:
@@ -615,16 +620,13 @@ def _check_contacts_file(stage) -> None:
 
 
 def _check_contacts_against_database(cursor) -> list:
-    """``resolved``: each row's owner; ``db_verdicts``; ``good``. Returns the users it saw."""
+    """``resolved``: each row's owner and verdict; ``good``. Returns the users it saw."""
     seen = _people(cursor)
-    _temp_table(cursor, "resolved", """
-        SELECT c.line, o.id AS owner_id, o.n AS owner_count, o.can_work AS owner_can_work
-        FROM checked c LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""")
-    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+    _resolve(cursor, {"owner_id": "o.id", "owner_count": "o.n", "owner_can_work": "o.can_work"},
+             """LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""", [
         _rule("owner", "\"Dueño del contacto\" IS NOT NULL AND (owner_id IS NULL OR NOT owner_can_work OR owner_count > 1)",
               "Dueño del contacto: no hay un único vendedor o administrador con ese nombre."),
     ])
-    _keep_good(cursor)
     return seen
 
 

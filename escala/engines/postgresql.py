@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from escala.db import BaseDatabase, DatabaseUnusable
+from escala.db import BaseDatabase, DatabaseUnusable, duckdb_memory_limit
 from escala.engines import duckdb
 
 DEFAULT_POOL_SIZE = 10  # connections per process (ESCALA_POOL_SIZE): sessions and the Tablero's readers
@@ -205,16 +205,17 @@ class Operations(duckdb.Operations):
 
     @contextmanager
     def file_stage(self, cursor) -> Iterator:
-        """A private in-memory DuckDB (its spill files in a private folder) where the import
-        reads its file and judges the file's own rules: DuckDB's reader (same dialect, same
-        refusals and line numbers) and DuckDB's SQL (RE2's regexes, ``try_cast``'s instants),
-        so every verdict on the file is DuckDB's by construction, and a million lines take
-        seconds; ``bring_in`` hands the results to the import's cursor."""
+        """A private in-memory DuckDB (under DuckDB's memory limit, spilling to a private
+        folder) where the import reads its file and judges the file's own rules: DuckDB's
+        reader (same dialect, same refusals and line numbers) and DuckDB's SQL (RE2's regexes,
+        ``try_cast``'s instants), so every verdict on the file is DuckDB's by construction, and
+        a million lines take seconds; ``bring_in`` hands the results to the import's cursor."""
         import duckdb as duckdb_library
 
         folder = tempfile.mkdtemp(prefix="escala-import-")
         try:
-            stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder})
+            stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder,
+                                                   "memory_limit": duckdb_memory_limit()})
             try:
                 stage.execute("SET TimeZone = 'UTC'")  # as the DuckDB engine's cursors
                 yield stage
@@ -237,7 +238,7 @@ class Operations(duckdb.Operations):
             path = Path(folder) / f"{name}.csv"
             stage.execute(f"COPY (SELECT {cells} FROM {name}) TO {duckdb._literal(str(path))} "  # sql-ok: our names
                           "(FORMAT csv, HEADER false)")
-            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)
+            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)  # sql-ok
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")  # sql-ok: our names
             cursor.execute(f"CREATE TEMP TABLE {name} ({definition})")  # sql-ok: our names and types
             try:
@@ -279,10 +280,10 @@ def _postgresql_text(column: str, kind: str) -> str:
         raise TypeError(f"no PostgreSQL type for DuckDB's {kind} (column {column})")
     quoted = f'"{column}"'
     if kind == "VARCHAR":
-        return f"replace({quoted}, chr(0), chr(1))"
+        return f"replace({quoted}, chr(0), chr(1))"  # sql-ok: our names
     if kind == "TIMESTAMP":
-        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "
-                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")
+        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "  # sql-ok
+                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")  # sql-ok: our names
     return quoted
 
 
