@@ -36,6 +36,11 @@ def contact_scope(user: User, alias: str = "c") -> tuple[str, list]:
     return "TRUE", []
 
 
+def may_open_contact(user: User, contact_owner_id: int | None) -> bool:
+    """``contact_scope`` for one contact: sellers open only the contacts they own."""
+    return user.role is not Role.SELLER or contact_owner_id == user.id
+
+
 def require_writer(user: User) -> None:
     """Analysts (and deactivated users) write nothing."""
     if not user.active:

@@ -56,6 +56,9 @@ def _day(text: str) -> date:
     return day
 
 
+URL_EXPECTED = "--database-url debe ser una URL postgresql://usuario:clave@servidor:puerto/base."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m escala", description="Escala · Actividades y Tareas")
     where = parser.add_mutually_exclusive_group()
@@ -127,12 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cómo están guardados los elementos: como llegan (por defecto) o tras `compact`")
     bench.add_argument("--screen", action="store_true",
                        help="también el Tablero en pantalla, en Chromium (requiere Playwright)")
+    bench.add_argument("--database-url", default=argparse.SUPPRESS,  # also accepted here, after `bench`
+                       help="también en PostgreSQL: una base vacía (se copian los mismos datos) o la de una corrida anterior")
     return parser
 
 
 def _open(args) -> tuple[BaseDatabase, Store]:
     if args.database_url is not None and not is_url(args.database_url):
-        raise CliError("--database-url debe ser una URL postgresql://usuario:clave@servidor:puerto/base.")
+        raise CliError(URL_EXPECTED)
     db = open_database(args.database_url or args.db)
     db.migrate()
     return db, Store(db)
@@ -262,8 +267,11 @@ def _compact(db: BaseDatabase) -> None:
 def run(args) -> int:
     if args.command == "bench":
         from escala import bench
+        if args.database_url is not None and not is_url(args.database_url):
+            raise CliError(URL_EXPECTED)
         try:
-            print(bench.report(bench.run(args.items, Path(args.folder), args.order, args.screen), args.json))
+            print(bench.report(bench.run(args.items, Path(args.folder), args.order, args.screen, args.database_url),
+                               args.json))
         except ValueError as error:
             raise CliError(str(error)) from None
         return 0

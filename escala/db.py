@@ -60,6 +60,12 @@ class DatabaseUnusable(RuntimeError):
     the message says which and what to do."""
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit in this process (``ESCALA_MEMORY_LIMIT``): the database file's,
+    and an import's file stage on PostgreSQL."""
+    return os.environ.get("ESCALA_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+
+
 def default_path() -> Path:
     """``ESCALA_DB`` or ``data/escala.duckdb``."""
     return Path(os.environ.get("ESCALA_DB") or DEFAULT_PATH)
@@ -246,7 +252,7 @@ class Database(BaseDatabase):
         # Never download extensions: everything Escala uses is built into the wheel. (With
         # downloads on, DuckDB 2.0 replaying a WAL that holds an ALTER of a table whose CHECK
         # uses trim() tries to *install* core_functions and the file cannot be opened offline.)
-        config = {"memory_limit": memory_limit or os.environ.get("ESCALA_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        config = {"memory_limit": memory_limit or duckdb_memory_limit(),
                   "autoinstall_known_extensions": False}
         self._key = ":memory:" if self.in_memory else str(self.path.resolve())
         first = _register_open(self._key)

@@ -200,6 +200,7 @@ class Item:
     created_at: datetime
     created_by: int | None
     updated_at: datetime
+    contact_owner_id: int | None = None  # who may open the contact (a seller only their own)
 
     def is_overdue(self, now: datetime) -> bool:
         """Vencida: still pending after its time (Hasta for an activity, Fecha for a task)."""

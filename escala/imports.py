@@ -1,14 +1,17 @@
 """Import activities, tasks or contacts from a CSV with the export's own headers.
 
-The whole file is read into a staging table (by the engine: DuckDB's CSV reader, and on
-PostgreSQL the same reader's rows streamed by ``COPY``) and checked at once, in one set of
-portable SQL (what differs is in the engine's operations), with the core's rules (the same limits and messages as the forms, every CHECK of the schema), so the
-report names every rejected line (as a spreadsheet numbers it: the header is line 1) with
-each field's message, and no constraint error ever reaches the user. By default it is all or
-nothing; ``skip_invalid`` loads the good lines. Contacts are matched by email (then by name),
-opportunities by name within their contact, people by name; contacts, companies and
-opportunities that do not exist yet are created. A row whose ID exists updates that item, so
-importing the same file twice never duplicates anything. Only administrators import.
+The whole file is read into a staging table by DuckDB's CSV reader and checked at once in
+SQL, with the core's rules (the same limits and messages as the forms, every CHECK of the
+schema), so the report names every rejected line (as a spreadsheet numbers it: the header is
+line 1) with each field's message, and no constraint error ever reaches the user. The rules
+that need only the file run where it is read, the engine's ``file_stage`` (the DuckDB cursor
+itself, or on PostgreSQL a private in-memory DuckDB whose results ``bring_in`` copies over),
+so they are DuckDB's on both engines; the rules that need the database, and the load, are
+one set of portable SQL on the engine. By default it is all or nothing; ``skip_invalid``
+loads the good lines. Contacts are matched by email (then by name), opportunities by name
+within their contact, people by name; contacts, companies and opportunities that do not
+exist yet are created. A row whose ID exists updates that item, so importing the same file
+twice never duplicates anything. Only administrators import.
 
 Staging and the file's own rules run on a cursor of the import's own, outside the writer
 lock, so a long import does not make sign-ins and saves wait; the lock is taken only for the
@@ -42,6 +45,12 @@ ITEM_COLUMNS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Res
                 "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa", "Descripción", "Estatus",
                 "Creada", "Creada por", "Realizada el", "Realizada por"]
 CONTACT_COLUMNS = ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Dueño del contacto"]
+# what the rules that need the database, and the load, read of ``checked`` (file_stage: the rest stays there)
+ITEM_FACTS = ["line", "Nombre", "Tipo", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa",
+              "Descripción", "Creada por", "Realizada por", "row_kind", "item_id", "mode", "status", "starts_at", "due_at",
+              "created_at", "completed_at"]
+CONTACT_FACTS = ["line", "Nombre", "Teléfono", "Empresa", "Dueño del contacto", "email"]
+VERDICT = ["line", "errors"]
 REQUIRED = {"actividades": ["Nombre", "Tipo", "Desde", "Hasta", "Contacto"], "tareas": ["Nombre", "Fecha", "Contacto"],
             "todo": ["Clase", "Nombre", "Contacto"], "contactos": ["Nombre"]}
 ID_MAX = 2**53 - 1  # the largest whole number a browser shows exactly
@@ -80,16 +89,22 @@ class ImportReport:
 # ---------------------------------------------------------------- reading the file
 
 
-def _unescaped(column: str) -> str:
+def _unescaped(ops, column: str) -> str:
     """SQL: a text cell with the export's formula neutralisation undone (``unescape_cell``):
     a ``'`` (its first character compared as such: no collation decides) before a formula start."""
-    return (f"CASE WHEN substr({column}, 1, 1) = '''' AND {starts_formula(f'substr({column}, 2)')} "
+    return (f"CASE WHEN substr({column}, 1, 1) = '''' AND {starts_formula(f'substr({column}, 2)', ops)} "
             f"THEN substr({column}, 2) ELSE {column} END")
 
 
 def _temp_table(cursor, name: str, select: str, params: list | tuple = ()) -> None:
     """The import's temporary table ``name`` made anew from ``select`` (the engine knows how)."""
     operations_of(cursor).replace_temp_table(cursor, name, select, params)
+
+
+def _file_stage(cursor):
+    """Where the file is read and its own rules judged (the engine's ``file_stage``): tables
+    made there reach ``cursor`` through the engine's ``bring_in``."""
+    return operations_of(cursor).file_stage(cursor)
 
 
 def _header(path: Path) -> tuple[list[str], str]:
@@ -144,8 +159,9 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
         raise ValidationError({"file": "Faltan columnas: " + ", ".join(missing) + ". Usa los encabezados de la exportación."})
     if not _quotes_balanced(path):
         raise ValidationError({"file": "No se pudo leer el archivo: hay un valor entre comillas que no se cierra."})
+    ops = operations_of(cursor)
     try:
-        operations_of(cursor).stage_csv(cursor, path, len(names), separator)
+        ops.stage_csv(cursor, path, len(names), separator)
     except CsvUnreadable as error:
         raise ValidationError({"file": _csv_problem(error)}) from None
     select = []
@@ -154,8 +170,8 @@ def _stage(cursor, path: Path, columns: list[str], kind: str) -> None:
             select.append(f"{_literal('' if column == 'Descripción' else None)}::VARCHAR AS \"{column}\"")
             continue
         source = f"c{names.index(column)}"
-        select.append(f"coalesce({_unescaped(source)}, '') AS \"{column}\"" if column == "Descripción"
-                      else f"nullif(trim({_unescaped(source)}), '') AS \"{column}\"")
+        select.append(f"coalesce({_unescaped(ops, source)}, '') AS \"{column}\"" if column == "Descripción"
+                      else f"nullif(trim({_unescaped(ops, source)}), '') AS \"{column}\"")
     _temp_table(cursor, "staged", f"SELECT line, {', '.join(select)} FROM raw_lines")  # sql-ok: our header lists
 
 
@@ -236,20 +252,38 @@ def _one_of(column: str, values) -> str:
 FIELD_END, MESSAGE_END = "\x1f", "\x1e"
 
 
-def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
-    """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
+def _errors(rules: list[Rule]) -> str:
+    """SQL: a row's verdict, every rule it breaks in the rules' order (rules are our own
+    constants; values in them are quoted literals)."""
     checks = [f"CASE WHEN {condition} THEN '{name}' || chr({ord(FIELD_END)}) || {message} "
               f"|| chr({ord(MESSAGE_END)}) END" for name, condition, message in rules]
-    groups = [f"concat({', '.join(checks[k:k + 50])})" for k in range(0, len(checks), 50)]  # 100 arguments at most
-    # rules are our own constants; values in them are quoted literals
-    _temp_table(cursor, table, f"SELECT line, {' || '.join(groups)} AS errors FROM {source}")  # sql-ok: our rules
+    return " || ".join(f"concat({', '.join(checks[k:k + 50])})" for k in range(0, len(checks), 50))  # 100 arguments at most
+
+
+def _verdicts(cursor, table: str, source: str, rules: list[Rule]) -> None:
+    """``table(line, errors)``: every rule that ``source``'s row breaks, in the rules' order."""
+    _temp_table(cursor, table, f"SELECT line, {_errors(rules)} AS errors FROM {source}")  # sql-ok: our rules
+
+
+def _resolve(cursor, found: dict[str, str], joins: str, rules: list[Rule]) -> None:
+    """``resolved``: for each line of ``checked`` (``c``) what the database says of it (``found``:
+    a name for each expression over ``c`` and the tables ``joins`` adds) and its whole verdict,
+    the file's rules (``file_verdicts``) then ``rules`` (over both); ``good``: the lines without
+    errors, checked and resolved. One pass over the file's rows for each table."""
+    names = ", ".join(found)
+    expressions = ", ".join(f"{expression} AS {name}" for name, expression in found.items())  # sql-ok: ours
+    _temp_table(cursor, "resolved", f"""
+        SELECT line, {names}, f.errors || {_errors(rules)} AS errors
+        FROM (SELECT c.*, {expressions} FROM checked c {joins}) AS seen
+        JOIN file_verdicts f USING (line)""")  # sql-ok: our names and rules
+    _temp_table(cursor, "good", "SELECT * FROM checked JOIN resolved USING (line) WHERE errors = ''")
 
 
 def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
-    """Fill the report from both verdict tables (first message per field); True if loading goes ahead."""
-    report.rows = cursor.execute("SELECT count(*) FROM staged").fetchone()[0]
+    """Fill the report from the lines' verdicts (first message per field); True if loading goes ahead."""
+    report.rows = cursor.execute("SELECT count(*) FROM checked").fetchone()[0]
     report.rejected = []
-    for line, errors in cursor.execute("SELECT line, errors FROM verdicts WHERE errors <> '' ORDER BY line").fetchall():
+    for line, errors in cursor.execute("SELECT line, errors FROM resolved WHERE errors <> '' ORDER BY line").fetchall():
         broken = [verdict.split(FIELD_END, 1) for verdict in errors.split(MESSAGE_END)[:-1]]
         report.rejected.append((line, {name: message for name, message in reversed(broken)}))
     return not report.rejected or skip_invalid
@@ -316,8 +350,10 @@ def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid:
     report = ImportReport(kind)
     db = store.db
     with _own_cursor(db) as cursor:
-        _stage(cursor, path, ITEM_COLUMNS, kind)
-        _check_items_file(cursor, KINDS[kind])
+        with _file_stage(cursor) as stage:
+            _stage(stage, path, ITEM_COLUMNS, kind)
+            _check_items_file(stage, KINDS[kind])
+            operations_of(cursor).bring_in(stage, cursor, {"checked": ITEM_FACTS, "file_verdicts": VERDICT})
         seen = _check_items_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
@@ -393,18 +429,15 @@ def _check_items_file(cursor, clase: Kind | None) -> None:
 
 
 def _check_items_against_database(cursor) -> list:
-    """``resolved``: each row's people and existing item; ``db_verdicts``: the rules that need them;
-    ``good``: the valid rows, typed and resolved. Returns the users it saw (see ``_users``)."""
+    """``resolved``: each row's people, existing item and verdict; ``good``: the valid rows,
+    typed and resolved. Returns the users it saw (see ``_users``)."""
     seen = _people(cursor)
-    _temp_table(cursor, "resolved", """
-        SELECT c.line, r.id AS named_id, r.n AS named_count, r.can_work AS named_can_work,
-               cb.id AS created_by, db.id AS completed_by, i.kind::VARCHAR AS existing_kind
-        FROM checked c
+    _resolve(cursor, {"named_id": "r.id", "named_count": "r.n", "named_can_work": "r.can_work",
+                      "created_by": "cb.id", "completed_by": "db.id", "existing_kind": "i.kind::VARCHAR"}, """
         LEFT JOIN people r ON r.key = lower(c."Responsable")
         LEFT JOIN people cb ON cb.key = lower(c."Creada por")
         LEFT JOIN people db ON db.key = lower(c."Realizada por")
-        LEFT JOIN items i ON i.id = c.item_id""")
-    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+        LEFT JOIN items i ON i.id = c.item_id""", [
         _rule("responsible", "mode = 'Un usuario específico' AND \"Responsable\" IS NOT NULL "
                              "AND (named_id IS NULL OR NOT named_can_work)",
               "Responsable: no hay un vendedor o administrador con ese nombre."),
@@ -413,7 +446,6 @@ def _check_items_against_database(cursor) -> list:
         ("id", "existing_kind <> row_kind",
          "'ID: es de una ' || lower(existing_kind) || ' existente; esta línea es una ' || lower(row_kind) || '.'"),
     ])
-    _keep_good(cursor)
     return seen
 
 
@@ -423,14 +455,6 @@ def _kind_conflicts(cursor) -> bool:
                                             WHERE i.kind::VARCHAR <> g.row_kind)""").fetchone()[0]
 
 
-def _keep_good(cursor) -> None:
-    """``good``: the rows without errors, with what ``resolved`` found for them."""
-    _temp_table(cursor, "verdicts", """
-        SELECT line, f.errors || d.errors AS errors FROM file_verdicts f JOIN db_verdicts d USING (line)""")
-    _temp_table(cursor, "good", """
-        SELECT * FROM checked JOIN resolved USING (line) WHERE line IN (SELECT line FROM verdicts WHERE errors = '')""")
-
-
 def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None:
     """Insert or update the valid rows, creating missing companies, contacts and opportunities."""
     now = times.to_db(store.clock())
@@ -438,7 +462,6 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     first = operations_of(cursor).first_by
     _create_companies(cursor, db)
     # contacts: by email, else by name; a new one is owned by the first row's responsible in owner mode
-    _match_contacts(cursor)
     owner = "CASE WHEN g.mode = 'Dueño del contacto' AND g.named_can_work THEN g.named_id END"
     _temp_table(cursor, "new_contacts", f"""
         SELECT lower(coalesce(g."Email del contacto", g."Contacto")) AS key,
@@ -446,13 +469,14 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
                {first('lower(g."Email del contacto")', 'g.line')} AS email,
                {first('g."Empresa"', 'g.line')} AS company, {first(owner, 'g.line')} AS owner_id,
                min(g.line) AS first_line
-        FROM good g JOIN good_contacts gc USING (line)
-        WHERE gc.contact_id IS NULL GROUP BY lower(coalesce(g."Email del contacto", g."Contacto"))""")  # sql-ok
-    if _insert_with_ids(cursor, db, "contacts", "new_contacts", """
+        FROM good g {_CONTACTS_OF_LINES}
+        WHERE {_CONTACT_OF_LINE} IS NULL GROUP BY lower(coalesce(g."Email del contacto", g."Contacto"))""")  # sql-ok
+    _insert_with_ids(cursor, db, "contacts", "new_contacts", """
         SELECT n.id, n.name, n.email, NULL, co.id, n.owner_id, ?, ?, ?
         FROM numbered n LEFT JOIN companies co ON co.name_key = lower(n.company)""",
-                        order="first_line", params=[now, actor.id, now]):
-        _match_contacts(cursor)
+                     order="first_line", params=[now, actor.id, now])
+    _temp_table(cursor, "good_contacts",
+                f"SELECT g.line, {_CONTACT_OF_LINE} AS contact_id FROM good g {_CONTACTS_OF_LINES}")  # sql-ok: ours
     # opportunities: by name (any case) within the contact
     known = """SELECT contact_id, lower(name) AS key, min(id) AS id FROM opportunities GROUP BY contact_id, lower(name)"""
     _temp_table(cursor, "known_opportunities", known)
@@ -487,25 +511,26 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
     values = ("r.kind, r.name, r.activity_type, r.starts_at, r.due_at, r.mode, r.responsible_id, r.contact_id, "
               "r.contact_owner_id, r.opportunity_id, r.description, r.status, r.completed_at, r.completed_by, "
               "r.created_at, r.created_by")
-    _temp_table(cursor, "landed", """
-        SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)""")
-    assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
-    assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
-    rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], -1, many=True)  # only updates have landed yet
-    report.updated = cursor.execute(f"""
-        UPDATE items SET {assignments}, updated_at = ?
-        FROM ready r WHERE r.item_id = items.id AND items.id IN (SELECT id FROM landed)""",
-                                    [now]).fetchone()[0]  # sql-ok: fixed column lists
     (needed,) = cursor.execute("""SELECT count(*) FROM ready
         WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""").fetchone()
+    first_id = 0
     if needed:  # rows without an ID of their own get fresh ones, above every ID the file names
         cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(item_id), 0) FROM ready))
                           WHERE name = 'items'""")
         first_id = db.next_ids(cursor, "items", needed)
-        cursor.execute("""INSERT INTO landed
-            SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)),
-                   'create'
-            FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])
+    _temp_table(cursor, "landed", """
+        SELECT line, item_id AS id, 'update' AS action FROM ready WHERE item_id IN (SELECT id FROM items)
+        UNION ALL
+        SELECT line, coalesce(item_id, ? - 1 + row_number() OVER (PARTITION BY item_id IS NULL ORDER BY line)), 'create'
+        FROM ready WHERE item_id IS NULL OR item_id NOT IN (SELECT id FROM items)""", [first_id])
+    assignments = ", ".join(f"{name} = r.{name}" for name in columns.replace("responsible_mode", "mode").split(", "))
+    assignments = assignments.replace("mode = r.mode", "responsible_mode = r.mode")
+    updates = "SELECT id FROM landed WHERE action = 'update'"
+    rollups.record(cursor, f"i.id IN ({updates})", [], -1, many=True)  # sql-ok: as they were
+    report.updated = cursor.execute(f"""
+        UPDATE items SET {assignments}, updated_at = ?
+        FROM ready r WHERE r.item_id = items.id AND items.id IN ({updates})""",
+                                    [now]).fetchone()[0]  # sql-ok: fixed column lists
     report.inserted = cursor.execute(f"""
         INSERT INTO items (id, {columns}, updated_at)
         SELECT l.id, {values}, ?
@@ -527,15 +552,13 @@ def _create_companies(cursor, db: BaseDatabase) -> None:
                      "SELECT id, name, lower(name) FROM numbered", order="lower(name)")
 
 
-def _match_contacts(cursor) -> None:
-    """good_contacts(line, contact_id): each good row's contact by email, else (no email) by name."""
-    _temp_table(cursor, "good_contacts", """
-        SELECT g.line, CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END AS contact_id
-        FROM good g
-        LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY email) by_email
-               ON by_email.email = lower(g."Email del contacto")
-        LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY lower(name)) by_name
-               ON by_name.key = lower(g."Contacto")""")
+# a good line's contact (_CONTACT_OF_LINE, over good g and these joins): by email, else (no email) by name
+_CONTACTS_OF_LINES = """
+    LEFT JOIN (SELECT email, min(id) AS id FROM contacts WHERE email IS NOT NULL GROUP BY email) by_email
+           ON by_email.email = lower(g."Email del contacto")
+    LEFT JOIN (SELECT lower(name) AS key, min(id) AS id FROM contacts GROUP BY lower(name)) by_name
+           ON by_name.key = lower(g."Contacto")"""
+_CONTACT_OF_LINE = 'CASE WHEN g."Email del contacto" IS NOT NULL THEN by_email.id ELSE by_name.id END'
 
 
 def _insert_with_ids(cursor, db, table: str, source: str, select: str, order: str, params: list | None = None) -> int:
@@ -560,20 +583,10 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     report = ImportReport("contactos")
     db = store.db
     with _own_cursor(db) as cursor:
-        _stage(cursor, path, CONTACT_COLUMNS, "contactos")
-        ops = operations_of(cursor)
-        _temp_table(cursor, "checked", """SELECT *, lower("Correo electrónico") AS email FROM staged""")
-        phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
-        _verdicts(cursor, "file_verdicts", "checked", [
-            *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
-            *_email_rules(ops, "email"),
-            _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
-                  "Ese correo aparece en más de una línea del archivo."),
-            _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT {ops.regexp_full_match(PHONE_COLUMN, phone)}",
-                  "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
-            *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
-            *_text_rules(ops, "Dueño del contacto", "owner", "Dueño del contacto:"),
-        ])
+        with _file_stage(cursor) as stage:
+            _stage(stage, path, CONTACT_COLUMNS, "contactos")
+            _check_contacts_file(stage)
+            operations_of(cursor).bring_in(stage, cursor, {"checked": CONTACT_FACTS, "file_verdicts": VERDICT})
         seen = _check_contacts_against_database(cursor)
         if not _judge(cursor, report, skip_invalid):
             return report
@@ -588,17 +601,32 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     return report
 
 
+def _check_contacts_file(stage) -> None:
+    """``checked``: the staged contacts with their emails lower-cased; ``file_verdicts``: every
+    rule that needs no other table."""
+    ops = operations_of(stage)
+    _temp_table(stage, "checked", """SELECT *, lower("Correo electrónico") AS email FROM staged""")
+    phone = PHONE_RE.pattern.removeprefix("^").removesuffix("$")
+    _verdicts(stage, "file_verdicts", "checked", [
+        *_text_rules(ops, "Nombre", "name", "El nombre", required=True),
+        *_email_rules(ops, "email"),
+        _rule("email", "email IS NOT NULL AND count(*) OVER (PARTITION BY email) > 1",
+              "Ese correo aparece en más de una línea del archivo."),
+        _rule("phone", f"\"Teléfono\" IS NOT NULL AND NOT {ops.regexp_full_match(PHONE_COLUMN, phone)}",
+              "Teléfono no válido: usa dígitos, espacios, +, -, ( )."),
+        *_text_rules(ops, "Empresa", "company", "El nombre de la empresa"),
+        *_text_rules(ops, "Dueño del contacto", "owner", "Dueño del contacto:"),
+    ])
+
+
 def _check_contacts_against_database(cursor) -> list:
-    """``resolved``: each row's owner; ``db_verdicts``; ``good``. Returns the users it saw."""
+    """``resolved``: each row's owner and verdict; ``good``. Returns the users it saw."""
     seen = _people(cursor)
-    _temp_table(cursor, "resolved", """
-        SELECT c.line, o.id AS owner_id, o.n AS owner_count, o.can_work AS owner_can_work
-        FROM checked c LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""")
-    _verdicts(cursor, "db_verdicts", "checked JOIN resolved USING (line)", [
+    _resolve(cursor, {"owner_id": "o.id", "owner_count": "o.n", "owner_can_work": "o.can_work"},
+             """LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""", [
         _rule("owner", "\"Dueño del contacto\" IS NOT NULL AND (owner_id IS NULL OR NOT owner_can_work OR owner_count > 1)",
               "Dueño del contacto: no hay un único vendedor o administrador con ese nombre."),
     ])
-    _keep_good(cursor)
     return seen
 
 

@@ -236,8 +236,12 @@ def _empty_delta(cursor) -> None:
     _create(cursor, DELTA, DIMS, MEASURES)
 
 
-def _version(zone: str) -> str:
+def _version(zone: str, ops) -> str:
+    """What the rollups were built from: their definitions, zone and (where the engine has
+    any) their indexes; a different version is rebuilt once (``ensure``)."""
     text = repr((DEFINITIONS, dimensions(zone), MEASURE_TYPE))
+    indexes = [ops.rollup_index(rollup.name, rollup.order) for rollup in DEFINITIONS]
+    text += repr(indexes) if any(indexes) else ""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -413,6 +417,7 @@ SOON = "due_soon"
 SOON_KEY = "due_soon_day"  # the day (rollup zone) SOON was made for: it holds that day ± 1
 SOON_COLUMNS = ("id", "kind", "activity_type", "due_at", "responsible_id", "contact_owner_id", "opportunity_id",
                 "status")  # every column the Tablero's filters and a user's scope read
+SOON_ORDER = ("responsible_id", "due_at")  # how a filtered Tablero reads it (an index where the engine wants one)
 
 
 def _soon_span(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -428,6 +433,7 @@ def refresh_soon(cursor, day: date, zone: str | None = None) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {SOON}")  # sql-ok: our name
     cursor.execute(f"CREATE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items "  # sql-ok: our names
                    f"WHERE status = 'Pendiente' AND due_at >= ? AND due_at < ? ORDER BY due_at", [start, end])
+    _index(cursor, SOON, SOON_ORDER)
     set_meta(cursor, {SOON_KEY: day.isoformat()})
 
 
@@ -489,11 +495,19 @@ def _soon_keep(cursor, item_facts: list[tuple]) -> None:
 
 
 def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
+    """The table ``name`` anew, empty; indexed on ``order`` where the engine wants it."""
     types = dimensions("UTC")
     columns = [f"{dim} {types[dim][0]} NOT NULL" for dim in dims]
     columns += [f"{measure.name} {MEASURE_TYPE} NOT NULL" for measure in measures]
     cursor.execute(f"DROP TABLE IF EXISTS {name}")  # sql-ok: our names and types
     cursor.execute(f"CREATE TABLE {name} ({', '.join(columns)})")  # sql-ok
+
+
+def _index(cursor, table: str, columns: tuple[str, ...]) -> None:
+    """Index ``table`` on its readers' ``columns`` where the engine wants it."""
+    index = operations_of(cursor).rollup_index(table, columns)
+    if index:
+        cursor.execute(index)
 
 
 def _counted(rollup: Rollup, zone: str, finer: Rollup | None, ops, basis: int | None = None) -> str:
@@ -529,7 +543,8 @@ def rebuild(cursor, zone: str | None = None) -> None:
             cursor.execute(f"INSERT INTO {rollup.name} SELECT {keys}, {sums} "  # sql-ok: our names
                            f"FROM ({_counted(rollup, zone, FINER[rollup.name], ops)}) c GROUP BY {keys}"
                            f"{ops.storage_order(rollup.order)}")
-    set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone)})
+        _index(cursor, rollup.name, rollup.order)  # once filled: cheaper than kept up row by row
+    set_meta(cursor, {ZONE_KEY: zone, VERSION_KEY: _version(zone, ops)})
     refresh_soon(cursor, soon_day(cursor) or times.to_local(times.now_utc(), zone).date(), zone)
 
 
@@ -580,6 +595,7 @@ def _rewrite(cursor, rollup: Rollup) -> None:
     _create(cursor, rollup.name, rollup.dims, rollup.measures)  # anew: deleted rows would still be scanned
     cursor.execute(f"INSERT INTO {rollup.name} SELECT * FROM folded")  # sql-ok
     cursor.execute("DROP TABLE folded")
+    _index(cursor, rollup.name, rollup.order)
 
 
 def compact(cursor) -> None:
@@ -610,7 +626,7 @@ def ensure(db) -> bool:
     made for today if it was never made."""
     def built(cursor) -> bool:
         stored = cursor.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
-        return bool(stored) and stored[0] == _version(zone_of(cursor))
+        return bool(stored) and stored[0] == _version(zone_of(cursor), operations_of(cursor))
 
     reader = db.cursor()
     if built(reader) and soon_day(reader) is not None:  # the usual case: a read, no transaction

@@ -27,7 +27,7 @@ from escala.domain import (
 # (``_named``): joining would scan every contact and opportunity for a page of items.
 ITEM_COLUMN_NAMES = ("id", "kind", "name", "activity_type", "starts_at", "due_at", "responsible_mode",
                      "responsible_id", "contact_id", "opportunity_id", "description", "status", "completed_at",
-                     "completed_by", "created_at", "created_by", "updated_at")
+                     "completed_by", "created_at", "created_by", "updated_at", "contact_owner_id")
 ITEM_COLUMNS = ", ".join(f"i.{name}" for name in ITEM_COLUMN_NAMES)
 NAMED = (("users", 7), ("contacts", 8), ("opportunities", 9))  # whose name each id column holds
 ITEMS_PAGE = 20  # items per page of a list
@@ -100,7 +100,7 @@ def _item(row, names: dict[tuple[str, int], str]) -> Item:
         opportunity_name=names.get(("opportunities", row[9])),
         description=row[10], status=Status(row[11]), completed_at=times.from_db(row[12]),
         completed_by=row[13], created_at=times.from_db(row[14]), created_by=row[15],
-        updated_at=times.from_db(row[16]),
+        updated_at=times.from_db(row[16]), contact_owner_id=row[17],
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 USER = "escala"
 
@@ -41,12 +42,6 @@ def require_binaries() -> Path:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _run(command: list[str], as_postgres: bool) -> None:
     if as_postgres:
         command = ["runuser", "-u", "postgres", "--", *command]
@@ -54,9 +49,10 @@ def _run(command: list[str], as_postgres: bool) -> None:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
+def throwaway_cluster(durable: bool = False) -> Iterator[str]:
     """Start a cluster; yield the URL of an empty database ``escala`` in it (user ``escala``,
-    trusted on loopback only)."""
+    trusted on loopback only). Tests skip the disk syncs; ``durable`` keeps PostgreSQL's own
+    settings (every commit synced, as DuckDB's are), for figures that compare the engines."""
     bin_dir = require_binaries()
     as_postgres = os.geteuid() == 0
     home = Path(tempfile.mkdtemp(prefix="escala-pg-"))  # not under pytest's 0700 folders: postgres must enter
@@ -66,12 +62,13 @@ def throwaway_cluster() -> Iterator[str]:
         home.chmod(0o755)
         shutil.chown(home, "postgres")
         shutil.chown(sockets, "postgres")
-    port = _free_port()
+    port = free_port()
     try:
         _run([str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
               "--locale=C.UTF-8", "--no-sync"], as_postgres)
-        options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "server.log"), "-w",
               "start"], as_postgres)
         try:

@@ -272,6 +272,20 @@ def test_agenda_groups_the_sellers_pending_work(demo_db):
     assert any("Muy atrasada" in m.value for m in at.tabs[0].markdown)
 
 
+def test_agenda_names_without_a_link_a_contact_the_seller_may_not_open(demo_db):
+    store = store_of(demo_db)
+    admin, other_contact = store.get_user(1), own_contact(store, 4)
+    own = own_contact(store, 3)
+    store.create_item(admin, task(other_contact, name="Apoyo en otra cuenta", start=datetime(2020, 1, 1, 9, 0),
+                                  responsible_mode="Un usuario específico", responsible_id=3))
+    store.create_item(admin, task(own, name="En su cuenta", start=datetime(2020, 1, 1, 10, 0)))
+    at = app(user_id=3)
+    others, mine = (store.get_contact(admin, other_contact).name, store.get_contact(admin, own).name)
+    links = [link.label for link in at.get("page_link")]
+    assert mine in links and others not in links  # the profile would say "Contacto no encontrado"
+    assert any(c.value.endswith(f"{others} (contacto de otro vendedor)") for c in at.tabs[0].caption)
+
+
 def test_agenda_with_nothing_pending_says_so(demo_db):
     store = store_of(demo_db)
     admin = store.get_user(1)

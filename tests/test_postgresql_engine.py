@@ -4,7 +4,7 @@ what DuckDB returns for the same statement and values."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,7 +12,7 @@ import pytest
 
 from escala import rollups
 from escala.db import Database
-from escala.engines import postgresql
+from escala.engines import operations_of, postgresql
 from escala.meta import set_meta
 from tests.postgresql import migrated_schema
 
@@ -135,6 +135,24 @@ def test_the_rollups_are_built_alike_on_both_engines(both, count):
     sql = f"SELECT * FROM {rollups.SOON} ORDER BY id"  # sql-ok: our name
     assert pg.execute(sql).fetchall() == duck.execute(sql).fetchall()
     assert rollups.check(SimpleNamespace(own_cursor=lambda: _ended_after_use(pg))) == []
-    sql = "SELECT key, value FROM meta WHERE key IN (?, ?) ORDER BY key"
-    keys = [rollups.ZONE_KEY, rollups.VERSION_KEY]
-    assert pg.execute(sql, keys).fetchall() == duck.execute(sql, keys).fetchall()
+    sql = "SELECT value FROM meta WHERE key = ?"
+    assert pg.execute(sql, [rollups.ZONE_KEY]).fetchall() == duck.execute(sql, [rollups.ZONE_KEY]).fetchall()
+    # the version says what they were built from: the same definitions, and PostgreSQL's indexes
+    for cursor in both:
+        assert cursor.execute(sql, [rollups.VERSION_KEY]).fetchone() == (
+            rollups._version("America/Mexico_City", operations_of(cursor)),)
+    assert pg.execute(sql, [rollups.VERSION_KEY]).fetchone() != duck.execute(sql, [rollups.VERSION_KEY]).fetchone()
+
+
+def test_postgresql_indexes_every_rollup_and_soon_on_their_readers_order_after_a_rebuild_and_a_compaction(both):
+    _, pg = both
+    indexed = ("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+               "AND (tablename LIKE 'rollup%' OR tablename = 'due_soon') ORDER BY tablename")
+    expected = sorted([(r.name, f"({', '.join(r.order)})") for r in rollups.DEFINITIONS]
+                      + [(rollups.SOON, f"({', '.join(rollups.SOON_ORDER)})")])
+    for step in (rollups.rebuild, rollups.compact, lambda cursor: rollups.refresh_soon(cursor, date(2026, 3, 2))):
+        pg.execute("BEGIN")
+        step(pg)
+        pg.execute("COMMIT")
+        assert [(table, definition[definition.index("("):]) for table, definition in pg.execute(indexed).fetchall()] \
+            == expected, step.__name__

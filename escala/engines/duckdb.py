@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,11 @@ class Operations:
     def from_epoch_us(self, micros: str) -> str:
         """The naive-UTC TIMESTAMP ``micros`` microseconds after 1970-01-01."""
         return f"make_timestamp({micros})"
+
+    def rollup_index(self, table: str, columns: tuple[str, ...]) -> str | None:
+        """The statement indexing a rollup table on its readers' ``columns``, or None: DuckDB
+        reads rollups stored in that order through its zone maps, no index needed."""
+        return None
 
     def first_by(self, value: str, *order: str) -> str:
         """The aggregate: ``value`` of the row first in ``order`` (ascending)."""
@@ -145,6 +151,16 @@ class Operations:
         them (the header is line 1), in the import's own cursor."""
         self.read_csv(cursor, path, width, separator)
         cursor.execute("CREATE OR REPLACE TEMP VIEW raw_lines AS SELECT row_number() OVER () + 1 AS line, * FROM raw_csv")
+
+    @contextmanager
+    def file_stage(self, cursor) -> Iterator:
+        """Where an import reads its file and judges the rules that need no table (the file's
+        own): here, the import's own cursor."""
+        yield cursor
+
+    def bring_in(self, stage, cursor, tables: dict[str, list[str]]) -> None:
+        """Nothing to do: the file stage's tables are the import cursor's already (all their
+        columns: ``tables`` names those the import goes on to read)."""
 
     def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
         """The temporary table ``name`` made anew from ``select`` (which may read the old one)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from escala.db import BaseDatabase, DatabaseUnusable
+from escala.db import BaseDatabase, DatabaseUnusable, duckdb_memory_limit
 from escala.engines import duckdb
 
 TOTALS_WORK_MEM = "512MB"  # per sort or hash while building and checking the rollups (``prepare_totals``)
@@ -61,9 +61,11 @@ def translate(sql: str) -> str:
     return "".join(out)
 
 
-# how every connection starts: autocommit (transactions are explicit, as on DuckDB) and
-# instants in UTC (naive TIMESTAMPs hold UTC: casts must not use the server's zone)
-CONNECTION_SETTINGS = {"autocommit": True, "options": "-c TimeZone=UTC", "connect_timeout": CONNECT_TIMEOUT_S}
+# how every connection starts: autocommit (transactions are explicit, as on DuckDB), instants
+# in UTC (naive TIMESTAMPs hold UTC: casts must not use the server's zone), and no JIT: LLVM
+# spends seconds compiling the long generated expressions of exports, imports and rollups
+# (12 s of CPU for a million-row export) and the rest are short queries it cannot speed up
+CONNECTION_SETTINGS = {"autocommit": True, "options": "-c TimeZone=UTC -c jit=off", "connect_timeout": CONNECT_TIMEOUT_S}
 
 
 def _configure(connection) -> None:
@@ -101,6 +103,11 @@ class Operations(duckdb.Operations):
 
     def from_epoch_us(self, micros: str) -> str:
         return f"(TIMESTAMP '1970-01-01' + ({micros}) * INTERVAL '1 microsecond')"
+
+    def rollup_index(self, table: str, columns: tuple[str, ...]) -> str | None:
+        # PostgreSQL keeps no order to skip by: without an index a filtered Tablero read
+        # (90 days, one person) scans the whole rollup (1 M items: 95 ms, with it 15 ms)
+        return f"CREATE INDEX {table}_readers ON {table} ({', '.join(columns)})"  # sql-ok: our names
 
     def first_by(self, value: str, *order: str) -> str:  # as DuckDB's arg_min, NULL values are skipped
         return f"(array_agg({value} ORDER BY {', '.join(order)}) FILTER (WHERE {value} IS NOT NULL))[1]"  # sql-ok
@@ -219,37 +226,56 @@ class Operations(duckdb.Operations):
 
     @property
     def database_errors(self) -> tuple:
+        import duckdb as duckdb_library
         import psycopg
-        return (psycopg.Error,)
+        return (psycopg.Error, duckdb_library.Error)  # the file is read and judged on DuckDB (file_stage)
 
-    def stage_csv(self, cursor, path, width: int, separator: str) -> None:
-        """``raw_lines(line, c0, ...)`` read exactly as on DuckDB: DuckDB's own reader (same
-        dialect, same refusals and line numbers) in a private in-memory database writes the
-        rows to a CSV in a private folder, streamed into a temporary table by ``COPY … FROM
-        STDIN``. PostgreSQL's text holds no NUL: it becomes U+0001, refused by the same rules."""
-        import duckdb as duckdb_module
+    @contextmanager
+    def file_stage(self, cursor) -> Iterator:
+        """A private in-memory DuckDB (under DuckDB's memory limit, spilling to a private
+        folder) where the import reads its file and judges the file's own rules: DuckDB's
+        reader (same dialect, same refusals and line numbers) and DuckDB's SQL (RE2's regexes,
+        ``try_cast``'s instants), so every verdict on the file is DuckDB's by construction, and
+        a million lines take seconds; ``bring_in`` hands the results to the import's cursor."""
+        import duckdb as duckdb_library
 
         folder = tempfile.mkdtemp(prefix="escala-import-")
         try:
-            reader = duckdb_module.connect(config={"autoinstall_known_extensions": False,
-                                                   "temp_directory": folder, "threads": 2})
+            stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder,
+                                                   "memory_limit": duckdb_memory_limit()})
             try:
-                duckdb.OPERATIONS.read_csv(reader, path, width, separator)
-                lines = Path(folder) / "lines.csv"
-                cells = ", ".join(f"replace(c{n}, chr(0), chr(1))" for n in range(width))
-                reader.execute(f"COPY (SELECT row_number() OVER () + 1, {cells} FROM raw_csv) "  # sql-ok: our names
-                               f"TO {duckdb._literal(str(lines))} (FORMAT csv, HEADER false)")  # sql-ok: quoted
+                stage.execute("SET TimeZone = 'UTC'")  # as the DuckDB engine's cursors
+                yield stage
             finally:
-                reader.close()
-            columns = ", ".join(f"c{n} TEXT" for n in range(width))
-            cursor.execute("DROP TABLE IF EXISTS pg_temp.raw_lines")
-            cursor.execute(f"CREATE TEMP TABLE raw_lines (line BIGINT, {columns})")  # sql-ok: our names
-            with open(lines, "rb") as source, \
-                    cursor.connection.cursor().copy("COPY raw_lines FROM STDIN (FORMAT csv)") as copy:
-                while chunk := source.read(1 << 20):
-                    copy.write(chunk)
+                stage.close()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def bring_in(self, stage, cursor, tables: dict[str, list[str]]) -> None:
+        """Each of the file stage's ``tables`` (name: the columns the import goes on to read)
+        as a temporary table of the same name, those columns and their types on ``cursor``:
+        written by DuckDB as CSV beside its spill files, streamed in by ``COPY … FROM STDIN``,
+        then analyzed (autovacuum never sees temporary tables). PostgreSQL's text holds no NUL:
+        it becomes U+0001 (such a line is refused already)."""
+        (folder,) = stage.execute("SELECT current_setting('temp_directory')").fetchone()
+        for name, wanted in tables.items():
+            kinds = dict(stage.execute(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall())  # sql-ok
+            columns = [(column, kinds[column]) for column in wanted]
+            cells = ", ".join(_postgresql_text(column, kind) for column, kind in columns)
+            path = Path(folder) / f"{name}.csv"
+            stage.execute(f"COPY (SELECT {cells} FROM {name}) TO {duckdb._literal(str(path))} "  # sql-ok: our names
+                          "(FORMAT csv, HEADER false)")
+            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)  # sql-ok
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")  # sql-ok: our names
+            cursor.execute(f"CREATE TEMP TABLE {name} ({definition})")  # sql-ok: our names and types
+            try:
+                with open(path, "rb") as source, \
+                        cursor.connection.cursor().copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:  # sql-ok
+                    while chunk := source.read(1 << 20):
+                        copy.write(chunk)
+            finally:
+                path.unlink(missing_ok=True)
+            cursor.execute(f"ANALYZE {name}")  # sql-ok: our names
 
     def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
         """Made under a new name first (``select`` may read the old table), then analyzed:
@@ -267,111 +293,25 @@ class Operations(duckdb.Operations):
         """The import's temporary tables go: its connection returns to the pool."""
         cursor.execute("DISCARD TEMP")
 
-    def regexp_matches(self, value: str, pattern: str) -> str:
-        return f"({value} ~ {duckdb._literal(regex(pattern))})"
 
-    def regexp_full_match(self, value: str, pattern: str) -> str:
-        return f"({value} ~ {duckdb._literal('^(?:' + regex(pattern) + ')$')})"
-
-    def try_instant(self, text: str) -> str:
-        """DuckDB's ``try_cast(text AS TIMESTAMPTZ)`` in UTC for text that matched the import's
-        ISO pattern, from its parts (by position: plain string functions, no regex or subquery
-        per cell): 24:00 is the next midnight, past the sixth decimal is cut, year 0 is 1 BC, a
-        lower-case z or a wall clock or instant past DuckDB's last is NULL (tests/test_import.py
-        compares both engines)."""
-        t, dash = text, f"strpos({text}, '-')"
-
-        def number(offset: int) -> str:
-            return f"substr({t}, {dash} + {offset}, 2)::INTEGER"
-
-        year, month, day, hour, minute = f"left({t}, {dash} - 1)::NUMERIC", *(number(k) for k in (1, 4, 7, 10))
-        seconds = f"substr({t}, {dash} + 12, 1) = ':'"
-        second = f"CASE WHEN {seconds} THEN {number(13)} ELSE 0 END"
-        zulu = f"right({t}, 1) IN ('Z', 'z')"
-        digits = f"substr({t}, {dash} + 16, length({t}) - {dash} - 15 - CASE WHEN {zulu} THEN 1 ELSE 6 END)"
-        micro = f"CASE WHEN {seconds} AND substr({t}, {dash} + 15, 1) = '.' THEN rpad(left({digits}, 6), 6, '0')::INTEGER ELSE 0 END"
-        offset = (f"CASE WHEN {zulu} THEN 0 ELSE CASE WHEN substr({t}, length({t}) - 5, 1) = '-' THEN -1 ELSE 1 END "
-                  f"* (substr({t}, length({t}) - 4, 2)::INTEGER * 60 + right({t}, 2)::INTEGER) END")
-        valid = (f"right({t}, 1) <> 'z' AND {year} <= 294247 AND {month} BETWEEN 1 AND 12 AND {day} >= 1 "
-                 f"AND {day} <= CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} <> 2 THEN 31 "
-                 f"WHEN ({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0 THEN 29 ELSE 28 END "
-                 f"AND {minute} <= 59 AND {second} <= 59 "
-                 f"AND ({hour} <= 23 OR ({hour} = 24 AND {minute} = 0 AND {second} = 0 AND {micro} = 0))")
-        local = (f"(make_timestamp(CASE WHEN {year} = 0 THEN -1 ELSE ({year})::INTEGER END, {month}, {day}, 0, 0, 0) "
-                 f"+ (({hour} * 3600 + {minute} * 60 + {second}) * 1000000::BIGINT + {micro}) * INTERVAL '1 microsecond')")
-        at = f"({local} - ({offset}) * INTERVAL '1 minute')"
-        last = "TIMESTAMP '294247-01-10 04:00:54.775806'"  # DuckDB's last instant: it also refuses a later wall clock
-        return f"CASE WHEN {valid} THEN CASE WHEN {local} <= {last} AND {at} <= {last} THEN {at} END END"
-
-    def thousands(self, number: str) -> str:
-        return f"to_char({number}, 'FM9,999,999,999,990')"
+# DuckDB's types of a file stage's tables, as PostgreSQL's (bring_in)
+_POSTGRESQL_TYPES = {"BIGINT": "BIGINT", "INTEGER": "INTEGER", "BOOLEAN": "BOOLEAN", "VARCHAR": "TEXT",
+                     "TIMESTAMP": "TIMESTAMP"}
 
 
-@lru_cache(maxsize=64)
-def regex(pattern: str) -> str:
-    """An RE2 pattern (DuckDB's regexes; the import's rules) in PostgreSQL's ARE syntax:
-    ``\\x{hhhh}`` and ``\\xhh`` as ``\\u``/``\\U`` escapes, and the classes PostgreSQL
-    lacks or reads by locale (``\\p{..}``, ``\\s``, ``\\d``) as the code point ranges RE2
-    itself gives them (asked of DuckDB, which is RE2: the same inputs match on both)."""
-    out, k, in_class = [], 0, False
-    while k < len(pattern):
-        char = pattern[k]
-        if char == "\\":
-            escaped = pattern[k + 1]
-            if escaped == "x":
-                if pattern[k + 2] == "{":
-                    end = pattern.index("}", k)
-                    code, k = int(pattern[k + 3:end], 16), end + 1
-                else:
-                    code, k = int(pattern[k + 2:k + 4], 16), k + 4
-                out.append(_code_point(code))
-                continue
-            if escaped == "p":
-                end = pattern.index("}", k)
-                name, k = pattern[k:end + 1], end + 1
-            elif escaped in "sd":
-                name, k = pattern[k:k + 2], k + 2
-            elif not escaped.isalnum():
-                out.append(pattern[k:k + 2])
-                k += 2
-                continue
-            else:
-                raise ValueError(f"no PostgreSQL equivalent for {pattern[k:k + 2]!r} in {pattern!r}")
-            ranges = "".join(_code_point(first) + ("" if last == first else "-" + _code_point(last))
-                             for first, last in _re2_class(name))
-            out.append(ranges if in_class else f"[{ranges}]")
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-        elif char == "]" and in_class:  # (the import's classes never start with ']')
-            in_class = False
-        out.append(char)
-        k += 1
-    return "".join(out)
-
-
-def _code_point(code: int) -> str:
-    code = max(code, 1)  # PostgreSQL's text holds no NUL (and its regexes refuse one)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
-@lru_cache(maxsize=16)
-def _re2_class(escape: str) -> tuple[tuple[int, int], ...]:
-    """The code points (but NUL and surrogates, which text never holds) RE2's ``escape``
-    matches, as ranges; asked once of DuckDB."""
-    import duckdb as duckdb_module
-
-    with duckdb_module.connect() as probe:
-        codes = [code for (code,) in probe.execute(
-            "SELECT i FROM (SELECT * FROM range(1, 55296) UNION ALL SELECT * FROM range(57344, 1114112)) t(i) "
-            "WHERE regexp_full_match(chr(i::INTEGER), ?) ORDER BY i", [f"[{escape}]"]).fetchall()]
-    ranges: list[list[int]] = []
-    for code in codes:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return tuple((first, last) for first, last in ranges)
+def _postgresql_text(column: str, kind: str) -> str:
+    """DuckDB SQL: the column as PostgreSQL's CSV input reads it back exactly: text without
+    NUL, and an instant before year 1 as PostgreSQL writes it (``0001-02-29 10:00:00 BC``,
+    where DuckDB writes ``0001-02-29 (BC) 10:00:00``)."""
+    if kind not in _POSTGRESQL_TYPES:
+        raise TypeError(f"no PostgreSQL type for DuckDB's {kind} (column {column})")
+    quoted = f'"{column}"'
+    if kind == "VARCHAR":
+        return f"replace({quoted}, chr(0), chr(1))"  # sql-ok: our names
+    if kind == "TIMESTAMP":
+        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "  # sql-ok
+                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")  # sql-ok: our names
+    return quoted
 
 
 OPERATIONS = Operations()

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from escala import access
 from escala.calendar import activity_ics, ics_file_name
 from escala.domain import (
     Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
@@ -64,9 +65,12 @@ def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable:
         if item.description:
             st.caption(fmt.md(fmt.shorten(item.description, 160)))
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            if in_agenda:
+            if in_agenda and access.may_open_contact(user, item.contact_owner_id):
                 st.page_link("pages/contactos.py", label=fmt.md(item.contact_name), icon=":material/person:",
                              query_params={"contacto": item.contact_id})
+            elif in_agenda:  # assigned to them on another seller's contact: named, not a link to a refusal
+                st.caption(f":material/person: {fmt.md(item.contact_name)} (contacto de otro vendedor)",
+                           width="content")
             _actions(store, user, item, in_agenda, can_write)
 
 

@@ -4,11 +4,6 @@ database, driven by Playwright in Debian's Chromium. With CI=true a missing brow
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -21,9 +16,9 @@ from escala import demo
 from escala.db import open_database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
-from tests.conftest import app_env, seed_demo_file
+from tests.conftest import seed_demo_file
+from tests.servers import ROOT, free_port, serve, wait_until_answers  # noqa: F401  (the browser tests import them from here)
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("ESCALA_CHROMIUM", "/usr/bin/chromium")
 # Every browser assertion may wait this long for the page to get there: a busy 2-core runner
@@ -77,46 +72,6 @@ def _add_test_contacts(store: Store) -> None:
         for name in item_names:
             store.create_item(admin, ItemDraft(Kind.TASK, name, contact.id, store.clock() + timedelta(hours=2),
                                                time_zone=seller.time_zone))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def serve(location, log_path: Path, *args: str, env: dict | None = None) -> Iterator[str]:
-    """``python -m escala.ui.server`` (as ``make run``) over the database at ``location`` on a
-    free port, until it answers its health check; yields its base URL."""
-    port = free_port()
-    log = open(log_path, "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "escala.ui.server", "--port", str(port), "--address", "127.0.0.1", *args],
-        cwd=ROOT, env={**app_env(location), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(f"{url}/_escala/health", server, log.name)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
-
-
-def wait_until_answers(url: str, process: subprocess.Popen, log_name: str, expected: bytes = b"ok") -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if expected in answer.read():
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"{url} did not answer; see {log_name}")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,12 @@
 """Server mode in a browser: three app processes on one PostgreSQL database, as behind a
 proxy. A cookie from one is good on the others, an item created through one shows on the
-next run of another, and signing out on one ends the session on all."""
+next run of another, signing out on one ends the session on all, and the CLI writes while
+they run."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -13,7 +16,7 @@ from playwright.sync_api import expect
 from escala.db import open_database
 from escala.domain import ContactDraft
 from escala.store import Store
-from tests.conftest import seed_demo_file
+from tests.conftest import app_env, seed_demo_file
 from tests.e2e.conftest import SELLER, new_tab, serve, session_cookie, sign_in, wait_for_app
 from tests.e2e.test_workflow import open_popup, set_datetime, submit
 from tests.postgresql import create_database
@@ -31,11 +34,11 @@ def three(tmp_path_factory, postgresql_url):
     contact = Store(db).create_contact(Store(db).get_user(3), ContactDraft(CONTACT, "tres.procesos@example.com"))
     db.close()
     with ExitStack() as servers:
-        yield [servers.enter_context(serve(url, folder / f"server-{n}.log")) for n in range(3)], contact.id
+        yield [servers.enter_context(serve(url, folder / f"server-{n}.log")) for n in range(3)], contact.id, url
 
 
 def test_three_processes_share_sessions_and_items(browser, three):
-    (first, second, third), contact_id = three
+    (first, second, third), contact_id, url = three
     with new_tab(browser) as tab, new_tab(browser) as elsewhere:
         tab.goto(first)
         sign_in(tab, SELLER)
@@ -65,6 +68,16 @@ def test_three_processes_share_sessions_and_items(browser, three):
         tab.get_by_role("button", name="Cerrar sesión").click()
         expect(tab.get_by_role("button", name="Ingresar")).to_be_visible()
 
-        for url in (second, third):  # ended on the server, for every process
-            elsewhere.goto(url)
+        for process in (second, third):  # ended on the server, for every process
+            elsewhere.goto(process)
             expect(elsewhere.get_by_role("button", name="Ingresar")).to_be_visible()
+
+        # the CLI writes while the three run (server mode has no file lock): a new rep signs in
+        created = subprocess.run(
+            [sys.executable, "-m", "escala", "create-user", "nueva.vendedora@example.com", "--name", "Nueva Vendedora",
+             "--role", "seller", "--password-stdin"], input="clave-de-prueba-9\n", text=True, capture_output=True,
+            env=app_env(url), timeout=60)
+        assert created.returncode == 0, created.stderr
+        sign_in(elsewhere, "nueva.vendedora@example.com", "clave-de-prueba-9")
+        expect(elsewhere.get_by_role("heading", name="Mi agenda")).to_be_visible()
+        expect(elsewhere.get_by_text("Nueva Vendedora")).to_be_visible()

@@ -18,6 +18,14 @@ def second_tab(page):
     return tab
 
 
+def sign_back_in(page) -> None:
+    """Sign in again from the signed-out profile, and wait for the profile to come back."""
+    sign_in(page, SELLER)
+    expect(page.get_by_role("heading", name="Contacto Sesión")).to_be_visible()
+    wait_for_session_cookie(page)
+    wait_for_app(page)
+
+
 def test_a_tab_signed_out_elsewhere_cannot_complete_or_delete(seller_page):
     page = seller_page
     open_contact(page, "Contacto Sesión")
@@ -31,8 +39,7 @@ def test_a_tab_signed_out_elsewhere_cannot_complete_or_delete(seller_page):
     expect(page.get_by_role("button", name="Ingresar")).to_be_visible()
     screenshot(page, "sesion-terminada")
 
-    sign_in(page, SELLER)  # back in: nothing was written
-    wait_for_session_cookie(page)
+    sign_back_in(page)  # nothing was written
     open_contact(page, "Contacto Sesión")
     expect(item_row(page, "Completar tras cerrar sesión").get_by_role("button", name="Realizada")).to_be_visible()
 
@@ -44,7 +51,7 @@ def test_a_tab_signed_out_elsewhere_cannot_complete_or_delete(seller_page):
     row.get_by_role("button", name="Eliminar").click()
     page.get_by_role("button", name="Sí, eliminar").click()
     expect(page.get_by_text("Tu sesión terminó; vuelve a ingresar.")).to_be_visible()
-    sign_in(page, SELLER)
+    sign_back_in(page)
     open_contact(page, "Contacto Sesión")
     expect(page.get_by_text("Eliminar tras cerrar sesión", exact=True)).to_be_visible()
 
