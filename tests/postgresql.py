@@ -84,7 +84,7 @@ def throwaway_cluster(durable: bool = False) -> Iterator[str]:
 
 def migrated_schema(connection, schema: str):
     """A new schema ``schema`` (the session's cluster is shared) made the search path of
-    ``connection``, with the migration files applied through the engine's cursor, one
+    ``connection``, with PostgreSQL's migration files applied through the engine's cursor, one
     transaction each and recorded, as ``Database.migrate`` applies them to a DuckDB file;
     returns that cursor."""
     from escala.db import SCHEMA_VERSION_TABLE, migration_files
@@ -94,7 +94,7 @@ def migrated_schema(connection, schema: str):
     connection.execute(f"SET search_path = {schema}")  # sql-ok
     cursor = postgresql.Cursor(connection)
     cursor.execute(SCHEMA_VERSION_TABLE)
-    for version, name, sql in migration_files():
+    for version, name, sql in migration_files("postgresql"):  # as Database.migrate on this engine
         with connection.transaction():
             cursor.execute(sql)
             cursor.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
