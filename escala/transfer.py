@@ -63,22 +63,23 @@ def copy(source: BaseDatabase, target: BaseDatabase, report: Callable[[str], Non
                             + "); migrate solo copia a una base vacía.")
     started = time.perf_counter()
     with target.transaction() as cursor:
-        for table in names:
-            wanted = columns(target, table)
-            if wanted != columns(source, table):
-                raise TransferError(f"La tabla {table} tiene columnas distintas en las dos bases.")
-            # empty already (or holding the migrations' starting rows); truncated in this
-            # transaction, PostgreSQL fills the table's pages strictly in order (COPY skips
-            # the free-space map), so storage order is the source's
-            cursor.execute(f'TRUNCATE "{table}"')  # sql-ok: a catalog name
-            # in storage order, which the copy keeps: an export (rows in storage order) of the
-            # copy is the source's, byte for byte
-            select = f'SELECT {", ".join(wanted)} FROM "{table}"'  # sql-ok: catalog names
-            copied = 0
-            for rows in source.operations.batches(source, select, BATCH_ROWS):
-                target.operations.append(cursor, table, wanted, rows, {})
-                copied += len(rows)
-            report(f"{table}: {copied} filas")
+        with target.operations.indexes_after(cursor, names):
+            for table in names:
+                wanted = columns(target, table)
+                if wanted != columns(source, table):
+                    raise TransferError(f"La tabla {table} tiene columnas distintas en las dos bases.")
+                # empty already (or holding the migrations' starting rows); truncated in this
+                # transaction, PostgreSQL fills the table's pages strictly in order (COPY skips
+                # the free-space map), so storage order is the source's
+                cursor.execute(f'TRUNCATE "{table}"')  # sql-ok: a catalog name
+                # in storage order, which the copy keeps: an export (rows in storage order) of the
+                # copy is the source's, byte for byte
+                select = f'SELECT {", ".join(wanted)} FROM "{table}"'  # sql-ok: catalog names
+                copied = 0
+                for rows in source.operations.batches(source, select, BATCH_ROWS):
+                    target.operations.append(cursor, table, wanted, rows, {})
+                    copied += len(rows)
+                report(f"{table}: {copied} filas")
         target.operations.refresh_statistics(cursor, names)  # what the rollups are built from next
         # stale until rebuilt below (a failed rebuild leaves them absent: the next start builds them)
         cursor.execute("DELETE FROM meta WHERE key IN (?, ?)", [rollups.VERSION_KEY, rollups.SOON_KEY])

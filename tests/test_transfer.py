@@ -37,6 +37,11 @@ def _export(location, out) -> bytes:
     return out.read_bytes()
 
 
+def _indexes(db) -> list[tuple]:
+    return db.query("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                    "ORDER BY 1, 2")
+
+
 def test_a_round_trip_through_postgresql_gives_byte_identical_exports(tmp_path, postgresql_url, capsys):
     source, back = tmp_path / "source.duckdb", tmp_path / "back.duckdb"
     _team_file(source)
@@ -53,6 +58,14 @@ def test_a_round_trip_through_postgresql_gives_byte_identical_exports(tmp_path, 
         assert rollups.check(copy) == [] and Store(copy).integrity_problems() == []
         assert copy.query_one("SELECT count(*) FROM audit_log")[0] > 0
         assert copy.query_one("SELECT count(*) FROM sessions")[0] == 1
+        # the indexes dropped for the copy are all back, as the migrations made them
+        empty = open_database(create_database(postgresql_url))
+        try:
+            empty.migrate()
+            assert _indexes(copy) == _indexes(empty) and ("items", "items_pending_due") in {
+                (table, name) for table, name, _ in _indexes(copy)}
+        finally:
+            empty.close()
         # ids go on where the source stopped
         store = Store(copy)
         assert store.create_item(store.get_user(1), activity(1)).id == 352

@@ -74,6 +74,11 @@ class Operations:
     def refresh_statistics(self, cursor, tables: list[str]) -> None:
         """Nothing to do: DuckDB keeps its statistics as it writes."""
 
+    @contextmanager
+    def indexes_after(self, cursor, tables: list[str]) -> Iterator[None]:
+        """Around a bulk copy into ``tables``: nothing to do, DuckDB appends in bulk as it is."""
+        yield
+
     # transfer
     def batches(self, db, sql: str, size: int) -> Iterator[list[tuple]]:
         """The rows of ``sql`` (a trusted read), ``size`` at a time, from one snapshot."""
