@@ -119,14 +119,6 @@ def _measures() -> tuple[Measure, ...]:
     return (*measures, Measure("on_time_all", "on_time"), Measure("done_days_all", "done_days"))
 
 
-def wide(narrow_sql: str, keys: list[str], measures=None) -> str:
-    """SQL turning ``narrow_sql``'s rows (``keys``, type, status, n, on_time, done_days) into
-    one row per key with ``measures`` (default: every one) side by side."""
-    sums = ", ".join(f"{expression}::{MEASURE_TYPE} AS {name}" for name, expression in (measures or _sql(MEASURES)))
-    listed = ", ".join(f"t.{key}" for key in keys)
-    return f"SELECT {listed}, {sums} FROM ({narrow_sql}) t GROUP BY {listed}"  # sql-ok: our names
-
-
 def narrow_columns(ops) -> str:
     """The type, Estatus and NARROW aggregates over items ``i`` (for a query's SELECT)."""
     return ", ".join([f"{TYPE} AS type", "i.status::VARCHAR AS status",
@@ -138,12 +130,8 @@ PENDING_MEASURES = tuple(m for m in MEASURES if m.name.startswith("pending_"))
 NARROW_NAMES = ("type", "status", *(name for name, _ in NARROW))
 
 
-def _sql(measures) -> list[tuple[str, str]]:
-    return [(m.name, m.sql) for m in measures]
-
-
 def pivot(signed_rows: list[tuple[int, tuple]], width: int) -> list[tuple]:
-    """Python's ``wide``: (sign, narrow row) pairs (``width`` key columns, then NARROW_NAMES)
+    """A pivot in Python: (sign, narrow row) pairs (``width`` key columns, then NARROW_NAMES)
     -> one row per key with every measure, each row counted times its sign; keys whose
     measures net out to nothing are left out. For the rows of the items a form or a bulk
     action touches, where binding the SQL pivot would cost more than the write."""
@@ -323,13 +311,6 @@ def _spread(rows: list[tuple]) -> list[tuple]:
     return narrow
 
 
-def _contribution(dims: tuple[str, ...], measures, zone: str, selector: str, sign: int = 1,
-                  condition: str = "TRUE", *, ops) -> str:
-    """The aggregate of the items matching ``selector`` at the grain ``dims``, times ``sign``."""
-    return wide(_narrow(dims, zone, selector, condition, ops=ops), list(dims),
-                [(m.name, f"{sign} * {m.sql}") for m in measures])
-
-
 FEW = 24  # rollup rows inserted as bound values; more as a frame (a long VALUES list binds slowly)
 BY_HAND = 5000  # items whose rollup rows are made in Python; more (imports) are grouped in SQL
 
@@ -495,7 +476,7 @@ def _soon_keep(cursor, item_facts: list[tuple]) -> None:
 
 
 def _create(cursor, name: str, dims: tuple[str, ...], measures) -> None:
-    """The table ``name`` anew, empty; indexed on ``order`` where the engine wants it."""
+    """The table ``name`` anew, empty (``_index`` indexes it once filled, where the engine wants it)."""
     types = dimensions("UTC")
     columns = [f"{dim} {types[dim][0]} NOT NULL" for dim in dims]
     columns += [f"{measure.name} {MEASURE_TYPE} NOT NULL" for measure in measures]
