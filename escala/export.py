@@ -1,8 +1,8 @@
-"""Export exactly what the Tablero counts, streamed to a file by the engine (DuckDB's ``COPY
-... TO`` a file; PostgreSQL's ``COPY ... TO STDOUT`` or a server-side cursor), never a
-whole-table DataFrame. The query is one for both engines; what they say differently (an
-instant as text, a count of days, writing the file) is each engine's ``Operations``
-(escala/engines, the methods under ``# export``).
+"""Export exactly what the Tablero counts, written to a file by DuckDB's ``COPY ... TO``, never
+a whole-table DataFrame. The query is DuckDB's on both engines: on the DuckDB file it reads
+the tables themselves; on PostgreSQL it reads the rows the filters pick, and those they name
+(``READS``), copied by ``COPY ... TO STDOUT`` into a private DuckDB (the engine's
+``export_source``). So the bytes of a file are DuckDB's by construction, whatever the engine.
 
 CSV is UTF-8 with a header row and RFC 4180 quoting; the separator (``,`` or ``;`` for Excel
 in Spanish locales) and a UTF-8 BOM are options. Text cells a spreadsheet would run as a
@@ -18,8 +18,8 @@ files, never over an existing file unless asked to, and a failed write leaves no
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from contextlib import suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,22 @@ HEADERS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Responsa
            "Vencida", "Días vencida", "Creada", "Creada por", "Realizada el", "Realizada por"]
 TEXT_COLUMNS = {"Nombre", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad",
                 "Descripción", "Creada por", "Realizada por"}
+# What the export query (``Exporter._select``) reads of each table, with the columns' DuckDB
+# types, and for every table after ``items`` the DuckDB query listing the ids it needs (each
+# table's rows are named by those before it): what an engine copies out (``export_source``).
+READS = (
+    ("items", {"id": "BIGINT", "kind": "VARCHAR", "name": "VARCHAR", "activity_type": "VARCHAR",
+               "starts_at": "TIMESTAMP", "due_at": "TIMESTAMP", "responsible_mode": "VARCHAR",
+               "responsible_id": "INTEGER", "contact_id": "INTEGER", "opportunity_id": "INTEGER",
+               "description": "VARCHAR", "status": "VARCHAR", "completed_at": "TIMESTAMP", "completed_by": "INTEGER",
+               "created_at": "TIMESTAMP", "created_by": "INTEGER"}, None),
+    ("contacts", {"id": "INTEGER", "name": "VARCHAR", "email": "VARCHAR", "company_id": "INTEGER"},
+     "SELECT contact_id FROM items"),
+    ("companies", {"id": "INTEGER", "name": "VARCHAR"}, "SELECT company_id FROM contacts"),
+    ("opportunities", {"id": "INTEGER", "name": "VARCHAR", "stage": "VARCHAR"}, "SELECT opportunity_id FROM items"),
+    ("users", {"id": "INTEGER", "name": "VARCHAR"},
+     "SELECT responsible_id FROM items UNION SELECT created_by FROM items UNION SELECT completed_by FROM items"),
+)
 
 
 class OutputPathError(ValueError):
@@ -171,15 +187,14 @@ class Exporter:
         self.db = db
         self.analytics = Analytics(db)
 
-    def _select(self, cursor, filters: Filters, user: User, now: datetime, zone: str, typed: bool,
-                escape: bool = True, limit: int | None = None, selection: Selection | None = None
-                ) -> tuple[str, list]:
-        """The export query, to run on ``cursor`` (from ``_cursor``): text instants are
-        formatted with the zone's offsets over the span of the rows it selects, read first in
-        the same transaction. The moment ``now`` and its day in ``zone`` are literals (typed
-        values computed here), so every other value stays bound, in the WHERE clause only."""
+    def _select(self, cursor, where: str, params: list, now: datetime, zone: str, typed: bool,
+                escape: bool = True, limit: int | None = None) -> tuple[str, list]:
+        """The export query over the rows ``where`` picks (bound ``params``), to run on the
+        DuckDB ``cursor`` of ``_source``: text instants are formatted with the zone's offsets
+        over the span of those rows, read first in the same snapshot. The moment ``now`` and
+        its day in ``zone`` are literals (typed values computed here), so every other value
+        stays bound, in the WHERE clause only."""
         ops = operations_of(cursor)
-        where, params = self.analytics.where(filters, user, now, zone, selection=selection)
         late = f"(i.status = 'Pendiente' AND i.due_at < {_timestamp(times.to_db(now))})"  # sql-ok: a typed literal
         today = _date(times.to_local(now, zone).date())
         days = f"CASE WHEN {late} THEN {ops.days_since_in_session_zone('i.due_at', today)} END"
@@ -210,10 +225,10 @@ class Exporter:
             ("Realizada el", instant("i.completed_at")), ("Realizada por", text("du.name")),
         ]
         select = ", ".join(f'{expression} AS "{name}"' for name, expression in columns)
-        # On DuckDB rows come in storage order (by responsible, then due date, where demo data
-        # and ``compact`` put them), which an import keeps, so export -> import -> export gives
-        # the same file; a ``limit`` takes the first rows of that order and stops the scan
-        # there. PostgreSQL keeps no storage order: its rows are sorted in that same order.
+        # Rows come in storage order (DuckDB's: by responsible, then due date, where demo data and
+        # ``compact`` put them; on PostgreSQL the order its table holds them, see export_source),
+        # which an import keeps, so export -> import -> export gives the same file; a ``limit``
+        # takes the first rows of that order and stops the scan there.
         return f"""SELECT {select}
             FROM items i
             JOIN contacts c ON c.id = i.contact_id
@@ -222,19 +237,24 @@ class Exporter:
             LEFT JOIN opportunities o ON o.id = i.opportunity_id
             LEFT JOIN users cu ON cu.id = i.created_by
             LEFT JOIN users du ON du.id = i.completed_by
-            WHERE {where}{ops.export_order("i")}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
+            WHERE {where}{f" LIMIT {int(limit)}" if limit is not None else ""}""", params  # sql-ok: fixed text
 
-    def _cursor(self, zone: str):
-        """A cursor of its own whose session time zone is the user's (instants print in it),
-        in a transaction: what the query reads first and its rows are one snapshot."""
+    @contextmanager
+    def _source(self, filters: Filters, user: User, now: datetime, zone: str, limit: int | None,
+                selection: Selection | None) -> Iterator[tuple]:
+        """``(cursor, where, params, limit)``: the DuckDB cursor the export query runs on and
+        what it reads there (the engine's ``export_source``), all from one snapshot, with the
+        session time zone the user's (instants print in it)."""
+        where, params = self.analytics.where(filters, user, now, zone, selection=selection)
+        zone = zone if times.is_valid_zone(zone) else "UTC"
         cursor = self.db.new_cursor()
         try:
             cursor.begin()
-            cursor.execute(f"SET TimeZone = '{zone}'" if times.is_valid_zone(zone) else "SET TimeZone = 'UTC'")  # sql-ok
-        except BaseException:
-            cursor.close()  # the caller never gets it to close: give the connection back now
-            raise
-        return cursor
+            with operations_of(cursor).export_source(cursor, READS, where, params, limit) as (stage, where, params, limit):
+                stage.execute(f"SET TimeZone = '{zone}'")  # sql-ok: a valid zone's name
+                yield stage, where, params, limit
+        finally:
+            cursor.close()
 
     def count(self, filters: Filters, user: User, now: datetime, zone: str, selection: Selection | None = None) -> int:
         where, params = self.analytics.where(filters, user, now, zone, selection=selection)
@@ -242,12 +262,9 @@ class Exporter:
 
     def preview(self, filters: Filters, user: User, now: datetime, zone: str, rows: int = 100):
         """The first ``rows`` rows exactly as the CSV will hold them, as a DataFrame."""
-        cursor = self._cursor(zone)
-        try:
-            sql, params = self._select(cursor, filters, user, now, zone, typed=False, limit=rows)
-            return operations_of(cursor).frame(cursor, sql, params)
-        finally:
-            cursor.close()
+        with self._source(filters, user, now, zone, rows, None) as (cursor, where, params, limit):
+            sql, params = self._select(cursor, where, params, now, zone, typed=False, limit=limit)
+            return cursor.execute(sql, params).df()
 
     def write(self, path: Path, filters: Filters, user: User, now: datetime, zone: str, fmt: str = "csv",
               options: CsvOptions = CsvOptions(), gzip: bool = False, limit: int | None = None,
@@ -259,22 +276,20 @@ class Exporter:
         if fmt not in ("csv", "parquet"):
             raise ValueError("El formato debe ser csv o parquet.")
         partial = _partial(path)
-        cursor = self._cursor(zone)
         try:
-            ops = operations_of(cursor)
-            sql, params = self._select(cursor, filters, user, now, zone, typed=fmt == "parquet",
-                                       escape=options.escape_formulas, limit=limit, selection=selection)
-            if fmt == "csv":
-                if options.bom:  # the BOM rides on the first header, so it is written first
-                    sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
-                rows = ops.write_csv(cursor, sql, params, partial, options.separator, gzip)
-            else:
-                rows = ops.write_parquet(cursor, sql, params, partial)
+            with self._source(filters, user, now, zone, limit, selection) as (cursor, where, params, limit):
+                sql, params = self._select(cursor, where, params, now, zone, typed=fmt == "parquet",
+                                           escape=options.escape_formulas, limit=limit)
+                if fmt == "csv":
+                    if options.bom:  # the BOM rides on the first header, so it is written first
+                        sql = sql.replace('AS "ID"', 'AS "\ufeffID"', 1)
+                    rows = operations_of(cursor).write_csv(cursor, sql, params, partial, options.separator, gzip)
+                else:
+                    rows = operations_of(cursor).write_parquet(cursor, sql, params, partial)
             os.replace(partial, path)
         except OSError as error:  # disk full, permissions, a folder in the way
             raise OutputPathError(f"No se pudo escribir {path}: {_first_line(error)}") from error
         finally:
-            cursor.close()
             with suppress(OSError):
                 partial.unlink(missing_ok=True)
         return rows

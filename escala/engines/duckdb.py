@@ -88,9 +88,13 @@ class Operations:
                 yield rows
 
     # export
-    def export_order(self, alias: str) -> str:
-        """SQL after an export's WHERE: none (rows come in storage order, see export.py)."""
-        return ""
+    @contextmanager
+    def export_source(self, cursor, reads: tuple, where: str, params: list, limit: int | None) -> Iterator[tuple]:
+        """``(cursor, where, params, limit)``: where the export query runs, and which rows of
+        ``items i`` it takes: here the database's own tables, on ``cursor`` (already in its
+        snapshot); the query filters and limits them itself. ``reads``: what it reads
+        (export.READS), which PostgreSQL copies out."""
+        yield cursor, where, params, limit
 
     def starts_formula(self, text: str, mask: int) -> str:
         """SQL: does ``text`` start with a character whose bit is set in ``mask`` (bit n:
@@ -129,10 +133,6 @@ class Operations:
         """Write the rows of ``sql`` to ``path`` as Parquet (zstd), each column of its SQL type;
         returns the number of rows. A failed write raises ``OSError``."""
         return _copy_to(cursor, sql, params, path, "(FORMAT parquet, COMPRESSION zstd)")
-
-    def frame(self, cursor, sql: str, params: list) -> pd.DataFrame:
-        """The rows of ``sql`` as a DataFrame (a few: a preview)."""
-        return cursor.execute(sql, params).df()
 
     # import
 

@@ -10,14 +10,13 @@ JSON), ``Decimal`` for DECIMAL.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -172,70 +171,40 @@ class Operations(duckdb.Operations):
                 yield rows
 
     # export
-    def export_order(self, alias: str) -> str:
-        """The order DuckDB stores items in after demo data or ``compact`` (rollups.ITEM_ORDER)."""
-        from escala.rollups import ITEM_ORDER
+    @contextmanager
+    def export_source(self, cursor, reads: tuple, where: str, params: list, limit: int | None) -> Iterator[tuple]:
+        """A private in-memory DuckDB (as the import's ``file_stage``) where the export query
+        runs, holding the ``items`` that ``where`` picks (at most ``limit``) and the rows of
+        the other ``reads`` they name, each copied by ``COPY … TO STDOUT`` in the snapshot of
+        ``cursor``'s transaction: PostgreSQL only finds and sends rows, and DuckDB joins,
+        formats and writes them, so the file is DuckDB's by construction, and a million rows
+        take seconds (joined and formatted here they took ten).
 
-        return " ORDER BY " + ", ".join(f"{alias}.{term}" for term in ITEM_ORDER.split(", "))
-
-    def starts_formula(self, text: str, mask: int) -> str:
-        """By the first character's code: a comparison of texts follows the column's
-        collation, under which a tab or a line break may weigh nothing."""
-        return f"(ascii({text}) BETWEEN 9 AND 64 AND ({mask}::BIGINT >> (ascii({text}) - 9)) & 1 = 1)"
-
-    def iso_wall_clock(self, timestamp: str) -> str:
-        return f"to_char({timestamp}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-
-    def iso_in_session_zone(self, instant: str) -> str:
-        """``TZH:TZM`` always has its minutes; an old offset's seconds (-06:36:36) are added,
-        as DuckDB prints them."""
-        zoned = f"({instant} AT TIME ZONE 'UTC')"
-        seconds = f"extract(timezone FROM {zoned})::INTEGER"
-        return (f"to_char({zoned}, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') || CASE WHEN {seconds} % 60 = 0 THEN '' "
-                f"ELSE ':' || lpad((abs({seconds}) % 60)::TEXT, 2, '0') END")
-
-    def days_since_in_session_zone(self, instant: str, today: str) -> str:
-        return f"(({today})::DATE - ({instant} AT TIME ZONE 'UTC')::DATE)::BIGINT"
-
-    def write_csv(self, cursor, sql: str, params: list, path: Path, separator: str, gzip: bool) -> int:
-        """``COPY (sql) TO STDOUT`` streamed into the file block by block (gzip by Python's
-        ``gzip``, level 6, no name or time in its header). COPY takes no bound parameters: the
-        values are rendered as SQL literals by psycopg (``ClientCursor.mogrify``)."""
-        if separator not in (",", ";"):
-            raise ValueError("El separador debe ser ',' o ';'.")
-        statement = (f"COPY ({_client_bound(cursor.connection, sql, params)}) TO STDOUT "  # sql-ok: values rendered by psycopg
-                     f"(FORMAT csv, HEADER, DELIMITER '{separator}', NULL '')")  # sql-ok: a checked separator
-        with open(path, "wb") as raw, (gzip_file(raw) if gzip else nullcontext(raw)) as out:
-            copier = cursor.connection.cursor()
-            with copier.copy(statement) as copy:
-                for block in copy:  # a row per block: PostgreSQL sends each row as one message
-                    row = bytes(block)
-                    out.write(_quote_hashes(row, separator) if b"#" in row else row)
-            return copier.rowcount
-
-    def write_parquet(self, cursor, sql: str, params: list, path: Path) -> int:
-        """Read through a server-side cursor in batches of ``EXPORT_BATCH_ROWS`` rows, each
-        written as Arrow columns by pyarrow's ``ParquetWriter`` (zstd): never the whole result
-        in memory. The columns' types are DuckDB's for the same SQL types."""
-        from pyarrow import parquet
-
-        rows = 0
-        with _arrow_batches(cursor, sql, params, EXPORT_BATCH_ROWS) as (schema, batches), \
-                parquet.ParquetWriter(path, schema, compression="zstd") as writer:
-            for batch in batches:
-                writer.write_batch(batch)
-                rows += batch.num_rows
-        return rows
-
-    def frame(self, cursor, sql: str, params: list) -> pd.DataFrame:
-        """DuckDB's own conversion of the same Arrow columns: the frame, its dtypes and
-        missing values included, is the one DuckDB's ``.df()`` gives."""
-        import duckdb as duckdb_library
-        import pyarrow as pa
-
-        with _arrow_batches(cursor, sql, params, EXPORT_BATCH_ROWS) as (schema, batches):
-            table = pa.Table.from_batches(list(batches), schema=schema)
-        return duckdb_library.from_arrow(table).df()
+        Items come in the order the table holds them, as on DuckDB: read by a scan of the
+        table from its start or by a bitmap of an index (both in the table's order), never by
+        a plain index scan (in the index's order), so a ``limit`` or a filter changes which
+        rows come, not their order. An import writes rows in its file's order, so export ->
+        import -> export gives the same file."""
+        for setting in ("synchronize_seqscans", "enable_indexscan", "enable_indexonlyscan"):
+            cursor.execute(f"SET LOCAL {setting} = off")  # sql-ok: our names
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # one process reads in the table's order
+        cursor.execute("SET LOCAL DateStyle = 'ISO'")  # instants as DuckDB reads them
+        with self.file_stage(cursor) as stage:
+            (folder,) = stage.execute("SELECT current_setting('temp_directory')").fetchone()
+            for table, types, named_by in reads:
+                columns = ", ".join(types)
+                if named_by is None:
+                    select = f"SELECT {columns} FROM {table} i WHERE {where}"  # sql-ok: our names, the caller's filter
+                    select += f" LIMIT {int(limit)}" if limit is not None else ""
+                    bound = params
+                else:
+                    ids = [row[0] for row in stage.execute(
+                        f"SELECT DISTINCT id FROM ({named_by}) AS named(id) WHERE id IS NOT NULL").fetchall()]  # sql-ok
+                    select, bound = f"SELECT {columns} FROM {table} WHERE id = ANY(?::INTEGER[])", [ids]  # sql-ok
+                definition = ", ".join(f"{name} {kind}" for name, kind in types.items())
+                stage.execute(f"CREATE TABLE {table} ({definition})")  # sql-ok: our names and types
+                _copy_into(stage, table, cursor.connection, _client_bound(cursor.connection, select, bound), Path(folder))
+            yield stage, "TRUE", [], None
 
     # import
 
@@ -331,25 +300,51 @@ def _postgresql_text(column: str, kind: str) -> str:
 
 OPERATIONS = Operations()
 
-EXPORT_BATCH_ROWS = 50_000  # rows read at a time for Parquet: a few tens of MB of Python values
+
+EXPORT_PART_BYTES = 32 * 2**20  # the rows a copy writes to one file before DuckDB appends it
 
 
-def gzip_file(raw):
-    """A gzip stream over the open binary file ``raw`` (no file name or time in its header)."""
-    return gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
+def _copy_into(stage, table: str, connection, select: str, folder: Path) -> None:
+    """Append the rows of ``select`` (PostgreSQL's, values bound) to the DuckDB ``stage``'s
+    ``table`` (the same columns, in order), in the order they come: ``COPY … TO STDOUT``
+    streamed into files of about ``EXPORT_PART_BYTES``, each appended by DuckDB's CSV reader
+    in a thread of its own while the next one streams (DuckDB works outside the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    def append(path: Path) -> None:
+        try:
+            with stage.cursor() as loader:  # a connection of the thread's own to the same database
+                loader.execute(f"INSERT INTO {table} SELECT * FROM read_csv({duckdb._literal(str(path))}, "  # sql-ok
+                               f"columns = {{{columns}}}, header = false, delim = ',', quote = '\"', escape = '\"', "
+                               "allow_quoted_nulls = false, auto_detect = false)")
+        finally:
+            path.unlink(missing_ok=True)
 
-@lru_cache(maxsize=2)
-def _csv_field(separator: str) -> re.Pattern:
-    """A field of a CSV row: quoted (``""`` inside), or a run without quotes, separators or line breaks."""
-    return re.compile(b'"(?:[^"]|"")*"|[^"' + re.escape(separator.encode()) + b'\r\n]+')
-
-
-def _quote_hashes(row: bytes, separator: str) -> bytes:
-    """The CSV ``row`` with DuckDB's one extra rule: a cell holding ``#`` (its CSV comment
-    mark) is quoted too; PostgreSQL quotes only the cells CSV needs quoted."""
-    return _csv_field(separator).sub(
-        lambda field: field[0] if field[0].startswith(b'"') or b"#" not in field[0] else b'"' + field[0] + b'"', row)
+    columns = ", ".join(f"{duckdb._literal(name)}: {duckdb._literal(kind)}" for name, kind in
+                        stage.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())  # sql-ok
+    statement = f"COPY ({select}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')"  # sql-ok: values rendered by psycopg
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="escala-export") as loader:  # one: parts in order
+        appended, out, part = [], None, 0
+        try:
+            with connection.cursor().copy(statement) as copy:
+                for row in copy:  # PostgreSQL sends each row as one message
+                    if out is None:
+                        out = open(folder / f"{table}-{len(appended)}.csv", "wb", buffering=1 << 20)  # noqa: SIM115
+                    part += out.write(row)
+                    if part >= EXPORT_PART_BYTES:
+                        out.close()
+                        appended.append(loader.submit(append, Path(out.name)))
+                        out, part = None, 0
+            if out is not None:
+                out.close()
+                appended.append(loader.submit(append, Path(out.name)))
+                out = None
+        finally:
+            if out is not None:
+                out.close()
+                Path(out.name).unlink(missing_ok=True)
+            for future in appended:
+                future.result()  # raises the first failure; waits for every part either way
 
 
 def _client_bound(connection, sql: str, params) -> str:
@@ -359,40 +354,6 @@ def _client_bound(connection, sql: str, params) -> str:
     from psycopg import ClientCursor
 
     return ClientCursor(connection).mogrify(translate(sql), list(params))
-
-
-def _arrow_type(type_code: int):
-    """The Arrow type DuckDB gives the same SQL type (in Parquet and in ``.df()``)."""
-    import pyarrow as pa
-    from psycopg.postgres import types
-
-    name = types.get(type_code).name if types.get(type_code) else None
-    known = {"int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "bool": pa.bool_(), "text": pa.string(),
-             "varchar": pa.string(), "float8": pa.float64(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
-             "timestamptz": pa.timestamp("us", tz="UTC")}
-    if name not in known:
-        raise TypeError(f"no Arrow type for PostgreSQL type {name or type_code}")
-    return known[name]
-
-
-@contextmanager
-def _arrow_batches(cursor, sql: str, params, size: int):
-    """``(schema, batches)``: ``sql``'s columns as an Arrow schema and its rows as Arrow
-    record batches of up to ``size`` rows, read through a server-side cursor on ``cursor``'s
-    connection (inside its transaction)."""
-    import pyarrow as pa
-
-    with cursor.connection.cursor(name="escala_export") as reader:
-        reader.execute(*_psycopg(sql, params))
-        schema = pa.schema([(column.name, _arrow_type(column.type_code)) for column in reader.description])
-
-        def batches():
-            while rows := reader.fetchmany(size):
-                columns = zip(*rows, strict=True)
-                yield pa.record_batch([pa.array(values, type=field.type) for values, field in
-                                       zip(columns, schema, strict=True)], schema=schema)
-
-        yield schema, batches()
 
 
 def _psycopg(sql: str, params) -> tuple[str, list | None]:
