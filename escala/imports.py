@@ -3,20 +3,21 @@
 The whole file is read into a staging table by DuckDB's CSV reader and checked at once in
 SQL, with the core's rules (the same limits and messages as the forms, every CHECK of the
 schema), so the report names every rejected line (as a spreadsheet numbers it: the header is
-line 1) with each field's message, and no constraint error ever reaches the user. The rules
-that need only the file run where it is read, the engine's ``file_stage`` (the DuckDB cursor
-itself, or on PostgreSQL a private in-memory DuckDB whose results ``bring_in`` copies over),
-so they are DuckDB's on both engines; the rules that need the database, and the load, are
-one set of portable SQL on the engine. By default it is all or nothing; ``skip_invalid``
+line 1) with each field's message, and no constraint error ever reaches the user. It all runs
+on DuckDB, where the file is read (the engine's ``file_stage``: the DuckDB cursor itself, or
+on PostgreSQL a private in-memory DuckDB), so every verdict is DuckDB's on both engines: first
+the rules that need only the file, then, under the writer lock, the rules that need the
+database, and the load, one set of SQL over the database's tables (on PostgreSQL, copies in
+the stage of the rows the import reads, ``ITEM_NEEDS``, whose changes are written back by
+``load_stage``). By default it is all or nothing; ``skip_invalid``
 loads the good lines. Contacts are matched by email (then by name), opportunities by name
 within their contact, people by name; contacts, companies and opportunities that do not
 exist yet are created. A row whose ID exists updates that item, so importing the same file
 twice never duplicates anything. Only administrators import.
 
-Staging and the file's own rules run on a cursor of the import's own, outside the writer
-lock, so a long import does not make sign-ins and saves wait; the lock is taken only for the
-final load, and the rules that depend on other tables (users, existing items) are checked
-again inside it, so the load stays all-or-nothing and correct.
+Reading the file and its own rules run outside the writer lock, so a long import does not
+make sign-ins and saves wait for that part; the rules that depend on other tables (users,
+existing items) and the load run inside it, so the load stays all-or-nothing and correct.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +46,44 @@ ITEM_COLUMNS = ["ID", "Clase", "Nombre", "Tipo", "Desde", "Hasta", "Fecha", "Res
                 "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa", "Descripción", "Estatus",
                 "Creada", "Creada por", "Realizada el", "Realizada por"]
 CONTACT_COLUMNS = ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Dueño del contacto"]
-# what the rules that need the database, and the load, read of ``checked`` (file_stage: the rest stays there)
-ITEM_FACTS = ["line", "Nombre", "Tipo", "Responsable", "Contacto", "Email del contacto", "Empresa", "Oportunidad", "Etapa",
-              "Descripción", "Creada por", "Realizada por", "row_kind", "item_id", "mode", "status", "starts_at", "due_at",
-              "created_at", "completed_at"]
-CONTACT_FACTS = ["line", "Nombre", "Teléfono", "Empresa", "Dueño del contacto", "email"]
-VERDICT = ["line", "errors"]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a load reads of one table and what it writes there, for an engine whose load stage
+    is a copy (PostgreSQL's ``load_stage``; on DuckDB the stage is the database). ``rows``:
+    SQL over the table choosing the rows the load reads, with one ``?`` per list (an array);
+    ``lists``: SQL on the stage giving each list's values (a list may read a table copied
+    before it); ``writes``: None (only read), ``counters`` (id_counters' new values), ``new``
+    (the rows whose id is above the table's counter as read), ``rewrite`` (the chosen rows
+    replaced by the stage's rows) or ``all`` (every row of the stage's: it starts empty)."""
+
+    table: str
+    rows: str = "TRUE"
+    lists: tuple[str, ...] = ()
+    writes: str | None = None
+
+
+SHARED_NEEDS = (Need("meta"), Need("users"), Need("id_counters", writes="counters"),
+                Need("companies", "name_key = ANY(?::TEXT[])", ('SELECT lower("Empresa") FROM checked',), "new"))
+WRITTEN_NEEDS = (Need("due_soon", "id = ANY(?::BIGINT[])", ("SELECT id FROM items",), "rewrite"),
+                 Need("audit_log", "FALSE", writes="all"), Need("rollup_delta", "FALSE", writes="all"))
+ITEM_NEEDS = (  # the items the file names, the contacts and companies it names, their opportunities
+    *SHARED_NEEDS,
+    Need("items", "id = ANY(?::BIGINT[])", ("SELECT item_id FROM checked",), "rewrite"),
+    Need("contacts", "email = ANY(?::TEXT[]) OR lower(name) = ANY(?::TEXT[])",
+         ('SELECT lower("Email del contacto") FROM checked', 'SELECT lower("Contacto") FROM checked'), "new"),
+    Need("opportunities", "contact_id = ANY(?::INTEGER[]) OR id = ANY(?::INTEGER[])",
+         ("SELECT id FROM contacts", "SELECT opportunity_id FROM items"), "new"),
+    *WRITTEN_NEEDS,
+)
+CONTACT_NEEDS = (  # the contacts the file names by email, their items and those items' opportunities
+    *SHARED_NEEDS,
+    Need("contacts", "email = ANY(?::TEXT[])", ("SELECT email FROM checked",), "rewrite"),
+    Need("items", "contact_id = ANY(?::INTEGER[])", ("SELECT id FROM contacts",), "rewrite"),
+    Need("opportunities", "id = ANY(?::INTEGER[])", ("SELECT opportunity_id FROM items",)),
+    *WRITTEN_NEEDS,
+)
 REQUIRED = {"actividades": ["Nombre", "Tipo", "Desde", "Hasta", "Contacto"], "tareas": ["Nombre", "Fecha", "Contacto"],
             "todo": ["Clase", "Nombre", "Contacto"], "contactos": ["Nombre"]}
 ID_MAX = 2**53 - 1  # the largest whole number a browser shows exactly
@@ -102,8 +135,8 @@ def _temp_table(cursor, name: str, select: str, params: list | tuple = ()) -> No
 
 
 def _file_stage(cursor):
-    """Where the file is read and its own rules judged (the engine's ``file_stage``): tables
-    made there reach ``cursor`` through the engine's ``bring_in``."""
+    """Where the file is read and every rule judged, and the rows loaded (the engine's
+    ``file_stage``; ``_loading`` makes it ready for the rules that need the database)."""
     return operations_of(cursor).file_stage(cursor)
 
 
@@ -289,17 +322,11 @@ def _judge(cursor, report: ImportReport, skip_invalid: bool) -> bool:
     return not report.rejected or skip_invalid
 
 
-def _people(cursor) -> list:
-    """``people``: users by lower-case name (imports name people); returns the users it saw."""
+def _people(cursor) -> None:
+    """``people``: users by lower-case name (imports name people)."""
     _temp_table(cursor, "people", """
         SELECT lower(name) AS key, min(id) AS id, count(*) AS n, bool_or(role <> 'analyst') AS can_work
         FROM users GROUP BY lower(name)""")
-    return _users(cursor)
-
-
-def _users(cursor) -> list:
-    """The users' ids, names and roles: what ``people`` depends on (a team's worth of rows)."""
-    return cursor.execute("SELECT id, name, CAST(role AS VARCHAR) FROM users ORDER BY id").fetchall()
 
 
 # ---------------------------------------------------------------- cursor and lock
@@ -316,10 +343,6 @@ def _own_cursor(db: BaseDatabase) -> Iterator:
         log.exception("import failed")
         raise ValidationError({"file": "No se pudo importar el archivo; no se cargó nada."}) from None
     finally:
-        try:
-            db.operations.drop_staging(cursor)
-        except db.operations.database_errors:
-            log.exception("the import's staging tables were not dropped")
         cursor.close()
 
 
@@ -338,6 +361,36 @@ def _writing(store: Store, actor: User, cursor) -> Iterator[None]:
             raise
 
 
+@contextmanager
+def _loading(store: Store, actor: User, cursor, stage, needs: tuple[Need, ...]) -> Iterator[Callable[[], None]]:
+    """Under the writer lock, in one transaction on the import's cursor: the file ``stage``
+    ready for the rules that need the database and for the load (the engine's ``load_stage``,
+    given what the load reads and writes, ``needs``). Yields ``write_back``, to call once
+    loaded: it makes the load the database's (nothing to do where the stage is the database)."""
+    with _writing(store, actor, cursor), operations_of(cursor).load_stage(stage, cursor, needs) as write_back:
+        yield write_back
+
+
+def _import(store: Store, actor: User, report: ImportReport, path: Path, columns: list[str],
+            check_file: Callable, needs: tuple[Need, ...], check_database: Callable, load: Callable,
+            skip_invalid: bool) -> ImportReport:
+    """Read the file (its ``columns``) and judge its own rules (``check_file``) outside the
+    lock; then, under it, judge the rules that need the database (``check_database``) and,
+    if the report lets it, ``load`` (reading and writing ``needs``)."""
+    with _own_cursor(store.db) as cursor, _file_stage(cursor) as stage:
+        _stage(stage, path, columns, report.kind)
+        check_file(stage)
+        with _loading(store, actor, cursor, stage, needs) as write_back:
+            check_database(stage)
+            if not _judge(stage, report, skip_invalid):
+                return report
+            load(store, stage, actor, report)
+            write_back()
+            report.written = True
+    store._committed()
+    return report
+
+
 # ---------------------------------------------------------------- activities and tasks
 
 
@@ -347,25 +400,8 @@ def import_items(store: Store, actor: User, kind: str, path: Path, skip_invalid:
     access.require_admin(actor, "importar datos")
     if kind not in KINDS:
         raise ValidationError({"kind": "Qué importar: actividades, tareas o todo."})
-    report = ImportReport(kind)
-    db = store.db
-    with _own_cursor(db) as cursor:
-        with _file_stage(cursor) as stage:
-            _stage(stage, path, ITEM_COLUMNS, kind)
-            _check_items_file(stage, KINDS[kind])
-            operations_of(cursor).bring_in(stage, cursor, {"checked": ITEM_FACTS, "file_verdicts": VERDICT})
-        seen = _check_items_against_database(cursor)
-        if not _judge(cursor, report, skip_invalid):
-            return report
-        with _writing(store, actor, cursor):
-            if _users(cursor) != seen or _kind_conflicts(cursor):  # changed meanwhile: check again
-                _check_items_against_database(cursor)
-                if not _judge(cursor, report, skip_invalid):
-                    return report
-            _load_items(store, cursor, actor, report)
-            report.written = True
-    store._committed()
-    return report
+    return _import(store, actor, ImportReport(kind), path, ITEM_COLUMNS, lambda stage: _check_items_file(stage, KINDS[kind]),
+                   ITEM_NEEDS, _check_items_against_database, _load_items, skip_invalid)
 
 
 def _check_items_file(cursor, clase: Kind | None) -> None:
@@ -428,10 +464,10 @@ def _check_items_file(cursor, clase: Kind | None) -> None:
     _verdicts(cursor, "file_verdicts", "checked", rules)
 
 
-def _check_items_against_database(cursor) -> list:
+def _check_items_against_database(cursor) -> None:
     """``resolved``: each row's people, existing item and verdict; ``good``: the valid rows,
-    typed and resolved. Returns the users it saw (see ``_users``)."""
-    seen = _people(cursor)
+    typed and resolved."""
+    _people(cursor)
     _resolve(cursor, {"named_id": "r.id", "named_count": "r.n", "named_can_work": "r.can_work",
                       "created_by": "cb.id", "completed_by": "db.id", "existing_kind": "i.kind::VARCHAR"}, """
         LEFT JOIN people r ON r.key = lower(c."Responsable")
@@ -446,13 +482,6 @@ def _check_items_against_database(cursor) -> list:
         ("id", "existing_kind <> row_kind",
          "'ID: es de una ' || lower(existing_kind) || ' existente; esta línea es una ' || lower(row_kind) || '.'"),
     ])
-    return seen
-
-
-def _kind_conflicts(cursor) -> bool:
-    """True if a good row's ID now belongs to an item of the other kind."""
-    return cursor.execute("""SELECT EXISTS (SELECT 1 FROM good g JOIN items i ON i.id = g.item_id
-                                            WHERE i.kind::VARCHAR <> g.row_kind)""").fetchone()[0]
 
 
 def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None:
@@ -531,26 +560,15 @@ def _load_items(store: Store, cursor, actor: User, report: ImportReport) -> None
         UPDATE items SET {assignments}, updated_at = ?
         FROM ready r WHERE r.item_id = items.id AND items.id IN ({updates})""",
                                     [now]).fetchone()[0]  # sql-ok: fixed column lists
-    with _indexes_after_if_outnumbered(cursor, needed):
-        report.inserted = cursor.execute(f"""
-            INSERT INTO items (id, {columns}, updated_at)
-            SELECT l.id, {values}, ?
-            FROM ready r JOIN landed l ON l.line = r.line AND l.action = 'create' ORDER BY r.line""",
-                                         [now]).fetchone()[0]  # sql-ok: fixed column lists
+    report.inserted = cursor.execute(f"""
+        INSERT INTO items (id, {columns}, updated_at)
+        SELECT l.id, {values}, ?
+        FROM ready r JOIN landed l ON l.line = r.line AND l.action = 'create' ORDER BY r.line""",
+                                     [now]).fetchone()[0]  # sql-ok: fixed column lists
     cursor.execute("""UPDATE id_counters SET last_id = greatest(last_id, (SELECT coalesce(max(id), 0) FROM items))
                       WHERE name = 'items'""")
     rollups.record(cursor, "i.id IN (SELECT id FROM landed)", [], +1, many=True)  # updated and created
     _audit_landed(cursor, db, actor, now, "item", report)
-
-
-def _indexes_after_if_outnumbered(cursor, new_rows: int):
-    """Around inserting ``new_rows`` items: where they outnumber the items already there (a
-    team's first import), the engine makes the secondary indexes again afterwards rather than
-    keep them row by row (on PostgreSQL 1 M rows went in 3.7 s instead of 12 s; the table is
-    locked to readers until the import commits, which a first import can afford). Otherwise
-    nothing: a small import into a large table keeps them as it goes."""
-    (present,) = cursor.execute("SELECT count(*) FROM (SELECT 1 FROM items LIMIT ?) AS counted", [new_rows]).fetchone()
-    return operations_of(cursor).indexes_after(cursor, ["items"]) if new_rows and present < new_rows else nullcontext()
 
 
 def _create_companies(cursor, db: BaseDatabase) -> None:
@@ -591,25 +609,8 @@ def import_contacts(store: Store, actor: User, path: Path, skip_invalid: bool = 
     """Contacts: Nombre, Correo electrónico, Teléfono, Empresa, Dueño del contacto (a name).
     A known email updates that contact (the CRM's registration rule) instead of duplicating it."""
     access.require_admin(actor, "importar datos")
-    report = ImportReport("contactos")
-    db = store.db
-    with _own_cursor(db) as cursor:
-        with _file_stage(cursor) as stage:
-            _stage(stage, path, CONTACT_COLUMNS, "contactos")
-            _check_contacts_file(stage)
-            operations_of(cursor).bring_in(stage, cursor, {"checked": CONTACT_FACTS, "file_verdicts": VERDICT})
-        seen = _check_contacts_against_database(cursor)
-        if not _judge(cursor, report, skip_invalid):
-            return report
-        with _writing(store, actor, cursor):
-            if _users(cursor) != seen:  # changed meanwhile: check again
-                _check_contacts_against_database(cursor)
-                if not _judge(cursor, report, skip_invalid):
-                    return report
-            _load_contacts(store, cursor, actor, report)
-            report.written = True
-    store._committed()
-    return report
+    return _import(store, actor, ImportReport("contactos"), path, CONTACT_COLUMNS, _check_contacts_file, CONTACT_NEEDS,
+                   _check_contacts_against_database, _load_contacts, skip_invalid)
 
 
 def _check_contacts_file(stage) -> None:
@@ -630,15 +631,14 @@ def _check_contacts_file(stage) -> None:
     ])
 
 
-def _check_contacts_against_database(cursor) -> list:
-    """``resolved``: each row's owner and verdict; ``good``. Returns the users it saw."""
-    seen = _people(cursor)
+def _check_contacts_against_database(cursor) -> None:
+    """``resolved``: each row's owner and verdict; ``good``."""
+    _people(cursor)
     _resolve(cursor, {"owner_id": "o.id", "owner_count": "o.n", "owner_can_work": "o.can_work"},
              """LEFT JOIN people o ON o.key = lower(c."Dueño del contacto")""", [
         _rule("owner", "\"Dueño del contacto\" IS NOT NULL AND (owner_id IS NULL OR NOT owner_can_work OR owner_count > 1)",
               "Dueño del contacto: no hay un único vendedor o administrador con ese nombre."),
     ])
-    return seen
 
 
 def _load_contacts(store: Store, cursor, actor: User, report: ImportReport) -> None:

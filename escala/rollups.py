@@ -401,6 +401,13 @@ SOON_COLUMNS = ("id", "kind", "activity_type", "due_at", "responsible_id", "cont
 SOON_ORDER = ("responsible_id", "due_at")  # how a filtered Tablero reads it (an index where the engine wants one)
 
 
+def create_write_tables(cursor) -> None:
+    """The delta and SOON, empty: what a write appends to, in a copy of the database that
+    holds only what one write needs (an import's load stage on PostgreSQL)."""
+    _empty_delta(cursor)
+    cursor.execute(f"CREATE TABLE {SOON} AS SELECT {', '.join(SOON_COLUMNS)} FROM items WHERE false")  # sql-ok
+
+
 def _soon_span(day: date, zone: str) -> tuple[datetime, datetime]:
     """The naive-UTC span SOON holds for ``day``: from the day before to the day after."""
     return (times.to_db(times.start_of_day(day - timedelta(days=1), zone)),

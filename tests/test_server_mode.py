@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from escala import auth
+from escala import auth, times
 from escala.db import open_database
 from escala.domain import ContactDraft
 from escala.store import DuplicateContact, Store
@@ -81,6 +81,7 @@ def test_server_mode_refuses_to_make_up_a_secret(tmp_path, monkeypatch):
 
 
 def test_a_failed_export_setup_gives_its_connection_back(postgresql_url, tmp_path, monkeypatch):
+    from escala.analytics import Filters
     from escala.engines import postgresql
     from escala.export import Exporter
 
@@ -88,15 +89,17 @@ def test_a_failed_export_setup_gives_its_connection_back(postgresql_url, tmp_pat
     db = open_database(create_database(postgresql_url))
     try:
         db.migrate()
+        admin = make_user(Store(db), "Admin Uno", "admin@example.com", "admin")
 
         def refused(cursor):
             raise RuntimeError("el servidor rechazó la transacción")
 
         with monkeypatch.context() as patch:
             patch.setattr(postgresql.Cursor, "begin", refused)
-            for _ in range(4):  # twice the pool: a leaked connection would leave the next one waiting
+            for n in range(4):  # twice the pool: a leaked connection would leave the next one waiting
                 with pytest.raises(RuntimeError):
-                    Exporter(db)._cursor("America/Mexico_City")
+                    Exporter(db).write(tmp_path / f"{n}.csv", Filters(), admin, times.now_utc(), admin.time_zone)
         assert db.query_one("SELECT 1") == (1,)
+        assert list(tmp_path.iterdir()) == []  # nor a partial file
     finally:
         db.close()

@@ -163,16 +163,16 @@ class Operations:
         own): here, the import's own cursor."""
         yield cursor
 
-    def bring_in(self, stage, cursor, tables: dict[str, list[str]]) -> None:
-        """Nothing to do: the file stage's tables are the import cursor's already (all their
-        columns: ``tables`` names those the import goes on to read)."""
+    @contextmanager
+    def load_stage(self, stage, cursor, needs: tuple) -> Iterator:
+        """Where an import judges its rows against the database and loads them: the database
+        itself (the file stage is the import's cursor). Yields ``write_back``: nothing to do
+        (``needs``, what the load reads and writes, is for engines that copy)."""
+        yield lambda: None
 
     def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
         """The temporary table ``name`` made anew from ``select`` (which may read the old one)."""
         cursor.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", params)  # sql-ok: our names
-
-    def drop_staging(self, cursor) -> None:
-        """Nothing to do: the import's cursor takes its temporary tables with it when closed."""
 
     def regexp_matches(self, value: str, pattern: str) -> str:
         """SQL: does the RE2 ``pattern`` (a Python string) match somewhere in ``value``?"""

@@ -15,8 +15,8 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -198,9 +198,8 @@ class Operations(duckdb.Operations):
                     select += f" LIMIT {int(limit)}" if limit is not None else ""
                     bound = params
                 else:
-                    ids = [row[0] for row in stage.execute(
-                        f"SELECT DISTINCT id FROM ({named_by}) AS named(id) WHERE id IS NOT NULL").fetchall()]  # sql-ok
-                    select, bound = f"SELECT {columns} FROM {table} WHERE id = ANY(?::INTEGER[])", [ids]  # sql-ok
+                    select = f"SELECT {columns} FROM {table} WHERE id = ANY(?::INTEGER[])"  # sql-ok: our names
+                    bound = [_array_literal(stage, named_by)]
                 definition = ", ".join(f"{name} {kind}" for name, kind in types.items())
                 stage.execute(f"CREATE TABLE {table} ({definition})")  # sql-ok: our names and types
                 _copy_into(stage, table, cursor.connection, _client_bound(cursor.connection, select, bound), Path(folder))
@@ -220,13 +219,17 @@ class Operations(duckdb.Operations):
         folder) where the import reads its file and judges the file's own rules: DuckDB's
         reader (same dialect, same refusals and line numbers) and DuckDB's SQL (RE2's regexes,
         ``try_cast``'s instants), so every verdict on the file is DuckDB's by construction, and
-        a million lines take seconds; ``bring_in`` hands the results to the import's cursor."""
+        a million lines take seconds; ``load_stage`` then makes it a small copy of the database
+        where the rows are judged against the database and loaded."""
         import duckdb as duckdb_library
 
         folder = tempfile.mkdtemp(prefix="escala-import-")
         try:
+            # never checkpointed: DuckDB would compress an in-memory database's tables every
+            # 16 MB of writes (0.2 s a time while a million rows come in) for a stage dropped after
             stage = duckdb_library.connect(config={"autoinstall_known_extensions": False, "temp_directory": folder,
-                                                   "memory_limit": duckdb_memory_limit()})
+                                                   "memory_limit": duckdb_memory_limit(),
+                                                   "checkpoint_threshold": "1TB"})
             try:
                 stage.execute("SET TimeZone = 'UTC'")  # as the DuckDB engine's cursors
                 yield stage
@@ -235,67 +238,49 @@ class Operations(duckdb.Operations):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def bring_in(self, stage, cursor, tables: dict[str, list[str]]) -> None:
-        """Each of the file stage's ``tables`` (name: the columns the import goes on to read)
-        as a temporary table of the same name, those columns and their types on ``cursor``:
-        written by DuckDB as CSV beside its spill files, streamed in by ``COPY … FROM STDIN``,
-        then analyzed (autovacuum never sees temporary tables). PostgreSQL's text holds no NUL:
-        it becomes U+0001 (such a line is refused already)."""
+    @contextmanager
+    def load_stage(self, stage, cursor, needs: tuple) -> Iterator[Callable[[], None]]:
+        """The file ``stage`` made a small Escala database where the import judges its rows
+        against the database and loads them, with DuckDB's SQL: the schema (DuckDB's
+        migrations), and of each table in ``needs`` (imports.Need) the rows the import reads,
+        copied from ``cursor``'s transaction (under the write lock: nothing changes them
+        meanwhile). Yields ``write_back``, which writes to ``cursor`` what the load changed
+        (``Need.writes``), by ``COPY … FROM STDIN``. A million rows are judged and loaded in
+        seconds, where PostgreSQL's own statements over temporary tables took a minute."""
+        from escala import rollups
+        from escala.db import migration_files
+
         (folder,) = stage.execute("SELECT current_setting('temp_directory')").fetchone()
-        for name, wanted in tables.items():
-            kinds = dict(stage.execute(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall())  # sql-ok
-            columns = [(column, kinds[column]) for column in wanted]
-            cells = ", ".join(_postgresql_text(column, kind) for column, kind in columns)
-            path = Path(folder) / f"{name}.csv"
-            stage.execute(f"COPY (SELECT {cells} FROM {name}) TO {duckdb._literal(str(path))} "  # sql-ok: our names
-                          "(FORMAT csv, HEADER false)")
-            definition = ", ".join(f'"{column}" {_POSTGRESQL_TYPES[kind]}' for column, kind in columns)  # sql-ok
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")  # sql-ok: our names
-            cursor.execute(f"CREATE TEMP TABLE {name} ({definition})")  # sql-ok: our names and types
-            try:
-                with open(path, "rb") as source, \
-                        cursor.connection.cursor().copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:  # sql-ok
-                    while chunk := source.read(1 << 20):
-                        copy.write(chunk)
-            finally:
-                path.unlink(missing_ok=True)
-            cursor.execute(f"ANALYZE {name}")  # sql-ok: our names
+        for _, _, sql in migration_files("duckdb"):
+            stage.execute(sql)
+        rollups.create_write_tables(stage)
+        chosen, copied = {}, {}
+        for need in needs:
+            stage.execute(f"DELETE FROM {need.table}")  # sql-ok: our names (what migrations put there)
+            chosen[need.table] = [_array_literal(stage, listing) for listing in need.lists]
+            if need.rows != "FALSE":
+                select = f"SELECT {_columns(stage, need.table)} FROM {need.table} WHERE {need.rows}"  # sql-ok: ours
+                _copy_into(stage, need.table, cursor.connection,
+                           _client_bound(cursor.connection, select, chosen[need.table]), Path(folder))
+            (copied[need.table],) = stage.execute(f"SELECT count(*) FROM {need.table}").fetchone()  # sql-ok: ours
+        counters = dict(stage.execute("SELECT name, last_id FROM id_counters").fetchall())
 
-    def replace_temp_table(self, cursor, name: str, select: str, params: list | tuple = ()) -> None:
-        """Made under a new name first (``select`` may read the old table), then analyzed:
-        autovacuum never sees temporary tables, and the planner needs their sizes."""
-        if params:  # a CREATE TABLE takes no parameters: psycopg binds them into the text
-            from psycopg import ClientCursor
-            select = ClientCursor(cursor.connection).mogrify(translate(select), list(params))
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}_new")  # sql-ok: our names
-        cursor.execute(f"CREATE TEMP TABLE {name}_new AS {select}")  # sql-ok: our names
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")  # sql-ok: our names
-        cursor.execute(f"ALTER TABLE {name}_new RENAME TO {name}")  # sql-ok: our names
-        cursor.execute(f"ANALYZE {name}")  # sql-ok: our names
+        def write_back() -> None:
+            for need in needs:
+                if need.writes == "counters":
+                    for name, last in stage.execute("SELECT name, last_id FROM id_counters").fetchall():
+                        if last != counters.get(name):
+                            cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [last, name])
+                elif need.writes == "rewrite":
+                    if copied[need.table]:
+                        cursor.execute(f"DELETE FROM {need.table} WHERE {need.rows}", chosen[need.table])  # sql-ok
+                    _copy_back(stage, need.table, "TRUE", cursor, Path(folder))
+                elif need.writes == "new":
+                    _copy_back(stage, need.table, f"id > {int(counters[need.table])}", cursor, Path(folder))
+                elif need.writes == "all":
+                    _copy_back(stage, need.table, "TRUE", cursor, Path(folder))
 
-    def drop_staging(self, cursor) -> None:
-        """The import's temporary tables go: its connection returns to the pool."""
-        cursor.execute("DISCARD TEMP")
-
-
-# DuckDB's types of a file stage's tables, as PostgreSQL's (bring_in)
-_POSTGRESQL_TYPES = {"BIGINT": "BIGINT", "INTEGER": "INTEGER", "BOOLEAN": "BOOLEAN", "VARCHAR": "TEXT",
-                     "TIMESTAMP": "TIMESTAMP"}
-
-
-def _postgresql_text(column: str, kind: str) -> str:
-    """DuckDB SQL: the column as PostgreSQL's CSV input reads it back exactly: text without
-    NUL, and an instant before year 1 as PostgreSQL writes it (``0001-02-29 10:00:00 BC``,
-    where DuckDB writes ``0001-02-29 (BC) 10:00:00``)."""
-    if kind not in _POSTGRESQL_TYPES:
-        raise TypeError(f"no PostgreSQL type for DuckDB's {kind} (column {column})")
-    quoted = f'"{column}"'
-    if kind == "VARCHAR":
-        return f"replace({quoted}, chr(0), chr(1))"  # sql-ok: our names
-    if kind == "TIMESTAMP":
-        return (f"CASE WHEN {quoted} < TIMESTAMP '0001-01-01' THEN replace(CAST({quoted} AS VARCHAR), ' (BC)', '') "  # sql-ok
-                f"|| ' BC' ELSE CAST({quoted} AS VARCHAR) END")  # sql-ok: our names
-    return quoted
+        yield write_back
 
 
 OPERATIONS = Operations()
@@ -320,8 +305,8 @@ def _copy_into(stage, table: str, connection, select: str, folder: Path) -> None
         finally:
             path.unlink(missing_ok=True)
 
-    columns = ", ".join(f"{duckdb._literal(name)}: {duckdb._literal(kind)}" for name, kind in
-                        stage.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())  # sql-ok
+    columns = ", ".join(f"{duckdb._literal(name)}: {duckdb._literal(kind if kind in _CSV_TYPES else 'VARCHAR')}"
+                        for name, kind in _described(stage, table))
     statement = f"COPY ({select}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')"  # sql-ok: values rendered by psycopg
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="escala-export") as loader:  # one: parts in order
         appended, out, part = [], None, 0
@@ -345,6 +330,54 @@ def _copy_into(stage, table: str, connection, select: str, folder: Path) -> None
                 Path(out.name).unlink(missing_ok=True)
             for future in appended:
                 future.result()  # raises the first failure; waits for every part either way
+
+
+_CSV_TYPES = {"BIGINT", "INTEGER", "SMALLINT", "BOOLEAN", "VARCHAR", "TIMESTAMP", "DATE"}  # read as such; others as text
+
+
+def _columns(stage, table: str) -> str:
+    """The stage ``table``'s columns, in order (the same names on PostgreSQL: the same migrations)."""
+    return ", ".join(name for name, _ in _described(stage, table))
+
+
+def _described(stage, table: str) -> list[tuple[str, str]]:
+    return stage.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()  # sql-ok: our names
+
+
+def _array_literal(stage, listing: str) -> str:
+    """The distinct values of the stage's query ``listing`` as the text of a PostgreSQL array,
+    e.g. ``{"7","12"}`` (each element quoted: a text's quotes and backslashes escaped; no NULL,
+    and no text with a NUL, which no PostgreSQL text can equal), made by DuckDB: a million ids in a fraction of a second, where
+    adapting a Python list took seconds. Cast it in SQL (``?::BIGINT[]``)."""
+    escaped = r"""'"' || replace(replace(CAST(value AS VARCHAR), '\', '\\'), '"', '\"') || '"'"""
+    (literal,) = stage.execute(f"SELECT '{{' || coalesce(string_agg({escaped}, ','), '') || '}}' "  # sql-ok: ours
+                               f"FROM (SELECT DISTINCT value FROM ({listing}) AS listed(value) "
+                               "WHERE value IS NOT NULL AND NOT contains(CAST(value AS VARCHAR), chr(0))) "
+                               "AS distinct_values").fetchone()
+    return literal
+
+
+def _copy_back(stage, table: str, condition: str, cursor, folder: Path) -> None:
+    """Append the stage ``table``'s rows matching ``condition`` to the same table on ``cursor``:
+    written as CSV by DuckDB beside its spill files, streamed in by ``COPY … FROM STDIN``.
+    Where they outnumber the rows already there (a team's first import), the table's secondary
+    indexes are made again afterwards (``indexes_after``) rather than kept row by row."""
+    columns = _columns(stage, table)
+    path = folder / f"{table}-back.csv"
+    try:
+        (rows,) = stage.execute(f"COPY (SELECT {columns} FROM {table} WHERE {condition}) "  # sql-ok: ours
+                                f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
+        if not rows:
+            return
+        (present,) = cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?) AS counted",  # sql-ok
+                                    [rows]).fetchone()
+        with (OPERATIONS.indexes_after(cursor, [table]) if present < rows else nullcontext()), \
+                open(path, "rb") as source, \
+                cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:  # sql-ok
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _client_bound(connection, sql: str, params) -> str:
