@@ -64,6 +64,9 @@ class Need:
     writes: str | None = None
 
 
+# a column equal to one of a list's texts lower-cased by the server: with the same list lower-cased
+# by DuckDB (which judges), the rows either would match, should their lower() ever differ
+_LOWERED = "{} = ANY(SELECT lower(listed) FROM unnest(?::TEXT[]) AS raw(listed))"
 SHARED_NEEDS = (Need("meta"), Need("users"), Need("id_counters", writes="counters"),
                 Need("companies", "name_key = ANY(?::TEXT[])", ('SELECT lower("Empresa") FROM checked',), "new"))
 WRITTEN_NEEDS = (Need("due_soon", "id = ANY(?::BIGINT[])", ("SELECT id FROM items",), "rewrite"),
@@ -71,15 +74,18 @@ WRITTEN_NEEDS = (Need("due_soon", "id = ANY(?::BIGINT[])", ("SELECT id FROM item
 ITEM_NEEDS = (  # the items the file names, the contacts and companies it names, their opportunities
     *SHARED_NEEDS,
     Need("items", "id = ANY(?::BIGINT[])", ("SELECT item_id FROM checked",), "rewrite"),
-    Need("contacts", "email = ANY(?::TEXT[]) OR lower(name) = ANY(?::TEXT[])",
-         ('SELECT lower("Email del contacto") FROM checked', 'SELECT lower("Contacto") FROM checked'), "new"),
+    Need("contacts", f"email = ANY(?::TEXT[]) OR lower(name) = ANY(?::TEXT[]) OR {_LOWERED.format('email')} "
+         f"OR {_LOWERED.format('lower(name)')}",
+         ('SELECT lower("Email del contacto") FROM checked', 'SELECT lower("Contacto") FROM checked',
+          'SELECT "Email del contacto" FROM checked', 'SELECT "Contacto" FROM checked'), "new"),
     Need("opportunities", "contact_id = ANY(?::INTEGER[]) OR id = ANY(?::INTEGER[])",
          ("SELECT id FROM contacts", "SELECT opportunity_id FROM items"), "new"),
     *WRITTEN_NEEDS,
 )
 CONTACT_NEEDS = (  # the contacts the file names by email, their items and those items' opportunities
     *SHARED_NEEDS,
-    Need("contacts", "email = ANY(?::TEXT[])", ("SELECT email FROM checked",), "rewrite"),
+    Need("contacts", f"email = ANY(?::TEXT[]) OR {_LOWERED.format('email')}",
+         ("SELECT email FROM checked", 'SELECT "Correo electrónico" FROM checked'), "rewrite"),
     Need("items", "contact_id = ANY(?::INTEGER[])", ("SELECT id FROM contacts",), "rewrite"),
     Need("opportunities", "id = ANY(?::INTEGER[])", ("SELECT opportunity_id FROM items",)),
     *WRITTEN_NEEDS,
