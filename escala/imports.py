@@ -55,8 +55,9 @@ class Need:
     SQL over the table choosing the rows the load reads, with one ``?`` per list (an array);
     ``lists``: SQL on the stage giving each list's values (a list may read a table copied
     before it); ``writes``: None (only read), ``counters`` (id_counters' new values), ``new``
-    (the rows whose id is above the table's counter as read), ``rewrite`` (the chosen rows
-    replaced by the stage's rows) or ``all`` (every row of the stage's: it starts empty)."""
+    (the rows whose id is above the table's counter as read), ``rewrite`` (the rows the load
+    added or changed, replacing what was read of them) or ``all`` (every row of the stage's:
+    it starts empty)."""
 
     table: str
     rows: str = "TRUE"

@@ -103,3 +103,36 @@ def test_a_failed_export_setup_gives_its_connection_back(postgresql_url, tmp_pat
         assert list(tmp_path.iterdir()) == []  # nor a partial file
     finally:
         db.close()
+
+
+def test_an_import_writes_back_only_the_rows_it_changed(two_processes, tmp_path):
+    """On PostgreSQL an import loads in a copy on DuckDB and writes back what changed: a contacts
+    file that moves one contact to another owner rewrites that contact's items (and the other
+    contacts' items stay where they were in the table), and the Tablero's totals still agree."""
+    from escala import rollups
+    from escala.imports import import_contacts
+
+    store, _ = two_processes
+    admin = make_user(store, "Admin Uno", "admin@example.com", "admin")
+    ana = make_user(store, "Ana Vendedora", "ana@example.com", "seller")
+    make_user(store, "Bea Vendedora", "bea@example.com", "seller")
+    moved = store.create_contact(ana, ContactDraft("Cliente Movido", "movido@example.com")).id
+    kept = store.create_contact(ana, ContactDraft("Cliente Igual", "igual@example.com")).id
+    for contact in (moved, kept, moved, kept):
+        store.create_item(ana, activity(contact))
+
+    def places(contact: int) -> list:
+        return store.db.query("SELECT id, ctid::TEXT FROM items WHERE contact_id = ? ORDER BY id", [contact])
+
+    before = {contact: places(contact) for contact in (moved, kept)}
+    source = tmp_path / "contactos.csv"
+    source.write_text("Nombre,Correo electrónico,Dueño del contacto\n"
+                      "Cliente Movido,movido@example.com,Bea Vendedora\n"
+                      "Cliente Igual,igual@example.com,Ana Vendedora\n", encoding="utf-8")
+    report = import_contacts(store, store.get_user(admin.id), source)
+    assert (report.written, report.updated, report.rejected) == (True, 2, [])
+    assert places(kept) == before[kept]  # the same rows, where they were
+    assert [i for i, _ in places(moved)] == [i for i, _ in before[moved]] and places(moved) != before[moved]
+    owners = store.db.query("SELECT DISTINCT responsible_id FROM items WHERE contact_id = ?", [moved])
+    assert owners == store.db.query("SELECT id FROM users WHERE name = 'Bea Vendedora'")
+    assert rollups.check(store.db) == []

@@ -261,37 +261,42 @@ class Operations(duckdb.Operations):
         for _, _, sql in migration_files("duckdb"):
             stage.execute(sql)
         rollups.create_write_tables(stage)
-        chosen, copied = {}, {}
         for need in needs:
             stage.execute(f"DELETE FROM {need.table}")  # sql-ok: our names (what migrations put there)
-            chosen[need.table] = [_array_literal(stage, listing) for listing in need.lists]
             if need.rows != "FALSE":
+                chosen = [_array_literal(stage, listing) for listing in need.lists]
                 select = f"SELECT {_columns(stage, need.table)} FROM {need.table} WHERE {need.rows}"  # sql-ok: ours
-                _copy_into(stage, need.table, cursor.connection,
-                           _client_bound(cursor.connection, select, chosen[need.table]), Path(folder))
-            (copied[need.table],) = stage.execute(f"SELECT count(*) FROM {need.table}").fetchone()  # sql-ok: ours
+                _copy_into(stage, need.table, cursor.connection, _client_bound(cursor.connection, select, chosen),
+                           Path(folder))
+            if need.writes == "rewrite":  # what was read, to write back only what the load changed
+                stage.execute(f"CREATE TABLE {need.table}_as_read AS FROM {need.table}")  # sql-ok: ours
         counters = dict(stage.execute("SELECT name, last_id FROM id_counters").fetchall())
 
         def write_back() -> None:
-            shipped = []  # (table, the stage's rows it gets, whether its chosen rows go first)
+            shipped = []  # (table, the stage's rows it gets, the ids of the rows they replace)
             for need in needs:
                 if need.writes == "counters":
                     for name, last in stage.execute("SELECT name, last_id FROM id_counters").fetchall():
                         if last != counters.get(name):
                             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [last, name])
                 elif need.writes == "new":
-                    shipped.append((need, f"id > {int(counters[need.table])}", False))
-                elif need.writes in ("rewrite", "all"):
-                    shipped.append((need, "TRUE", need.writes == "rewrite" and copied[need.table] > 0))
+                    shipped.append((need.table, f"WHERE t.id > {int(counters[need.table])}", None))
+                elif need.writes == "all":
+                    shipped.append((need.table, "", None))
+                elif need.writes == "rewrite":  # rows new or changed; the old versions of those changed or gone
+                    as_read = f"{need.table}_as_read"
+                    differ = "WHERE r.id IS NULL OR t IS DISTINCT FROM r"  # whole rows compared, NULLs alike
+                    shipped.append((need.table, f"LEFT JOIN {as_read} r ON r.id = t.id {differ} ORDER BY t.rowid",
+                                    _array_literal(stage, f"SELECT id FROM (SELECT r.id FROM {as_read} r "  # sql-ok
+                                                          f"LEFT JOIN {need.table} t ON t.id = r.id {differ})")))
             # DuckDB writes each table's file in a thread of its own while PostgreSQL reads the one before
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="escala-import") as writer:
-                files = [writer.submit(_stage_file, stage, need.table, condition, Path(folder))
-                         for need, condition, _ in shipped]
+                files = [writer.submit(_stage_file, stage, table, rows, Path(folder)) for table, rows, _ in shipped]
                 try:
-                    for (need, _, replaced), file in zip(shipped, files, strict=True):
-                        if replaced:
-                            cursor.execute(f"DELETE FROM {need.table} WHERE {need.rows}", chosen[need.table])  # sql-ok
-                        _copy_file(cursor, need.table, file.result())
+                    for (table, _, replaced), file in zip(shipped, files, strict=True):
+                        if replaced not in (None, "{}"):
+                            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(?::BIGINT[])", [replaced])  # sql-ok
+                        _copy_file(cursor, table, file.result())
                 finally:
                     for file in files:
                         with suppress(Exception):  # the first failure is already on its way up
@@ -379,15 +384,16 @@ class _StageFile:
     rows: int
 
 
-def _stage_file(stage, table: str, condition: str, folder: Path) -> _StageFile:
-    """The stage ``table``'s rows matching ``condition`` written as CSV beside its spill files
-    (on a connection of the calling thread's own)."""
+def _stage_file(stage, table: str, rows: str, folder: Path) -> _StageFile:
+    """The stage ``table``'s rows that ``rows`` picks (SQL after ``FROM table t``; without an
+    ORDER BY they come in the table's order) written as CSV beside its spill files (on a
+    connection of the calling thread's own)."""
     columns = _columns(stage, table)
     path = folder / f"{table}-back.csv"
     with stage.cursor() as writer:
-        (rows,) = writer.execute(f"COPY (SELECT {columns} FROM {table} WHERE {condition}) "  # sql-ok: ours
-                                 f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
-    return _StageFile(path, columns, rows)
+        (count,) = writer.execute(f"COPY (SELECT t.* FROM {table} t {rows}) "  # sql-ok: ours
+                                  f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
+    return _StageFile(path, columns, count)
 
 
 def _copy_file(cursor, table: str, staged: _StageFile) -> None:
