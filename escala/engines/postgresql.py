@@ -273,27 +273,28 @@ class Operations(duckdb.Operations):
         counters = dict(stage.execute("SELECT name, last_id FROM id_counters").fetchall())
 
         def write_back() -> None:
-            shipped = []  # (table, the stage's rows it gets, the ids of the rows they replace)
+            shipped = []  # (table, the stage's rows it gets, their values, the ids of the rows they replace)
             for need in needs:
                 if need.writes == "counters":
                     for name, last in stage.execute("SELECT name, last_id FROM id_counters").fetchall():
                         if last != counters.get(name):
                             cursor.execute("UPDATE id_counters SET last_id = ? WHERE name = ?", [last, name])
                 elif need.writes == "new":
-                    shipped.append((need.table, f"WHERE t.id > {int(counters[need.table])}", None))
+                    shipped.append((need.table, "WHERE t.id > ?", [counters[need.table]], None))
                 elif need.writes == "all":
-                    shipped.append((need.table, "", None))
+                    shipped.append((need.table, "", [], None))
                 elif need.writes == "rewrite":  # rows new or changed; the old versions of those changed or gone
                     as_read = f"{need.table}_as_read"
                     differ = "WHERE r.id IS NULL OR t IS DISTINCT FROM r"  # whole rows compared, NULLs alike
-                    shipped.append((need.table, f"LEFT JOIN {as_read} r ON r.id = t.id {differ} ORDER BY t.rowid",
+                    shipped.append((need.table, f"LEFT JOIN {as_read} r ON r.id = t.id {differ} ORDER BY t.rowid", [],
                                     _array_literal(stage, f"SELECT id FROM (SELECT r.id FROM {as_read} r "  # sql-ok
                                                           f"LEFT JOIN {need.table} t ON t.id = r.id {differ})")))
             # DuckDB writes each table's file in a thread of its own while PostgreSQL reads the one before
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="escala-import") as writer:
-                files = [writer.submit(_stage_file, stage, table, rows, Path(folder)) for table, rows, _ in shipped]
+                files = [writer.submit(_stage_file, stage, table, rows, values, Path(folder))
+                         for table, rows, values, _ in shipped]
                 try:
-                    for (table, _, replaced), file in zip(shipped, files, strict=True):
+                    for (table, _, _, replaced), file in zip(shipped, files, strict=True):
                         if replaced not in (None, "{}"):
                             cursor.execute(f"DELETE FROM {table} WHERE id = ANY(?::BIGINT[])", [replaced])  # sql-ok
                         _copy_file(cursor, table, file.result())
@@ -367,11 +368,12 @@ def _described(stage, table: str) -> list[tuple[str, str]]:
 def _array_literal(stage, listing: str) -> str:
     """The distinct values of the stage's query ``listing`` as the text of a PostgreSQL array,
     e.g. ``{"7","12"}`` (each element quoted: a text's quotes and backslashes escaped; no NULL,
-    and no text with a NUL, which no PostgreSQL text can equal), made by DuckDB: a million ids in a fraction of a second, where
-    adapting a Python list took seconds. Cast it in SQL (``?::BIGINT[]``)."""
+    and no text with a NUL, which no PostgreSQL text can equal), made by DuckDB: a million ids
+    in a fraction of a second, where adapting a Python list took seconds. Cast it in SQL
+    (``?::BIGINT[]``)."""
     escaped = r"""'"' || replace(replace(CAST(value AS VARCHAR), '\', '\\'), '"', '\"') || '"'"""
     (literal,) = stage.execute(f"SELECT '{{' || coalesce(string_agg({escaped}, ','), '') || '}}' "  # sql-ok: ours
-                               f"FROM (SELECT DISTINCT value FROM ({listing}) AS listed(value) "
+                               f"FROM (SELECT DISTINCT value FROM ({listing}) AS listed(value) "  # sql-ok: ours
                                "WHERE value IS NOT NULL AND NOT contains(CAST(value AS VARCHAR), chr(0))) "
                                "AS distinct_values").fetchone()
     return literal
@@ -384,15 +386,15 @@ class _StageFile:
     rows: int
 
 
-def _stage_file(stage, table: str, rows: str, folder: Path) -> _StageFile:
-    """The stage ``table``'s rows that ``rows`` picks (SQL after ``FROM table t``; without an
-    ORDER BY they come in the table's order) written as CSV beside its spill files (on a
-    connection of the calling thread's own)."""
+def _stage_file(stage, table: str, rows: str, values: list, folder: Path) -> _StageFile:
+    """The stage ``table``'s rows that ``rows`` picks (SQL after ``FROM table t``, with bound
+    ``values``; without an ORDER BY they come in the table's order) written as CSV beside its
+    spill files (on a connection of the calling thread's own)."""
     columns = _columns(stage, table)
     path = folder / f"{table}-back.csv"
     with stage.cursor() as writer:
         (count,) = writer.execute(f"COPY (SELECT t.* FROM {table} t {rows}) "  # sql-ok: ours
-                                  f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)").fetchone()
+                                  f"TO {duckdb._literal(str(path))} (FORMAT csv, HEADER false)", values).fetchone()
     return _StageFile(path, columns, count)
 
 
