@@ -224,6 +224,43 @@ class AuditEntry:
     changes: dict
 
 
+def next_business_day(day: date) -> date:
+    """The first Monday-to-Friday day after ``day``."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+FOLLOW_UP_PREFIX = "Seguimiento: "
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What "¿Y ahora qué sigue?" offers after ``item`` is done: the same contact, opportunity,
+    type and Responsable, one business day after today at the item's own time of day (wall
+    clock in the user's zone; an activity keeps its length)."""
+
+    kind: Kind
+    name: str
+    activity_type: ActivityType | None
+    start: datetime  # naive, in the user's zone
+    end: datetime | None
+    responsible_mode: ResponsibleMode
+    responsible_id: int | None
+    contact_id: int
+    opportunity_id: int | None
+
+
+def follow_up(item: Item, now: datetime, zone: str) -> FollowUp:
+    day = next_business_day(times.to_local(now, zone).date())
+    start = datetime.combine(day, times.to_local(item.starts_at, zone).time().replace(second=0, microsecond=0))
+    end = start + (item.due_at - item.starts_at) if item.kind is Kind.ACTIVITY else None
+    name = item.name if item.name.startswith(FOLLOW_UP_PREFIX) else FOLLOW_UP_PREFIX + item.name
+    return FollowUp(item.kind, name[:200].rstrip(), item.activity_type, start, end, item.responsible_mode,
+                    item.responsible_id, item.contact_id, item.opportunity_id)
+
+
 # ---------------------------------------------------------------- drafts and validation
 
 

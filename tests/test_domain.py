@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from escala.domain import (
-    ContactDraft, Kind, OpportunityDraft, ResponsibleMode, Status, UserDraft, default_activity_window,
-    default_task_time, validate_contact, validate_item, validate_opportunity, validate_user,
+    ActivityType, ContactDraft, Item, ItemDraft, Kind, OpportunityDraft, ResponsibleMode, Status, UserDraft,
+    default_activity_window, default_task_time, follow_up, next_business_day, validate_contact, validate_item,
+    validate_opportunity, validate_user,
 )
 from tests.conftest import activity, task
 
@@ -159,3 +160,51 @@ def test_the_edges_of_the_range_are_accepted():
     for start in (datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, 23, 59, tzinfo=UTC)):
         _, errors = validate_item(task(1, start=start))
         assert errors == {}
+
+
+def _stored(**changes) -> Item:
+    """An item as the store hands it out: a Llamada of 45 minutes on Ana's contact."""
+    values = dict(id=7, kind=Kind.ACTIVITY, name="Llamada de descubrimiento", activity_type=ActivityType.CALL,
+                  starts_at=datetime(2026, 3, 4, 16, 30, tzinfo=UTC), due_at=datetime(2026, 3, 4, 17, 15, tzinfo=UTC),
+                  responsible_mode=ResponsibleMode.USER, responsible_id=5, responsible_name="Ana",
+                  contact_id=11, contact_name="Cliente", opportunity_id=13, opportunity_name="Licencias",
+                  description="", status=Status.DONE, completed_at=None, completed_by=None,
+                  created_at=datetime(2026, 3, 1, tzinfo=UTC), created_by=5, updated_at=datetime(2026, 3, 1, tzinfo=UTC))
+    values.update(changes)
+    return Item(**values)
+
+
+def test_the_next_step_after_a_friday_is_monday_at_the_items_own_time_with_the_same_fields():
+    friday_evening = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)  # Friday 6 March, 19:00 in Mexico City
+    offer = follow_up(_stored(), friday_evening, "America/Mexico_City")
+    assert offer.start == datetime(2026, 3, 9, 10, 30)  # Monday; 16:30 UTC was 10:30 there
+    assert offer.end == datetime(2026, 3, 9, 11, 15)  # the same 45 minutes
+    assert (offer.kind, offer.activity_type, offer.responsible_mode, offer.responsible_id) == \
+        (Kind.ACTIVITY, ActivityType.CALL, ResponsibleMode.USER, 5)
+    assert (offer.contact_id, offer.opportunity_id) == (11, 13)
+    assert offer.name == "Seguimiento: Llamada de descubrimiento"
+
+
+def test_the_next_step_keeps_the_wall_clock_across_a_dst_change():
+    task_item = _stored(kind=Kind.TASK, activity_type=None, starts_at=datetime(2026, 3, 6, 14, 0, tzinfo=UTC),
+                        due_at=datetime(2026, 3, 6, 14, 0, tzinfo=UTC))  # 09:00 in New York (EST)
+    saturday = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)  # New York moves to EDT on Sunday 8 March
+    offer = follow_up(task_item, saturday, "America/New_York")
+    assert (offer.start, offer.end) == (datetime(2026, 3, 9, 9, 0), None)  # Monday 09:00, as the task was
+    clean, errors = validate_item(ItemDraft(Kind.TASK, offer.name, offer.contact_id, offer.start,
+                                            time_zone="America/New_York"))
+    assert errors == {} and clean.starts_at == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+
+
+def test_a_follow_up_of_a_follow_up_is_not_prefixed_twice():
+    assert follow_up(_stored(name="Seguimiento: Demo"), datetime(2026, 3, 2, tzinfo=UTC), "UTC").name == \
+        "Seguimiento: Demo"
+    assert len(follow_up(_stored(name="x" * 200), datetime(2026, 3, 2, tzinfo=UTC), "UTC").name) == 200
+
+
+@pytest.mark.parametrize("day, expected", [
+    (date(2026, 3, 2), date(2026, 3, 3)), (date(2026, 3, 6), date(2026, 3, 9)),
+    (date(2026, 3, 7), date(2026, 3, 9)), (date(2026, 3, 8), date(2026, 3, 9)),
+])
+def test_the_next_business_day_skips_the_weekend(day, expected):
+    assert next_business_day(day) == expected

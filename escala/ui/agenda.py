@@ -12,6 +12,7 @@ from escala import charts, times
 from escala.domain import EARLIEST_DAY, LATEST_DAY, Item, Kind, Status, User
 from escala.analytics import ON_TIME, Filters
 from escala.store import Store
+from escala.ui.dialogs import show_next_step
 from escala.ui.downloads import quick_export
 from escala.ui import format as fmt
 from escala.ui.items import item_row, paged
@@ -36,6 +37,7 @@ def group_by_due(items: list[Item], now: datetime, zone: str) -> dict[str, list[
 
 def agenda(store: Store, user: User) -> None:
     st.title("Mi agenda")
+    show_next_step(store, user)
     now = store.clock()
     pending = store.list_items(user, responsible_id=user.id, status=Status.PENDING, order="due")
     if not pending:

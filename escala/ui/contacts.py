@@ -8,7 +8,9 @@ from escala import times
 from escala.domain import Contact, Kind, Role, User
 from escala.store import Store
 from escala.ui import format as fmt
-from escala.ui.dialogs import FieldErrors, open_contact_dialog, open_opportunity_dialog, save_or_show
+from escala.ui.dialogs import (
+    FieldErrors, open_contact_dialog, open_opportunity_dialog, save_or_show, show_next_step,
+)
 from escala.ui.flash import flash
 from escala.ui.items import contact_items, item_section
 
@@ -116,6 +118,7 @@ def contact_profile(store: Store, user: User, contact: Contact, can_write: bool)
     if user.role is Role.ADMIN:
         _change_owner(store, user, contact)
     _opportunities(store, user, contact, can_write)
+    show_next_step(store, user)
     listed = contact_items(store, user, contact)
     st.divider()
     item_section(store, user, contact, Kind.ACTIVITY, can_write, listed)

@@ -9,15 +9,16 @@ land under their own field, the typed values stay, and nothing is written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import streamlit as st
 
-from escala import times
+from escala import access, times
 from escala.domain import (
-    ActivityType, Contact, ContactDraft, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
+    ActivityType, Contact, ContactDraft, FollowUp, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
     PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage, StaleEdit, Status, User, ValidationError,
-    default_activity_window, default_task_time,
+    default_activity_window, default_task_time, follow_up,
 )
 from escala.store import DuplicateContact, Store
 from escala.ui.errors import show_unexpected
@@ -76,29 +77,70 @@ def open_item_dialog(store: Store, user: User, kind: Kind, contact_id: int, cont
     st.dialog(title, width="medium")(_item_form)(store, user, kind, contact_id, contact_name, item)
 
 
-def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str, item: Item | None) -> None:
-    scope = f"{kind}-{item.id if item else 'nueva'}-{contact_id}"
+NEXT_STEP = "siguiente_paso"  # the id of the item just marked Realizada, until its popup opens
+NEXT_STEP_TITLE = "¿Y ahora qué sigue?"
+
+
+def offer_next_step(item_id: int) -> None:
+    """After marking ``item_id`` Realizada (a button's callback): the page's next run offers
+    to schedule what follows (``show_next_step``)."""
+    st.session_state[NEXT_STEP] = item_id
+
+
+def show_next_step(store: Store, user: User) -> None:
+    """The popup "¿Y ahora qué sigue?" for the item just marked Realizada, if any and if the
+    user may add items on its contact: the next activity or task there, prefilled (same
+    contact, opportunity, type and Responsable, one business day later), or "Omitir"."""
+    item_id = st.session_state.pop(NEXT_STEP, None)
+    item = store.get_item(user, item_id) if item_id is not None else None
+    if item is None or not access.may_create_items_on(user, item.contact_owner_id):
+        return
+    st.dialog(NEXT_STEP_TITLE, width="medium")(_next_step_form)(store, user, item)
+
+
+def _next_step_form(store: Store, user: User, done: Item) -> None:
+    st.caption(f"«{md(done.name)}» quedó Realizada. Agenda el siguiente paso con {md(done.contact_name)} "
+               "o pulsa **Omitir**.")
+    offer = follow_up(done, store.clock(), user.time_zone)
+    kinds = list(Kind)
+    kind = st.segmented_control("Siguiente paso", kinds, default=done.kind, key=f"{NEXT_STEP}-{done.id}-clase",
+                                required=True)
+    if kind is not offer.kind:  # the other kind: the same time, its own fields
+        end = offer.start + timedelta(hours=1) if kind is Kind.ACTIVITY else None
+        offer = replace(offer, kind=kind, activity_type=None, end=end)
+    _item_form(store, user, kind, done.contact_id, done.contact_name, None, offer=offer,
+               scope=f"{kind}-siguiente-{done.id}")
+
+
+def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str, item: Item | None,
+               offer: FollowUp | None = None, scope: str | None = None) -> None:
+    """The item popup's fields and button: editing ``item``, or creating one (from ``offer``'s
+    values when given, with "Omitir" beside "Crear")."""
+    scope = scope or f"{kind}-{item.id if item else 'nueva'}-{contact_id}"
     prefix = f"{scope}-{_nonce(scope)}"
 
     def key(field: str) -> str:
         return f"{prefix}-{field}"
 
     zone, now = user.time_zone, store.clock()
-    if item is None:
+    if item is not None:
+        start, end = _wall(item.starts_at, zone), _wall(item.due_at, zone)
+    elif offer is not None:
+        start, end = offer.start, offer.end
+    else:
         start, end = (default_activity_window(now, zone) if kind is Kind.ACTIVITY
                       else (default_task_time(now, zone), None))
-    else:
-        start, end = _wall(item.starts_at, zone), _wall(item.due_at, zone)
+    shown = item or offer  # the values the fields start from, if any
     errors = FieldErrors()
 
-    name = st.text_input("Nombre", value=item.name if item else "", key=key("name"), max_chars=200,
+    name = st.text_input("Nombre", value=shown.name if shown else "", key=key("name"), max_chars=200,
                          placeholder="Ej.: Llamada de seguimiento" if kind is Kind.ACTIVITY else "Ej.: Enviar propuesta")
     errors.slot("name")
     activity_type = None
     if kind is Kind.ACTIVITY:
         types = list(ActivityType)
         activity_type = st.selectbox("Tipo", types, key=key("type"),
-                                     index=types.index(item.activity_type) if item else None,
+                                     index=types.index(shown.activity_type) if shown and shown.activity_type else None,
                                      placeholder="Elige el tipo")
         errors.slot("activity_type")
         st.session_state.setdefault(key("previous-start"), start)
@@ -115,14 +157,14 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
 
     modes = list(ResponsibleMode)
     mode = st.radio("Responsable", modes, key=key("mode"), horizontal=True,
-                    index=modes.index(item.responsible_mode) if item else 0)
+                    index=modes.index(shown.responsible_mode) if shown else 0)
     responsible_id = None
     if mode is ResponsibleMode.USER:
         people = {u.id: u.name for u in store.assignable_users()}
         if item and item.responsible_id is not None:
             people.setdefault(item.responsible_id, item.responsible_name or "")
         ids = list(people)
-        current = item.responsible_id if item and item.responsible_id in people else user.id
+        current = shown.responsible_id if shown and shown.responsible_id in people else user.id
         responsible_id = st.selectbox("Usuario", ids, key=key("user"), format_func=people.get,
                                       index=ids.index(current) if current in people else None,
                                       placeholder="Elige el usuario")
@@ -135,7 +177,8 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
         opportunities.setdefault(item.opportunity_id, item.opportunity_name or "")
     choices = [None, *opportunities]
     opportunity_id = st.selectbox("Oportunidad", choices, key=key("opportunity"),
-                                  index=choices.index(item.opportunity_id) if item else 0,
+                                  index=choices.index(shown.opportunity_id) if shown and shown.opportunity_id in choices
+                                  else 0,
                                   format_func=lambda o: "Sin oportunidad" if o is None else opportunities[o])
     errors.slot("opportunity")
     description = st.text_area("Descripción", value=item.description if item else "", key=key("description"),
@@ -146,7 +189,12 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
                       index=statuses.index(item.status) if item else 0)
     errors.slot("status")
 
-    if st.button("Crear" if item is None else "Guardar", type="primary", key=key("submit")):
+    with st.container(horizontal=True):
+        submitted = st.button("Crear" if item is None else "Guardar", type="primary", key=key("submit"))
+        if offer is not None and st.button("Omitir", key=key("skip")):
+            _forget(scope)
+            st.rerun()
+    if submitted:
         draft = ItemDraft(kind=kind, name=name or "", contact_id=contact_id, start=start_value, end=end_value,
                           activity_type=activity_type, responsible_mode=mode, responsible_id=responsible_id,
                           opportunity_id=opportunity_id, description=description or "", status=status,

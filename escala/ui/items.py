@@ -14,7 +14,7 @@ from escala.domain import (
 )
 from escala.store import ITEMS_PAGE, Store
 from escala.ui import format as fmt
-from escala.ui.dialogs import open_item_dialog
+from escala.ui.dialogs import offer_next_step, open_item_dialog
 from escala.ui.errors import unexpected_message
 from escala.ui.flash import flash
 from escala.ui.session import end_here
@@ -34,9 +34,10 @@ EMPTY = {
 }
 
 
-def _run(action: Callable[[], object], message: str) -> None:
-    """A button callback: do the store write, then say what happened (or why not). The
-    store re-checks the session inside the write, so a tab signed out elsewhere writes nothing."""
+def _run(action: Callable[[], object], message: str) -> bool:
+    """A button callback: do the store write, then say what happened (or why not); True if
+    it was done. The store re-checks the session inside the write, so a tab signed out
+    elsewhere writes nothing."""
     try:
         action()
     except SessionEnded:
@@ -47,6 +48,14 @@ def _run(action: Callable[[], object], message: str) -> None:
         flash(unexpected_message(error), icon=":material/error:")
     else:
         flash(message)
+        return True
+    return False
+
+
+def _complete(store: Store, user: User, item: Item) -> None:
+    """"Realizada": mark it done, then offer "¿Y ahora qué sigue?" on the page's run."""
+    if _run(lambda: store.complete_item(user, item.id), f"«{fmt.md(item.name)}» marcada como Realizada"):
+        offer_next_step(item.id)
 
 
 def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable: bool = False,
@@ -77,8 +86,7 @@ def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable:
 def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: bool) -> None:
     if item.status is Status.PENDING:
         st.button("Realizada", key=f"done-{item.id}", disabled=not can_write, type="primary",
-                  icon=":material/check:", on_click=_run,
-                  args=(lambda: store.complete_item(user, item.id), f"«{fmt.md(item.name)}» marcada como Realizada"))
+                  icon=":material/check:", on_click=_complete, args=(store, user, item))
     else:
         st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
                   on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))

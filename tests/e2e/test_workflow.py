@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
+from escala.domain import next_business_day
 from tests.e2e.conftest import CONTACT_IDS, OTHER_SELLER_CONTACT, screenshot, wait_for_app
 
 SEGMENTS = (("day", "%d"), ("month", "%m"), ("year", "%Y"), ("hour", "%H"), ("minute", "%M"))
@@ -129,12 +132,17 @@ def test_invalid_input_shows_the_message_and_creates_nothing(seller_page):
     expect(page.get_by_text("Llamada imposible")).to_have_count(0)
 
 
+def add_task(page, contact: str, name: str) -> None:
+    """On ``contact``'s profile, a pending task named ``name`` made through the + popup."""
+    open_contact(page, contact)
+    dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
+    dialog.get_by_label("Nombre").fill(name)
+    submit(dialog, "Crear", "Tarea creada")
+
+
 def test_mark_realizada_then_edit(seller_page):
     page = seller_page
-    open_contact(page, "Contacto Edición")
-    dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
-    dialog.get_by_label("Nombre").fill("Revisar contrato")
-    submit(dialog, "Crear", "Tarea creada")
+    add_task(page, "Contacto Edición", "Revisar contrato")
 
     item_row(page, "Revisar contrato").get_by_role("button", name="Editar").click()
     dialog = page.get_by_role("dialog")
@@ -146,10 +154,62 @@ def test_mark_realizada_then_edit(seller_page):
 
     item_row(page, "Revisar contrato con legal").get_by_role("button", name="Realizada").click()
     expect(page.get_by_text("marcada como Realizada")).to_be_visible()
+    skip_next_step(page)
     done = page.get_by_text("Realizadas (1)")
     expect(done).to_be_visible()
     done.click()
     expect(item_row(page, "Revisar contrato con legal").get_by_role("button", name="Reabrir")).to_be_visible()
+
+
+def skip_next_step(page) -> None:
+    """Close "¿Y ahora qué sigue?" (offered after each Realizada) without scheduling anything."""
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="¿Y ahora qué sigue?")).to_be_visible()
+    wait_for_app(page)
+    dialog.get_by_role("button", name="Omitir").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    wait_for_app(page)
+
+
+def test_completing_an_item_offers_the_next_step_which_then_shows_in_mi_agenda(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Siguiente")
+    dialog = open_popup(page, "nueva_actividad", "Nueva actividad")
+    dialog.get_by_label("Nombre").fill("Demo del producto")
+    choose(dialog, "Tipo", "Reunión")
+    choose(dialog, "Oportunidad", "Oportunidad de Contacto Siguiente · Propuesta")
+    submit(dialog, "Crear", "Actividad creada")
+
+    item_row(page, "Demo del producto").get_by_role("button", name="Realizada").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="¿Y ahora qué sigue?")).to_be_visible()
+    wait_for_app(page)
+    expect(dialog.get_by_label("Nombre")).to_have_value("Seguimiento: Demo del producto")  # prefilled:
+    expect(dialog.get_by_role("combobox", name="Tipo")).to_have_value("Reunión")  # the type,
+    expect(dialog.get_by_role("combobox", name="Oportunidad")).to_have_value(  # the opportunity,
+        "Oportunidad de Contacto Siguiente · Propuesta")
+    monday_to_friday = next_business_day(datetime.now(ZoneInfo("America/Mexico_City")).date())  # and the day
+    expect(dialog.get_by_role("spinbutton", name="day, Desde")).to_have_text(f"{monday_to_friday:%d}")
+    screenshot(page, "siguiente-paso")
+    submit(dialog, "Crear", "Actividad creada")
+    expect(item_row(page, "Seguimiento: Demo del producto")).to_be_visible()  # pending, on the profile
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Mi agenda").click()
+    expect(page.get_by_role("heading", name="Mi agenda")).to_be_visible()
+    wait_for_app(page)
+    page.get_by_role("tab", name=re.compile(r"^Próximos 7 días")).click()  # one business day later
+    expect(page.get_by_role("tabpanel").get_by_text("Seguimiento: Demo del producto", exact=True)).to_be_visible()
+
+
+def test_omitir_closes_the_next_step_and_schedules_nothing(seller_page):
+    page = seller_page
+    add_task(page, "Contacto Omitir", "Llamar a compras")
+    item_row(page, "Llamar a compras").get_by_role("button", name="Realizada").click()
+    skip_next_step(page)
+    page.reload()
+    expect(page.get_by_role("heading", name="Contacto Omitir")).to_be_visible()
+    expect(page.get_by_text("Realizadas (1)")).to_be_visible()
+    expect(page.get_by_text("Seguimiento: Llamar a compras")).to_have_count(0)
 
 
 def test_another_sellers_contact_by_url_is_not_found(seller_page, app_url):
