@@ -58,4 +58,5 @@ show_flashes()
 if store.is_demo():
     st.caption(":material/science: Estás viendo **datos de demostración**.")
 with guard():
+    store.advance_recurrences()  # the occurrences whose turn came while nobody was writing
     page.run()

@@ -201,6 +201,7 @@ class Item:
     created_by: int | None
     updated_at: datetime
     contact_owner_id: int | None = None  # who may open the contact (a seller only their own)
+    recurrence_rule: str | None = None  # its series' RRULE (escala.recurrence), if it repeats
 
     def is_overdue(self, now: datetime) -> bool:
         """Vencida: still pending after its time (Hasta for an activity, Fecha for a task)."""

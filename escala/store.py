@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from escala import access, metrics, rollups, times
+from escala import access, metrics, recurrence, rollups, times
 from escala.auth import SignInHistory, hash_password, session_idle_limit
 from escala.db import Database, one_of
+from escala.recurrence import RecurrenceDraft
 from escala.engines import operations_of
 from escala.domain import (
-    ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
+    EARLIEST_DAY, ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
     StaleEdit, Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
     validate_opportunity, validate_user,
@@ -100,7 +101,7 @@ def _item(row, names: dict[tuple[str, int], str]) -> Item:
         opportunity_name=names.get(("opportunities", row[9])),
         description=row[10], status=Status(row[11]), completed_at=times.from_db(row[12]),
         completed_by=row[13], created_at=times.from_db(row[14]), created_by=row[15],
-        updated_at=times.from_db(row[16]), contact_owner_id=row[17],
+        updated_at=times.from_db(row[16]), contact_owner_id=row[17], recurrence_rule=names.get(("series", row[0])),
     )
 
 
@@ -108,13 +109,19 @@ def _named(cursor, rows: list[tuple]) -> list[Item]:
     """Items from ITEM_COLUMNS rows, with the names of their responsible, contact and
     opportunity read by id in one statement."""
     parts, params = [], []
+
+    def read(select: str, column: str, ids: list[int], kind: str) -> None:
+        few = len(ids) <= FEW_IDS
+        parts.append(f"{select} WHERE " + (one_of(column, ids) if few else f"{column} IN (SELECT unnest(?::{kind}[]))"))
+        params.extend(ids if few else [ids])
+
     for table, column in NAMED:
         ids = sorted({row[column] for row in rows if row[column] is not None})
         if ids:
-            few = len(ids) <= FEW_IDS
-            parts.append(f"SELECT '{table}', id, name FROM {table} WHERE "  # sql-ok: names from NAMED
-                         + (one_of("id", ids) if few else "id IN (SELECT unnest(?::INTEGER[]))"))
-            params.extend(ids if few else [ids])
+            read(f"SELECT '{table}', id, name FROM {table}", "id", ids, "INTEGER")  # sql-ok: names from NAMED
+    if rows:  # the rule of each one's series, if it repeats
+        read("SELECT 'series', o.item_id, r.rule FROM occurrences o JOIN recurrences r ON r.id = o.recurrence_id",
+             "o.item_id", [row[0] for row in rows], "BIGINT")
     names = {(table, key): name for table, key, name in cursor.execute(" UNION ALL ".join(parts), params).fetchall()
              } if parts else {}
     return [_item(row, names) for row in rows]
@@ -641,6 +648,9 @@ class Store:
                                                        [contact_id]).fetchall()]
             self._audit_each(cursor, actor, "delete", "item", doomed, {"contact_id": (contact_id, None)})
             self._record(cursor, "i.contact_id = ?", [contact_id], -1)
+            cursor.execute("DELETE FROM occurrences WHERE recurrence_id IN (SELECT id FROM recurrences WHERE contact_id = ?)",
+                           [contact_id])
+            cursor.execute("DELETE FROM recurrences WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM opportunities WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
@@ -809,36 +819,181 @@ class Store:
             clean.contact_id, owner_id, clean.opportunity_id, clean.description, str(clean.status),
             completed_at, completed_by)
 
-    def create_item(self, actor: User, draft: ItemDraft) -> Item:
-        """Create an activity or a task; raises ValidationError with every field's message."""
+    def create_item(self, actor: User, draft: ItemDraft, repeat: RecurrenceDraft | None = None) -> Item:
+        """Create an activity or a task, repeating by ``repeat`` if given (it is occurrence 1
+        of the series); raises ValidationError with every field's message."""
         access.require_writer(actor)
         clean, errors = validate_item(draft)
+        rule = self._rule(clean, draft, repeat, errors)
         with self.writing(actor) as cursor:
             probe = clean or _partial(draft)
             owner_id = self._resolve(cursor, actor, probe, None, errors)
             if errors:
                 raise ValidationError(errors)
             stored = self._to_store(clean, owner_id, None, actor)
-            ids = self.db.reserve_ids(cursor, {"items": 1, "audit_log": 1})
-            now = self._now()
-            values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": actor.id, "updated_at": now}
-            cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
-                           list(values.values()))
-            rollups.add(cursor, {+1: [tuple(values[name] for name in rollups.ITEM_FACT_COLUMNS)]},  # as written
-                        self.rollup_zone(cursor))
-            self._audit_each(cursor, actor, "create", "item", [ids["items"]],
-                             {k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")},
-                             first=ids["audit_log"])
+            values = self._insert_item(cursor, stored, actor, actor.id)
+            if rule is not None:
+                self._start_series(cursor, values["id"], stored, rule, draft.time_zone, actor.id)
         self._committed()
-        return _named(self.db.cursor(), [tuple(values[name] for name in ITEM_COLUMN_NAMES)])[0]  # as written
+        if rule is None:
+            return _named(self.db.cursor(), [tuple(values[name] for name in ITEM_COLUMN_NAMES)])[0]  # as written
+        return self.get_item(actor, values["id"])
 
-    def update_item(self, actor: User, item_id: int, draft: ItemDraft, expected: Item | None = None) -> Item:
+    def _insert_item(self, cursor, stored: _StoredItem, actor: User | None, created_by: int | None,
+                     audit: dict | None = None) -> dict:
+        """Insert an item with its rollups and its audit row ("create", by ``actor``; None: the
+        store itself, e.g. a series' next occurrence); returns the row as written."""
+        ids = self.db.reserve_ids(cursor, {"items": 1, "audit_log": 1})
+        now = self._now()
+        values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": created_by, "updated_at": now}
+        cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
+                       list(values.values()))
+        rollups.add(cursor, {+1: [tuple(values[name] for name in rollups.ITEM_FACT_COLUMNS)]},  # as written
+                    self.rollup_zone(cursor))
+        self._audit_each(cursor, actor, "create", "item", [ids["items"]],
+                         {**{k: (None, v) for k, v in asdict(stored).items() if v not in (None, "")}, **(audit or {})},
+                         first=ids["audit_log"])
+        return values
+
+    # ------------------------------------------------------------ repeating items
+
+    def _rule(self, clean: CleanItem | None, draft: ItemDraft, repeat: RecurrenceDraft | None,
+              errors: dict[str, str]) -> str | None:
+        """``repeat``'s RRULE for the item (None: it does not repeat); its error joins ``errors``."""
+        if repeat is None:
+            return None
+        if clean is not None:
+            first = times.to_local(clean.starts_at, draft.time_zone).date()
+        else:
+            first = draft.start.date() if isinstance(draft.start, datetime) else EARLIEST_DAY
+        rule, problems = recurrence.validate_recurrence(repeat, first)
+        errors.update(problems)
+        return rule
+
+    def _start_series(self, cursor, item_id: int, stored: _StoredItem, rule: str, zone: str,
+                      created_by: int | None) -> None:
+        """Make item ``item_id`` (as ``stored``) occurrence 1 of a new series repeating by ``rule``
+        in ``zone``; if it is already done, its successor comes at once."""
+        series_id = self.db.next_ids(cursor, "recurrences")
+        template = {"kind": stored.kind, "name": stored.name, "activity_type": stored.activity_type,
+                    "seconds": int((stored.due_at - stored.starts_at).total_seconds()),
+                    "responsible_mode": stored.responsible_mode, "responsible_id": stored.responsible_id,
+                    "opportunity_id": stored.opportunity_id, "description": stored.description}
+        first = times.to_local(stored.starts_at, zone).replace(tzinfo=None)
+        cursor.execute("INSERT INTO recurrences VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                       [series_id, rule, first, zone, stored.contact_id, json.dumps(template, ensure_ascii=False),
+                        stored.due_at, self._now(), created_by])
+        cursor.execute("INSERT INTO occurrences VALUES (?, ?, 1)", [item_id, series_id])
+        if stored.status == Status.DONE:
+            self._next_occurrence(cursor, series_id, 1)
+
+    def _next_occurrence(self, cursor, series_id: int, after: int) -> int | None:
+        """Create occurrence ``after`` + 1 of a live series whose newest is ``after`` (else
+        nothing: another write made it first); the series ends when its rule does, or when its
+        contact is gone. Its Responsable is the template's, resolved now (a user who can no
+        longer take work gives it to the contact's owner); an opportunity no longer the
+        contact's is left out. Returns the new item's id."""
+        row = cursor.execute("SELECT rule, first_at, time_zone, contact_id, template, last_number, created_by "
+                             "FROM recurrences WHERE id = ? AND due_check_at IS NOT NULL", [series_id]).fetchone()
+        if row is None or row[5] != after:
+            return None
+        rule, first, zone, contact_id, template, _, created_by = row
+        template = json.loads(template) if isinstance(template, str) else template
+        wall = recurrence.occurrence_time(rule, first, after + 1)
+        owner = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+        if wall is None or owner is None:
+            cursor.execute("UPDATE recurrences SET due_check_at = NULL WHERE id = ?", [series_id])
+            return None
+        mode, responsible_id = template["responsible_mode"], template["responsible_id"]
+        if mode == ResponsibleMode.USER:
+            user = cursor.execute("SELECT active, role FROM users WHERE id = ?", [responsible_id]).fetchone()
+            if user is None or not user[0] or user[1] == Role.ANALYST:
+                mode = ResponsibleMode.CONTACT_OWNER
+        responsible_id = {ResponsibleMode.CONTACT_OWNER: owner[0], ResponsibleMode.UNASSIGNED: None}.get(
+            mode, responsible_id)
+        opportunity_id = template["opportunity_id"]
+        if opportunity_id is not None and cursor.execute(
+                "SELECT 1 FROM opportunities WHERE id = ? AND contact_id = ?", [opportunity_id, contact_id]).fetchone() is None:
+            opportunity_id = None
+        starts_at = times.to_db(recurrence.instant(wall, zone))
+        due_at = starts_at + timedelta(seconds=template["seconds"])
+        stored = _StoredItem(template["kind"], template["name"], template["activity_type"], starts_at, due_at, mode,
+                             responsible_id, contact_id, owner[0], opportunity_id, template["description"],
+                             str(Status.PENDING), None, None)
+        item_id = self._insert_item(cursor, stored, None, created_by,
+                                    {"recurrence_id": (None, series_id), "occurrence": (None, after + 1)})["id"]
+        cursor.execute("INSERT INTO occurrences VALUES (?, ?, ?)", [item_id, series_id, after + 1])
+        cursor.execute("UPDATE recurrences SET last_number = ?, due_check_at = ? WHERE id = ?",
+                       [after + 1, due_at, series_id])
+        return item_id
+
+    def _continue_series(self, cursor, item_ids: list[int]) -> None:
+        """The items ``item_ids`` were just done or deleted: each that was the newest of a live
+        series has its successor created now."""
+        if not item_ids:
+            return
+        rows = cursor.execute(f"""SELECT o.recurrence_id, o.number FROM occurrences o
+                                  JOIN recurrences r ON r.id = o.recurrence_id
+                                  WHERE {one_of('o.item_id', item_ids)} AND o.number = r.last_number
+                                  AND r.due_check_at IS NOT NULL ORDER BY o.recurrence_id""",  # sql-ok: placeholders
+                              item_ids).fetchall()
+        for series_id, number in rows:
+            self._next_occurrence(cursor, series_id, number)
+
+    def _end_series_at(self, cursor, actor: User, item_id: int) -> tuple[int, int] | None:
+        """"This and the following": the series of ``item_id`` ends before it (its later
+        pending occurrences are deleted; done ones stay as history) and the item leaves it.
+        Returns (series, number) it had, or None if it was in none."""
+        link = cursor.execute("SELECT recurrence_id, number FROM occurrences WHERE item_id = ?", [item_id]).fetchone()
+        if link is None:
+            return None
+        series_id, number = link
+        later = [row[0] for row in cursor.execute(
+            """SELECT i.id FROM occurrences o JOIN items i ON i.id = o.item_id
+               WHERE o.recurrence_id = ? AND o.number > ? AND i.status = 'Pendiente' ORDER BY i.id""",
+            [series_id, number]).fetchall()]
+        if later:
+            self._record(cursor, one_of("i.id", later), later, -1, len(later))
+            self._audit_each(cursor, actor, "delete", "item", later, {"recurrence_id": (series_id, None)})
+            cursor.execute(f"DELETE FROM items WHERE {one_of('id', later)}", later)  # sql-ok: placeholders
+            cursor.execute(f"DELETE FROM occurrences WHERE {one_of('item_id', later)}", later)  # sql-ok
+        cursor.execute("DELETE FROM occurrences WHERE item_id = ?", [item_id])
+        cursor.execute("UPDATE recurrences SET due_check_at = NULL WHERE id = ?", [series_id])
+        return series_id, number
+
+    def advance_recurrences(self, limit: int = 1000) -> int:
+        """Create the occurrences whose turn came because the time of the one before passed
+        (at most ``limit``; each page run calls this, and it only reads when none is due).
+        Returns how many were created."""
+        now = self._now()
+        (due,) = self.db.query_one("SELECT count(*) FROM recurrences WHERE due_check_at <= ?", [now])
+        if not due:
+            return 0
+        created = 0
+        with self.writing(None) as cursor:
+            while created < limit:
+                rows = cursor.execute("SELECT id, last_number FROM recurrences WHERE due_check_at <= ? ORDER BY id "
+                                      "LIMIT 100", [now]).fetchall()
+                if not rows:
+                    break
+                created += sum(self._next_occurrence(cursor, series_id, number) is not None
+                               for series_id, number in rows)
+        self._committed()
+        return created
+
+    def update_item(self, actor: User, item_id: int, draft: ItemDraft, expected: Item | None = None,
+                    repeat: RecurrenceDraft | None = None, following: bool = False) -> Item:
         """Edit an item the actor can see (the "Editar" popup); status changes stamp or clear
         completion. ``expected`` is the item as the form showed it: if it changed since,
         nothing is saved (``StaleEdit``) rather than silently undoing that change.
-        Only who may write on the item's contact may move it to another contact."""
+        Only who may write on the item's contact may move it to another contact.
+
+        Repeating: an item in no series starts one by ``repeat``. In a series, the edit is
+        this occurrence's alone, or with ``following`` this one's and the following ones':
+        the series ends before it and a new one (``repeat``, or none) starts from it."""
         access.require_writer(actor)
         clean, errors = validate_item(draft)
+        rule = self._rule(clean, draft, repeat, errors)
         with self.writing(actor) as cursor:
             current = self._stored_row(cursor, actor, item_id)
             if current is None:
@@ -862,6 +1017,13 @@ class Store:
                 if "status" in changes:
                     action = "complete" if stored.status == Status.DONE else "reopen"
                 self._audit(cursor, actor, action, "item", item_id, changes)
+                if action == "complete":
+                    self._continue_series(cursor, [item_id])
+            in_series = cursor.execute("SELECT 1 FROM occurrences WHERE item_id = ?", [item_id]).fetchone() is not None
+            if in_series and following:
+                self._end_series_at(cursor, actor, item_id)
+            if rule is not None and (following or not in_series):
+                self._start_series(cursor, item_id, stored, rule, draft.time_zone, actor.id)
         self._committed()
         return self.get_item(actor, item_id)
 
@@ -888,6 +1050,8 @@ class Store:
             changed = sorted(changed)
             self._audit_each(cursor, actor, "complete" if done else "reopen", "item", changed,
                              {"status": (str(Status.PENDING if done else Status.DONE), str(status))})
+            if done:
+                self._continue_series(cursor, changed)
         self._committed()
         return changed
 
@@ -939,9 +1103,11 @@ class Store:
         self.set_status(actor, [item_id], Status.PENDING)
         return self.get_item(actor, item_id)
 
-    def delete_item(self, actor: User, item_id: int) -> None:
+    def delete_item(self, actor: User, item_id: int, following: bool = False) -> None:
         """Delete an item: only who may write on its contact (a seller who is merely its
-        responsible on someone else's contact may complete or edit it, not delete it)."""
+        responsible on someone else's contact may complete or edit it, not delete it). In a
+        series, the series goes on without it, or with ``following`` ends here (its later
+        pending occurrences go too)."""
         access.require_writer(actor)
         with self.writing(actor) as cursor:
             current = self._stored_row(cursor, actor, item_id)
@@ -949,6 +1115,11 @@ class Store:
                 raise NotFound(NOT_FOUND_ITEM)
             if not access.may_create_items_on(actor, current.contact_owner_id):
                 raise PermissionDenied(DELETE_DENIED)
+            if following:
+                self._end_series_at(cursor, actor, item_id)
+            else:
+                self._continue_series(cursor, [item_id])
+                cursor.execute("DELETE FROM occurrences WHERE item_id = ?", [item_id])
             self._record(cursor, "i.id = ?", [item_id], -1)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
             self._audit(cursor, actor, "delete", "item", item_id,
@@ -978,6 +1149,10 @@ class Store:
                 WHERE i.opportunity_id IS NOT NULL AND o.contact_id IS DISTINCT FROM i.contact_id""",
             "items with an unknown responsible": """SELECT count(*) FROM items i
                 WHERE i.responsible_id IS NOT NULL AND i.responsible_id NOT IN (SELECT id FROM users)""",
+            "occurrences without their item": """SELECT count(*) FROM occurrences o
+                WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = o.item_id)""",
+            "occurrences without their series": """SELECT count(*) FROM occurrences o
+                WHERE NOT EXISTS (SELECT 1 FROM recurrences r WHERE r.id = o.recurrence_id)""",
             "opportunities without their contact": """SELECT count(*) FROM opportunities o
                 WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = o.contact_id)""",
             "contacts with an unknown owner": """SELECT count(*) FROM contacts c

@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from escala import access, times
+from escala import access, recurrence, times
 from escala.domain import (
-    ActivityType, Contact, ContactDraft, FollowUp, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
+    EARLIEST_DAY, LATEST_DAY, ActivityType, Contact, ContactDraft, FollowUp, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
     PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage, StaleEdit, Status, User, ValidationError,
     default_activity_window, default_task_time, follow_up,
 )
+from escala.recurrence import Ending, Frequency, RecurrenceDraft
 from escala.store import DuplicateContact, Store
 from escala.ui.errors import show_unexpected
 from escala.ui.format import md
@@ -154,6 +155,12 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
         start_value = st.datetime_input("Fecha", value=start, key=key("start"), format=DATE_FORMAT, step=STEP)
         end_value = None
         errors.slot("start")
+    in_series = item is not None and item.recurrence_rule is not None
+    following = in_series and st.radio("Aplicar los cambios a", list(APPLY_TO), key=key("apply-to"),
+                                       horizontal=True) == APPLY_TO[1]
+    repeat = _repeat_fields(key, item.recurrence_rule if item else None, start_value or start,
+                            disabled=in_series and not following)
+    errors.slot("recurrence")
 
     modes = list(ResponsibleMode)
     mode = st.radio("Responsable", modes, key=key("mode"), horizontal=True,
@@ -199,12 +206,50 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
                           activity_type=activity_type, responsible_mode=mode, responsible_id=responsible_id,
                           opportunity_id=opportunity_id, description=description or "", status=status,
                           time_zone=zone)
-        save = ((lambda: store.create_item(user, draft)) if item is None
-                else (lambda: store.update_item(user, item.id, draft, expected=item)))  # item: as the popup opened
+        repeat = repeat if following or not in_series else None  # "Solo esta" leaves the series as it is
+        save = ((lambda: store.create_item(user, draft, repeat)) if item is None
+                else (lambda: store.update_item(user, item.id, draft, expected=item,  # item: as the popup opened
+                                                repeat=repeat, following=following)))
         if save_or_show(save, errors):
             flash(CREATED[kind] if item is None else SAVED[kind])
             _forget(scope)
             st.rerun()
+
+
+APPLY_TO = ("Solo esta", "Esta y las siguientes")
+
+
+def _repeat_fields(key: Callable[[str], str], rule: str | None, start: datetime, disabled: bool) -> RecurrenceDraft:
+    """"Repetir" and, for the frequency chosen, its days, its interval and when it ends
+    (starting from the series' ``rule``, if the item repeats; ``start``: the item's time)."""
+    shown = recurrence.draft_of(rule)
+    frequencies = list(Frequency)
+    frequency = st.selectbox("Repetir", frequencies, key=key("repeat"), index=frequencies.index(shown.frequency),
+                             disabled=disabled)
+    if frequency is Frequency.NONE:
+        return RecurrenceDraft()
+    weekdays, month_day, interval, count, until = (), None, None, None, None
+    if frequency is Frequency.WEEKLY:
+        weekdays = st.pills("Los días", range(7), selection_mode="multi", key=key("weekdays"), disabled=disabled,
+                            format_func=lambda day: recurrence.WEEKDAYS[day].capitalize(),
+                            default=list(shown.weekdays) or [start.weekday()])
+    elif frequency is Frequency.MONTHLY:
+        month_day = st.number_input("El día del mes", min_value=1, max_value=31, step=1, key=key("month-day"),
+                                    value=shown.month_day or start.day, disabled=disabled)
+    elif frequency is Frequency.EVERY_N_DAYS:
+        interval = st.number_input("Cada cuántos días", min_value=1, max_value=recurrence.MAX_INTERVAL, step=1,
+                                   value=shown.interval or 2, key=key("interval"), disabled=disabled)
+    endings = list(Ending)
+    ending = st.radio("Termina", endings, key=key("ending"), horizontal=True, index=endings.index(shown.ending),
+                      disabled=disabled)
+    if ending is Ending.COUNT:
+        count = st.number_input("Cuántas veces (contando esta)", min_value=2, max_value=recurrence.MAX_COUNT, step=1,
+                                value=shown.count or 10, key=key("count"), disabled=disabled)
+    elif ending is Ending.UNTIL:
+        until = st.date_input("Hasta el día", value=shown.until or start.date() + timedelta(days=30),
+                              format=DATE_FORMAT, min_value=EARLIEST_DAY, max_value=LATEST_DAY, key=key("until"),
+                              disabled=disabled)
+    return RecurrenceDraft(frequency, tuple(weekdays or ()), month_day, interval, ending, count, until)
 
 
 def save_or_show(write: Callable[[], object], errors: FieldErrors) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from escala import access
+from escala import access, recurrence
 from escala.calendar import activity_ics, ics_file_name
 from escala.domain import (
     Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
@@ -70,6 +70,8 @@ def item_row(store: Store, user: User, item: Item, now: datetime, *, selectable:
         details = [fmt.when(item, user.time_zone), f"Responsable: {fmt.md(fmt.responsible(item))}"]
         if item.opportunity_name:
             details.append(f"Oportunidad: {fmt.md(item.opportunity_name)}")
+        if item.recurrence_rule:
+            details.append(f":material/repeat: {recurrence.describe(item.recurrence_rule)}")
         st.caption(" · ".join(details))
         if item.description:
             st.caption(fmt.md(fmt.shorten(item.description, 160)))
@@ -94,8 +96,16 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
     with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
         st.write(f"¿Eliminar «{fmt.md(item.name)}»? No se puede deshacer.")
-        st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
-                  on_click=_run, args=(lambda: store.delete_item(user, item.id), f"«{fmt.md(item.name)}» eliminada"))
+        gone = f"«{fmt.md(item.name)}» eliminada"
+        if item.recurrence_rule is None:
+            st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
+                      on_click=_run, args=(lambda: store.delete_item(user, item.id), gone))
+        else:  # one of a series: the series goes on without it, or ends here
+            st.button("Eliminar solo esta", key=f"delete-{item.id}", type="primary",
+                      on_click=_run, args=(lambda: store.delete_item(user, item.id), gone))
+            st.button("Eliminar esta y las siguientes", key=f"delete-following-{item.id}",
+                      on_click=_run, args=(lambda: store.delete_item(user, item.id, following=True),
+                                           f"«{fmt.md(item.name)}» y las siguientes eliminadas"))
     if item.kind is Kind.ACTIVITY and in_agenda:
         st.download_button("Agregar al calendario", activity_ics(item, store.clock()), icon=":material/event:",
                            file_name=ics_file_name(item), mime="text/calendar", key=f"ics-{item.id}",

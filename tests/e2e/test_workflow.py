@@ -212,6 +212,27 @@ def test_omitir_closes_the_next_step_and_schedules_nothing(seller_page):
     expect(page.get_by_text("Seguimiento: Llamar a compras")).to_have_count(0)
 
 
+def test_a_weekly_task_done_brings_its_next_occurrence_at_the_same_local_time(seller_page):
+    page = seller_page
+    open_contact(page, "Contacto Repetir")
+    dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
+    dialog.get_by_label("Nombre").fill("Reporte semanal")
+    set_datetime(dialog, "Fecha", datetime(2027, 1, 5, 9, 0))  # a Tuesday
+    choose(dialog, "Repetir", "Cada semana")
+    expect(dialog.get_by_role("button", name="Martes")).to_have_attribute("aria-pressed", "true")  # its day
+    dialog.get_by_label("Cuántas veces (contando esta)").fill("6")
+    screenshot(page, "tarea-repetida")
+    submit(dialog, "Crear", "Tarea creada")
+    first = item_row(page, "Reporte semanal")
+    expect(first).to_contain_text("mar 5 ene, 09:00")
+    expect(first).to_contain_text("Cada semana: martes · 6 veces")
+
+    first.get_by_role("button", name="Realizada").click()
+    skip_next_step(page)
+    expect(item_row(page, "Reporte semanal")).to_contain_text("mar 12 ene, 09:00")  # the next, a week on
+    expect(page.get_by_text("Realizadas (1)")).to_be_visible()
+
+
 def test_another_sellers_contact_by_url_is_not_found(seller_page, app_url):
     page = seller_page
     page.goto(f"{app_url}/contactos?contacto={CONTACT_IDS[OTHER_SELLER_CONTACT]}")
