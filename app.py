@@ -10,7 +10,9 @@ from functools import partial
 
 import streamlit as st
 
+from escala.domain import Role
 from escala.ui import sso
+from escala.ui.dialogs import open_quick_add
 from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
 from escala.ui.format import document_language, md
@@ -45,6 +47,8 @@ closed = [st.Page(partial(no_access_page, spec, user, allowed[0]), title=spec.ti
 page = st.navigation([home, *pages, *closed, sign_in, company_sign_in])  # sign-in pages: signed in, they lead home
 
 with st.sidebar:
+    quick_add = user.role is not Role.ANALYST and st.button(
+        "Nueva", icon=":material/add:", key="nueva_lateral", help="Nueva actividad o tarea en uno de tus contactos")
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
     if st.button("Cerrar sesión", key="cerrar_sesion"):
         sign_out(store)  # ends the session and sends the browser to the sign-out route
@@ -59,4 +63,6 @@ if store.is_demo():
     st.caption(":material/science: Estás viendo **datos de demostración**.")
 with guard():
     store.advance_recurrences()  # the occurrences whose turn came while nobody was writing
+    if quick_add:
+        open_quick_add(store, user)
     page.run()

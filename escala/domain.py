@@ -262,6 +262,26 @@ def follow_up(item: Item, now: datetime, zone: str) -> FollowUp:
                     item.responsible_id, item.contact_id, item.opportunity_id)
 
 
+SNOOZE_OPTIONS = ("+1 h", "Mañana 9:00", "Próxima semana")
+
+
+def snooze_start(option: str, starts_at: datetime, now: datetime, zone: str) -> datetime:
+    """Where "Posponer" moves an item starting at ``starts_at`` (wall clock in ``zone``):
+    an hour after its time or after now, whichever is later; tomorrow at 09:00; or next
+    Monday at 09:00."""
+    today = times.to_local(now, zone).date()
+    if option == SNOOZE_OPTIONS[0]:
+        later = max(starts_at, now) + timedelta(hours=1)
+        return times.to_local(later, zone).replace(tzinfo=None, second=0, microsecond=0)
+    if option == SNOOZE_OPTIONS[1]:
+        day = today + timedelta(days=1)
+    elif option == SNOOZE_OPTIONS[2]:
+        day = today + timedelta(days=7 - today.weekday())
+    else:
+        raise ValidationError({"start": "Elige cuánto posponer: " + ", ".join(SNOOZE_OPTIONS) + "."})
+    return datetime(day.year, day.month, day.day, 9, 0)
+
+
 # ---------------------------------------------------------------- drafts and validation
 
 
@@ -375,7 +395,7 @@ def _enum_or_none(enum: type[StrEnum], value) -> StrEnum | None:
         return None
 
 
-def _instant(moment, zone: str, field_name: str, errors: dict[str, str]) -> datetime | None:
+def form_instant(moment, zone: str, field_name: str, errors: dict[str, str]) -> datetime | None:
     """A form's wall-clock time (or an aware instant) as UTC, or its error under ``field_name``."""
     if not isinstance(moment, datetime):
         errors[field_name] = "Fecha y hora no válidas."
@@ -425,12 +445,12 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         errors["start"] = ("Indica desde cuándo (fecha y hora)." if kind is Kind.ACTIVITY
                            else "Indica la fecha y la hora.")
     else:
-        starts_at = _instant(draft.start, draft.time_zone, "start", errors)
+        starts_at = form_instant(draft.start, draft.time_zone, "start", errors)
     if kind is Kind.ACTIVITY:
         if draft.end is None:
             errors["end"] = "Indica hasta cuándo (fecha y hora)."
         else:
-            due_at = _instant(draft.end, draft.time_zone, "end", errors)
+            due_at = form_instant(draft.end, draft.time_zone, "end", errors)
         if starts_at and due_at and due_at < starts_at:
             errors["end"] = "Hasta no puede ser anterior a Desde."
     else:

@@ -20,8 +20,8 @@ from escala.engines import operations_of
 from escala.domain import (
     EARLIEST_DAY, ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
-    StaleEdit, Status, User, UserDraft, ValidationError, normalize_email, validate_contact, validate_item,
-    validate_opportunity, validate_user,
+    StaleEdit, Status, User, UserDraft, ValidationError, form_instant, instant_error, normalize_email,
+    validate_contact, validate_item, validate_opportunity, validate_user,
 )
 
 # An item's own columns, in _item's order; the names it shows come after, from point lookups
@@ -46,6 +46,41 @@ ITEM_ORDERS = {  # allow-list for list_items(order=...)
     "due_desc": "i.due_at DESC, i.id DESC",
     "pending_first": "i.status = 'Realizada', i.due_at, i.id",
 }
+AGENDA_GROUPS = ("Vencidas", "Hoy", "Próximos 7 días", "Más adelante")
+
+
+@dataclass(frozen=True)
+class AgendaFilter:
+    """What Mi agenda narrows to: types (an activity's Tipo, or "Tarea"), one contact, one
+    opportunity, and text found in the item's name or description or its contact's name
+    (ignoring case and accents, literally)."""
+
+    types: tuple[str, ...] = ()
+    contact_id: int | None = None
+    opportunity_id: int | None = None
+    text: str = ""
+
+    def sql(self) -> tuple[str, list]:
+        """A predicate over items ``i`` and its values."""
+        where, params = ["TRUE"], []
+        types = [t for t in self.types if t in ActivityType._value2member_map_]
+        if self.types:
+            where.append(f"(i.activity_type IN ({', '.join('?' * len(types)) or 'NULL'})"  # sql-ok: placeholders
+                         + (" OR i.kind = 'Tarea')" if Kind.TASK in self.types else ")"))
+            params.extend(types)
+        for column, value in (("i.contact_id", self.contact_id), ("i.opportunity_id", self.opportunity_id)):
+            if value is not None:
+                where.append(f"{column} = ?")  # sql-ok: a column from the fixed tuple
+                params.append(value)
+        text = self.text.strip()
+        if text:
+            found = "strpos(strip_accents(lower({})), strip_accents(lower(?))) > 0"
+            where.append(f"({found.format('i.name')} OR {found.format('i.description')} OR i.contact_id IN "  # sql-ok
+                         f"(SELECT c.id FROM contacts c WHERE {found.format('c.name')}))")  # sql-ok: fixed text
+            params.extend([text] * 3)
+        return " AND ".join(where), params
+
+
 # Names sort the way a Spanish reader expects: ICU's Spanish collation (built into DuckDB)
 # ignores case and accents ("Óscar" before "Ricardo") and puts "ñ" after "n".
 CONTACT_ORDERS = {  # allow-list for contact_summaries(sort=...)
@@ -531,6 +566,11 @@ class Store:
             [*params, *search_params, limit])
         return [_contact(row) for row in rows]
 
+    def count_contacts(self, user: User) -> int:
+        """How many contacts ``user`` may open."""
+        scope, params = access.contact_scope(user)
+        return self.db.query_one(f"SELECT count(*) FROM contacts c WHERE {scope}", params)[0]  # sql-ok: access
+
     def contact_summaries(self, user: User, search: str = "", sort: str = "name", limit: int = 200,
                           offset: int = 0) -> tuple[list[ContactSummary], int]:
         """The Contactos list: contacts ``user`` may open that match ``search`` (name, email or
@@ -763,6 +803,51 @@ class Store:
             found[(Kind(kind), Status(status))] = ([*page, items[item_id]] if visible else page, total)
         return found
 
+    def agenda(self, user: User, now: datetime, zone: str, pages: dict[str, int], size: int = ITEMS_PAGE,
+               narrow: AgendaFilter = AgendaFilter()) -> dict[str, tuple[list[Item], int]]:
+        """Mi agenda: ``user``'s pending items (as responsible) that ``narrow`` keeps, in the
+        groups of ``AGENDA_GROUPS`` by the user's calendar in ``zone``, soonest first: for each
+        group the page asked for in ``pages`` (1 = first; ``size`` items) and how many it has
+        in all. Counted and paged in SQL: a rep with a hundred thousand items reads forty."""
+        today = times.to_local(now, zone).date()
+        bounds = [times.to_db(now), times.to_db(times.start_of_day(today + timedelta(days=1), zone)),
+                  times.to_db(times.start_of_day(today + timedelta(days=8), zone))]
+        scope, params = access.item_scope(user)
+        where, narrowing = narrow.sql()
+        firsts = [(max(pages.get(name, 1), 1) - 1) * size for name in AGENDA_GROUPS]
+        cursor = self.db.cursor()
+        chosen = cursor.execute(f"""
+            SELECT g.id, g.grp, g.total, g.n > g.first AND g.n <= g.first + ? AS shown FROM (
+                SELECT g.id, g.grp, CASE g.grp WHEN 0 THEN ? WHEN 1 THEN ? WHEN 2 THEN ? ELSE ? END AS first,
+                       row_number() OVER (PARTITION BY g.grp ORDER BY g.due_at, g.id) AS n,
+                       count(*) OVER (PARTITION BY g.grp) AS total
+                FROM (SELECT i.id, i.due_at, CASE WHEN i.due_at < ? THEN 0 WHEN i.due_at < ? THEN 1
+                                                  WHEN i.due_at < ? THEN 2 ELSE 3 END AS grp
+                      FROM items i WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND {scope} AND {where}) g) g
+            WHERE (g.n > g.first AND g.n <= g.first + ?) OR g.n = 1
+            ORDER BY g.grp, g.n""",  # sql-ok: scope from access, filters from AgendaFilter
+            [size, *firsts, *bounds, user.id, *params, *narrowing, size]).fetchall()
+        items = {item.id: item for item in self._items_by_id(cursor, [row[0] for row in chosen if row[3]])}
+        found: dict[str, tuple[list[Item], int]] = {name: ([], 0) for name in AGENDA_GROUPS}
+        for item_id, group, total, shown in chosen:
+            name = AGENDA_GROUPS[group]
+            found[name] = ([*found[name][0], items[item_id]] if shown else found[name][0], total)
+        return found
+
+    def agenda_choices(self, user: User) -> tuple[dict[int, str], dict[int, str]]:
+        """The contacts and the opportunities of ``user``'s pending work (by name): what Mi
+        agenda's filters offer."""
+        scope, params = access.item_scope(user)
+        rows = self.db.query(f"""
+            SELECT 'contact', c.id, c.name FROM contacts c WHERE c.id IN (
+                SELECT i.contact_id FROM items i WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND {scope})
+            UNION ALL
+            SELECT 'opportunity', o.id, o.name FROM opportunities o WHERE o.id IN (
+                SELECT i.opportunity_id FROM items i WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND {scope})
+            ORDER BY 3 COLLATE es, 2""", [user.id, *params, user.id, *params])  # sql-ok: scope from access
+        contacts = {key: name for kind, key, name in rows if kind == "contact"}
+        return contacts, {key: name for kind, key, name in rows if kind == "opportunity"}
+
     def _items_by_id(self, cursor, ids: list[int]) -> list[Item]:
         if not ids:
             return []
@@ -940,6 +1025,13 @@ class Store:
         for series_id, number in rows:
             self._next_occurrence(cursor, series_id, number)
 
+    def _follow_newest(self, cursor, item_id: int, due_at: datetime) -> None:
+        """Item ``item_id`` moved to ``due_at``: if it is the newest of a live series, the next
+        occurrence waits for its new time."""
+        cursor.execute("""UPDATE recurrences SET due_check_at = ? WHERE due_check_at IS NOT NULL AND id IN (
+                              SELECT o.recurrence_id FROM occurrences o
+                              WHERE o.item_id = ? AND o.number = recurrences.last_number)""", [due_at, item_id])
+
     def _end_series_at(self, cursor, actor: User, item_id: int) -> tuple[int, int] | None:
         """"This and the following": the series of ``item_id`` ends before it (its later
         pending occurrences are deleted; done ones stay as history) and the item leaves it.
@@ -1019,6 +1111,8 @@ class Store:
                 self._audit(cursor, actor, action, "item", item_id, changes)
                 if action == "complete":
                     self._continue_series(cursor, [item_id])
+                elif "due_at" in changes:
+                    self._follow_newest(cursor, item_id, stored.due_at)
             in_series = cursor.execute("SELECT 1 FROM occurrences WHERE item_id = ?", [item_id]).fetchone() is not None
             if in_series and following:
                 self._end_series_at(cursor, actor, item_id)
@@ -1094,6 +1188,33 @@ class Store:
             self._record(cursor, one_of("i.id", changed), changed, +1, len(changed))
         self._committed()
         return changed
+
+    def reschedule(self, actor: User, item_id: int, start: datetime, zone: str) -> Item:
+        """Move an item to ``start`` (wall clock in ``zone``, or an instant), an activity keeping
+        its length: "Posponer" and the calendar's drag. Who may edit the item may move it."""
+        access.require_writer(actor)
+        errors: dict[str, str] = {}
+        starts_at = form_instant(start, zone, "start", errors)
+        if errors:
+            raise ValidationError(errors)
+        with self.writing(actor) as cursor:
+            current = self._stored_row(cursor, actor, item_id)
+            if current is None:
+                raise NotFound(NOT_FOUND_ITEM)
+            starts_at = times.to_db(starts_at)
+            due_at = starts_at + (current.due_at - current.starts_at)
+            if problem := instant_error(times.from_db(due_at)):
+                raise ValidationError({"start": problem})
+            if (starts_at, due_at) != (current.starts_at, current.due_at):
+                self._record(cursor, "i.id = ?", [item_id], -1)
+                cursor.execute("UPDATE items SET starts_at = ?, due_at = ?, updated_at = ? WHERE id = ?",
+                               [starts_at, due_at, self._now(), item_id])
+                self._record(cursor, "i.id = ?", [item_id], +1)
+                self._audit(cursor, actor, "update", "item", item_id,
+                            {"starts_at": (current.starts_at, starts_at), "due_at": (current.due_at, due_at)})
+                self._follow_newest(cursor, item_id, due_at)
+        self._committed()
+        return self.get_item(actor, item_id)
 
     def complete_item(self, actor: User, item_id: int) -> Item:
         self.set_status(actor, [item_id], Status.DONE)

@@ -3,13 +3,14 @@ what is absent from the navigation. (Dialogs are driven in the browser tests.)""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from escala.domain import ContactDraft, Status, UserDraft
+from escala import times
+from escala.domain import ContactDraft, Kind, Status, UserDraft
 from escala.store import Store
 from escala.ui import resources
 from tests.conftest import point_at, seed_demo_file, task
@@ -258,12 +259,16 @@ def test_empty_sections_say_what_to_do_next(demo_db):
 
 # ---------------------------------------------------------------- Mi agenda
 
-def test_agenda_groups_the_sellers_pending_work(demo_db):
+def agenda_with_overdue(demo_db, name: str):
+    """The first demo seller's store, self, a task ``name`` of theirs due in 2020, and their Mi agenda."""
     store = store_of(demo_db)
     seller = store.get_user(3)
-    contact_id = own_contact(store, 3)
-    store.create_item(seller, task(contact_id, name="Muy atrasada", start=datetime(2020, 1, 1, 9, 0)))
-    at = app(user_id=3)
+    item = store.create_item(seller, task(own_contact(store, 3), name=name, start=datetime(2020, 1, 1, 9, 0)))
+    return store, seller, item, app(user_id=3)
+
+
+def test_agenda_groups_the_sellers_pending_work(demo_db):
+    store, seller, _, at = agenda_with_overdue(demo_db, "Muy atrasada")
     assert at.title[0].value == "Mi agenda"
     labels = [tab.label for tab in at.tabs]
     assert [label.split(" (")[0] for label in labels] == ["Vencidas", "Hoy", "Próximos 7 días", "Más adelante"]
@@ -306,6 +311,36 @@ def test_selected_items_are_completed_together(demo_db):
     at.button(key="bulk-done-Tarea").click().run()
     assert {store.get_item(seller, i.id).status for i in items} == {Status.DONE}
     assert any("2 seleccionadas marcadas como Realizada" in t.value for t in at.toast)
+
+
+def tab_totals(at: AppTest) -> list[int]:
+    return [int(tab.label.split("(")[1].rstrip(")").replace(",", "")) for tab in at.tabs]
+
+
+def test_agenda_filters_narrow_every_group(demo_db):
+    store, seller, _, at = agenda_with_overdue(demo_db, "Zanahoria única")
+    everything = tab_totals(at)
+    at.text_input(key="agenda_buscar").input("zanahoria").run()
+    assert tab_totals(at) == [1, 0, 0, 0] and sum(everything) > 1
+    assert any("Zanahoria única" in m.value for m in at.tabs[0].markdown)
+    at.text_input(key="agenda_buscar").input("").run()
+    at.multiselect(key="agenda_tipo").select("Tarea").run()
+    tasks = store.list_items(seller, responsible_id=3, status=Status.PENDING, kind=Kind.TASK)
+    assert sum(tab_totals(at)) == len(tasks) < sum(everything)
+    at.text_input(key="agenda_buscar").input("no existe en ninguna parte").run()
+    assert "Ningún pendiente coincide" in at.info[0].value
+
+
+def test_posponer_moves_an_overdue_item_to_tomorrow(demo_db):
+    store, seller, item, at = agenda_with_overdue(demo_db, "Para mañana")
+    at.text_input(key="agenda_buscar").input("Para mañana").run()
+    at.button(key=f"snooze-1-{item.id}").click().run()  # Mañana 9:00
+    moved = store.get_item(seller, item.id)
+    tomorrow = times.to_local(store.clock(), seller.time_zone).date() + timedelta(days=1)
+    assert times.to_local(moved.starts_at, seller.time_zone).replace(tzinfo=None) == \
+        datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0)
+    assert tab_totals(at)[:2] == [0, 0] and tab_totals(at)[2] == 1
+    assert any("pospuesta" in t.value for t in at.toast)
 
 
 def test_admin_has_an_agenda_of_their_own_work(demo_db):

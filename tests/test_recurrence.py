@@ -250,3 +250,13 @@ def test_each_occurrence_made_by_the_store_is_audited_without_an_actor(store, wo
     (created,) = store.audit_trail(world.admin, "item", second.id)
     assert (created.action, created.actor_id, created.changes["occurrence"]) == ("create", None, [None, 2])
     assert second.kind is Kind.ACTIVITY and second.created_by == world.ana.id
+
+
+def test_a_newest_occurrence_moved_later_delays_the_next_one(store, world, clock):
+    first = store.create_item(world.ana, task(world.ana_contact, start=datetime(2026, 3, 3, 9, 0)), WEEKLY_TUESDAY)
+    store.reschedule(world.ana, first.id, datetime(2026, 3, 4, 9, 0), "America/Mexico_City")  # "Posponer"
+    clock.now = datetime(2026, 3, 3, 20, 0, tzinfo=UTC)  # its old time passed, its new one has not
+    assert store.advance_recurrences() == 0
+    clock.now = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
+    assert store.advance_recurrences() == 1
+    assert local(series(store, world.ana, world.ana_contact)[-1], "America/Mexico_City") == datetime(2026, 3, 10, 9, 0)

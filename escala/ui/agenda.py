@@ -9,50 +9,71 @@ import pandas as pd
 import streamlit as st
 
 from escala import charts, times
-from escala.domain import EARLIEST_DAY, LATEST_DAY, Item, Kind, Status, User
+from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Kind, Status, User
 from escala.analytics import ON_TIME, Filters
-from escala.store import Store
-from escala.ui.dialogs import show_next_step
+from escala.store import AGENDA_GROUPS, AgendaFilter, Store
+from escala.ui.dialogs import open_quick_add, show_next_step
 from escala.ui.downloads import quick_export
 from escala.ui import format as fmt
-from escala.ui.items import item_row, paged
+from escala.ui.items import PAGE_SIZE, item_row, pager, read_pages
 
 
-def group_by_due(items: list[Item], now: datetime, zone: str) -> dict[str, list[Item]]:
-    """Pending items into the agenda's four groups, by the user's calendar."""
-    today = times.to_local(now, zone).date()
-    groups: dict[str, list[Item]] = {"Vencidas": [], "Hoy": [], "Próximos 7 días": [], "Más adelante": []}
-    for item in items:
-        day = times.to_local(item.due_at, zone).date()
-        if item.is_overdue(now):
-            groups["Vencidas"].append(item)
-        elif day == today:
-            groups["Hoy"].append(item)
-        elif day <= today + timedelta(days=7):
-            groups["Próximos 7 días"].append(item)
-        else:
-            groups["Más adelante"].append(item)
-    return groups
+FILTER_KEYS = ("agenda_buscar", "agenda_tipo", "agenda_contacto", "agenda_oportunidad")
+TYPES = [*ActivityType, Kind.TASK]  # what "Tipo" offers: an activity's type, or Tarea
+
+
+def _page_key(group: str) -> str:
+    return f"pagina-agenda-{group}"
+
+
+def _first_pages() -> None:
+    """A filter changed: every group starts again from its first page."""
+    for group in AGENDA_GROUPS:
+        st.session_state.pop(_page_key(group), None)
+
+
+def _filters(store: Store, user: User) -> AgendaFilter:
+    """Buscar, Tipo, Contacto and Oportunidad over the user's pending work."""
+    contacts, opportunities = store.agenda_choices(user)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        text = st.text_input("Buscar", placeholder="Nombre, descripción o contacto", key=FILTER_KEYS[0],
+                             on_change=_first_pages)
+        types = st.multiselect("Tipo", TYPES, key=FILTER_KEYS[1], placeholder="Todos", on_change=_first_pages)
+        contact_id = st.selectbox("Contacto", list(contacts), format_func=contacts.get, index=None,
+                                  placeholder="Todos", key=FILTER_KEYS[2], on_change=_first_pages)
+        opportunity_id = st.selectbox("Oportunidad", list(opportunities), format_func=opportunities.get, index=None,
+                                      placeholder="Todas", key=FILTER_KEYS[3], on_change=_first_pages)
+    return AgendaFilter(tuple(str(t) for t in types), contact_id, opportunity_id, text or "")
 
 
 def agenda(store: Store, user: User) -> None:
-    st.title("Mi agenda")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.title("Mi agenda", width="content")
+        if st.button("Nueva", icon=":material/add:", key="nueva_agenda", type="primary",
+                     help="Nueva actividad o tarea en uno de tus contactos"):
+            open_quick_add(store, user)
     show_next_step(store, user)
     now = store.clock()
-    pending = store.list_items(user, responsible_id=user.id, status=Status.PENDING, order="due")
-    if not pending:
-        st.success("No tienes pendientes. 🎉 Revisa tus contactos para planear el siguiente paso.")
-        st.page_link("pages/contactos.py", label="Ir a Contactos", icon=":material/group:")
+    narrow = _filters(store, user)
+
+    groups = read_pages(lambda pages: store.agenda(user, now, user.time_zone, pages, PAGE_SIZE, narrow),
+                        {group: _page_key(group) for group in AGENDA_GROUPS})
+    if not any(total for _, total in groups.values()):
+        if narrow != AgendaFilter():
+            st.info("Ningún pendiente coincide con los filtros. Quita alguno para ver más.")
+        else:
+            st.success("No tienes pendientes. 🎉 Revisa tus contactos para planear el siguiente paso.")
+            st.page_link("pages/contactos.py", label="Ir a Contactos", icon=":material/group:")
     else:
         quick_export(store, user, Filters(states=("Pendiente",), responsible_ids=(user.id,)), "agenda-export",
                      label="Exportar mis pendientes (CSV)")
-        groups = group_by_due(pending, now, user.time_zone)
-        tabs = st.tabs([f"{name} ({fmt.integer(len(items))})" for name, items in groups.items()])
-        for tab, (name, items) in zip(tabs, groups.items()):
+        tabs = st.tabs([f"{name} ({fmt.integer(total)})" for name, (_, total) in groups.items()])
+        for tab, (name, (items, total)) in zip(tabs, groups.items()):
             with tab:
-                if not items:
+                if not total:
                     st.caption(f"Nada en «{name}».")
-                for item in paged(items, f"pagina-agenda-{name}"):
+                pager(total, _page_key(name))
+                for item in items:
                     item_row(store, user, item, now, in_agenda=True)
     st.divider()
     _week(store, user, now)

@@ -113,10 +113,11 @@ def _next_step_form(store: Store, user: User, done: Item) -> None:
                scope=f"{kind}-siguiente-{done.id}")
 
 
-def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str, item: Item | None,
+def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_name: str | None, item: Item | None,
                offer: FollowUp | None = None, scope: str | None = None) -> None:
     """The item popup's fields and button: editing ``item``, or creating one (from ``offer``'s
-    values when given, with "Omitir" beside "Crear")."""
+    values when given, with "Omitir" beside "Crear"). ``contact_name`` None: the popup has
+    its own contact picker above, so no read-only Contacto field here."""
     scope = scope or f"{kind}-{item.id if item else 'nueva'}-{contact_id}"
     prefix = f"{scope}-{_nonce(scope)}"
 
@@ -177,7 +178,8 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
                                       placeholder="Elige el usuario")
     errors.slot("responsible")
 
-    st.text_input("Contacto", value=contact_name, disabled=True, key=key("contact"))
+    if contact_name is not None:
+        st.text_input("Contacto", value=contact_name, disabled=True, key=key("contact"))
     errors.slot("contact")
     opportunities = {o.id: f"{o.name} · {o.stage}" for o in store.opportunities_for_contact(user, contact_id)}
     if item and item.opportunity_id is not None:
@@ -214,6 +216,35 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
             flash(CREATED[kind] if item is None else SAVED[kind])
             _forget(scope)
             st.rerun()
+
+
+QUICK_ADD = "Nueva actividad o tarea"
+PICKER_LIMIT = 500  # contacts the picker lists at once; past that, "Buscar contacto" narrows them first
+
+
+def open_quick_add(store: Store, user: User) -> None:
+    """"+ Nueva" (Mi agenda, the sidebar): the item popup with a contact picker listing only
+    the contacts the user may add work to."""
+    _forget("rapida")  # each time it opens, it starts from its defaults
+    st.dialog(QUICK_ADD, width="medium")(_quick_add_form)(store, user, f"rapida-{_nonce('rapida')}")
+
+
+def _quick_add_form(store: Store, user: User, prefix: str) -> None:
+    kind = Kind(st.segmented_control("Clase", list(Kind), default=Kind.ACTIVITY, key=f"{prefix}-clase", required=True))
+    search = ""
+    if store.count_contacts(user) > PICKER_LIMIT:
+        search = st.text_input("Buscar contacto", placeholder="Nombre, correo o empresa", key=f"{prefix}-buscar")
+    writable = {c.id: c for c in store.list_contacts(user, search, limit=PICKER_LIMIT)
+                if access.may_create_items_on(user, c.owner_id)}
+    contact_id = st.selectbox("Contacto", list(writable), index=None, key=f"{prefix}-contacto",
+                              placeholder="Escribe para buscar el contacto",
+                              format_func=lambda c: writable[c].name + (f" · {writable[c].company_name}"
+                                                                        if writable[c].company_name else ""))
+    if not writable:
+        st.caption("Ningún contacto coincide." if search.strip() else "Aún no tienes contactos: crea uno en Contactos.")
+    if contact_id is None:
+        return
+    _item_form(store, user, kind, contact_id, None, None, scope=f"{prefix}-{kind}-{contact_id}")
 
 
 APPLY_TO = ("Solo esta", "Esta y las siguientes")

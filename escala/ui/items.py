@@ -10,7 +10,8 @@ import streamlit as st
 from escala import access, recurrence
 from escala.calendar import activity_ics, ics_file_name
 from escala.domain import (
-    Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User, ValidationError,
+    SNOOZE_OPTIONS, Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User,
+    ValidationError, snooze_start,
 )
 from escala.store import ITEMS_PAGE, Store
 from escala.ui import format as fmt
@@ -50,6 +51,13 @@ def _run(action: Callable[[], object], message: str) -> bool:
         flash(message)
         return True
     return False
+
+
+def _snooze(store: Store, user: User, item: Item, option: str) -> None:
+    """"Posponer": move the item (``domain.snooze_start``) and say to when."""
+    start = snooze_start(option, item.starts_at, store.clock(), user.time_zone)
+    _run(lambda: store.reschedule(user, item.id, start, user.time_zone),
+         f"«{fmt.md(item.name)}» pospuesta al {start:%d/%m %H:%M}")
 
 
 def _complete(store: Store, user: User, item: Item) -> None:
@@ -92,6 +100,10 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
     else:
         st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
                   on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
+    if item.status is Status.PENDING:
+        with st.popover("Posponer", disabled=not can_write, icon=":material/snooze:"):
+            for number, option in enumerate(SNOOZE_OPTIONS):
+                st.button(option, key=f"snooze-{number}-{item.id}", on_click=_snooze, args=(store, user, item, option))
     if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
     with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
@@ -112,20 +124,14 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
                            on_click="ignore")
 
 
-def paged(items: list[Item], key: str) -> list[Item]:
-    """The page of ``items`` chosen in a pagination widget (shown only when there is more than one)."""
-    page = _pager(len(items), key)
-    return items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-
-
-def _pages(total: int) -> int:
+def page_count(total: int) -> int:
     return (total + PAGE_SIZE - 1) // PAGE_SIZE
 
 
-def _pager(total: int, key: str) -> int:
+def pager(total: int, key: str) -> int:
     """The pagination widget for ``total`` items, when they need more than one page; the
     chosen page."""
-    return st.pagination(_pages(total), key=key) if total > PAGE_SIZE else 1
+    return st.pagination(page_count(total), key=key) if total > PAGE_SIZE else 1
 
 
 def _page_key(contact: Contact, kind: Kind, status: Status) -> str:
@@ -145,18 +151,22 @@ def contact_items(store: Store, user: User, contact: Contact) -> Listed:
     that no longer exists (items went) falls back to the last."""
     keys = {(kind, status): _page_key(contact, kind, status) for kind in Kind for status in Status
             if status is Status.PENDING or st.session_state.get(_done_key(contact, kind))}
+    return read_pages(lambda pages: store.contact_items(user, contact.id, pages, PAGE_SIZE), keys)
 
-    def read() -> Listed:
-        return store.contact_items(user, contact.id, {group: st.session_state.get(key, 1)
-                                                      for group, key in keys.items()}, PAGE_SIZE)
 
-    listed = read()
-    gone = {group: _pages(listed[group][1]) for group, key in keys.items()
+def read_pages(read: Callable[[dict], dict], keys: dict) -> dict:
+    """``read(pages)`` with each group's page as its pager (session key ``keys[group]``)
+    stands; a page that no longer exists (items went) falls back to the group's last."""
+    def pages() -> dict:
+        return {group: st.session_state.get(key, 1) for group, key in keys.items()}
+
+    listed = read(pages())
+    gone = {group: page_count(listed[group][1]) for group, key in keys.items()
             if not listed[group][0] and listed[group][1] and st.session_state.get(key, 1) > 1}
     if gone:
         for group, last in gone.items():
             st.session_state[keys[group]] = last
-        listed = read()
+        listed = read(pages())
     return listed
 
 
@@ -177,7 +187,7 @@ def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_wri
     now = store.clock()
     if not pending_total:
         st.caption("No hay pendientes. 🎉")
-    _pager(pending_total, _page_key(contact, kind, Status.PENDING))
+    pager(pending_total, _page_key(contact, kind, Status.PENDING))
     for item in pending:
         item_row(store, user, item, now, selectable=can_write, can_write=can_write)
     if can_write:
@@ -185,7 +195,7 @@ def item_section(store: Store, user: User, contact: Contact, kind: Kind, can_wri
     if done_total:  # read only while open: the fold reruns the page when it opens
         with st.expander(f"Realizadas ({done_total})", key=_done_key(contact, kind), on_change="rerun") as fold:
             if fold.open:
-                _pager(done_total, _page_key(contact, kind, Status.DONE))
+                pager(done_total, _page_key(contact, kind, Status.DONE))
                 for item in done:
                     item_row(store, user, item, now, can_write=can_write)
 

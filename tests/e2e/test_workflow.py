@@ -233,6 +233,32 @@ def test_a_weekly_task_done_brings_its_next_occurrence_at_the_same_local_time(se
     expect(page.get_by_text("Realizadas (1)")).to_be_visible()
 
 
+def test_quick_add_from_mi_agenda_offers_only_the_sellers_contacts(seller_page):
+    page = seller_page
+    wait_for_app(page)
+    page.locator(".st-key-nueva_agenda").get_by_role("button", name="Nueva").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Nueva actividad o tarea")).to_be_visible()
+    wait_for_app(page)
+    dialog.get_by_role("radio", name="Tarea").click()
+    wait_for_app(page)
+    picker = dialog.get_by_role("combobox", name="Contacto")
+    picker.click()
+    page.keyboard.type("Otro Vendedor")  # another seller's contact: not offered
+    expect(page.get_by_role("option", name=OTHER_SELLER_CONTACT)).to_have_count(0)
+    picker.fill("")
+    page.keyboard.type("Rápido")
+    page.get_by_role("option", name="Contacto Rápido", exact=True).click()
+    wait_for_app(page)
+    dialog.get_by_label("Nombre").fill("Preparar demo desde la agenda")
+    screenshot(page, "nueva-rapida")
+    submit(dialog, "Crear", "Tarea creada")
+    page.get_by_role("tab", name=re.compile(r"^Próximos 7 días")).click()  # tomorrow at 09:00, the default
+    expect(page.get_by_role("tabpanel").get_by_text("Preparar demo desde la agenda", exact=True)).to_be_visible()
+    open_contact(page, "Contacto Rápido")
+    expect(item_row(page, "Preparar demo desde la agenda")).to_be_visible()
+
+
 def test_another_sellers_contact_by_url_is_not_found(seller_page, app_url):
     page = seller_page
     page.goto(f"{app_url}/contactos?contacto={CONTACT_IDS[OTHER_SELLER_CONTACT]}")
