@@ -15,6 +15,7 @@ from escala.ui import sso
 from escala.ui.dialogs import open_quick_add
 from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
+from escala.ui.items import offer_undo
 from escala.ui.format import document_language, md
 from escala.ui.navigation import PAGES, no_access_page, pages_for
 from escala.ui.resources import get_store
@@ -59,6 +60,7 @@ if page.url_path in (sign_in.url_path, company_sign_in.url_path):  # a stale sig
     st.switch_page(pages[0])
 
 show_flashes()
+offer_undo(store, user)
 if store.is_demo():
     st.caption(":material/science: Estás viendo **datos de demostración**.")
 with guard():

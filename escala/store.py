@@ -32,6 +32,7 @@ ITEM_COLUMN_NAMES = ("id", "kind", "name", "activity_type", "starts_at", "due_at
 ITEM_COLUMNS = ", ".join(f"i.{name}" for name in ITEM_COLUMN_NAMES)
 NAMED = (("users", 7), ("contacts", 8), ("opportunities", 9))  # whose name each id column holds
 ITEMS_PAGE = 20  # items per page of a list
+UNDO_WINDOW = timedelta(minutes=2)  # how long "Deshacer" can bring back a deleted item
 FEW_IDS = 64  # more ids than this are looked up through one list parameter (binding each costs)
 CONTACT_SELECT = """
     SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at, c.updated_at
@@ -838,13 +839,13 @@ class Store:
         """The contacts and the opportunities of ``user``'s pending work (by name): what Mi
         agenda's filters offer."""
         scope, params = access.item_scope(user)
-        rows = self.db.query(f"""
-            SELECT 'contact', c.id, c.name FROM contacts c WHERE c.id IN (
+        rows = self.db.query(f"""SELECT * FROM (
+            SELECT 'contact' AS kind, c.id, c.name FROM contacts c WHERE c.id IN (
                 SELECT i.contact_id FROM items i WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND {scope})
             UNION ALL
             SELECT 'opportunity', o.id, o.name FROM opportunities o WHERE o.id IN (
                 SELECT i.opportunity_id FROM items i WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND {scope})
-            ORDER BY 3 COLLATE es, 2""", [user.id, *params, user.id, *params])  # sql-ok: scope from access
+            ) t ORDER BY t.name COLLATE es, t.id""", [user.id, *params, user.id, *params])  # sql-ok: scope from access
         contacts = {key: name for kind, key, name in rows if kind == "contact"}
         return contacts, {key: name for kind, key, name in rows if kind == "opportunity"}
 
@@ -1236,6 +1237,9 @@ class Store:
                 raise NotFound(NOT_FOUND_ITEM)
             if not access.may_create_items_on(actor, current.contact_owner_id):
                 raise PermissionDenied(DELETE_DENIED)
+            # the whole row and its place in a series: what "Deshacer" puts back (restore_item)
+            (row,) = cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?", [item_id]).fetchall()  # sql-ok
+            link = cursor.execute("SELECT recurrence_id, number FROM occurrences WHERE item_id = ?", [item_id]).fetchone()
             if following:
                 self._end_series_at(cursor, actor, item_id)
             else:
@@ -1243,9 +1247,52 @@ class Store:
                 cursor.execute("DELETE FROM occurrences WHERE item_id = ?", [item_id])
             self._record(cursor, "i.id = ?", [item_id], -1)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
+            kept = dict(zip(ITEM_COLUMN_NAMES, row)) | (dict(zip(("recurrence_id", "occurrence"), link)) if link else {})
             self._audit(cursor, actor, "delete", "item", item_id,
-                        {k: (v, None) for k, v in asdict(current).items() if v not in (None, "")})
+                        {k: (v, None) for k, v in kept.items() if v not in (None, "") and k != "id"})
         self._committed()
+
+    def restore_item(self, actor: User, item_id: int) -> Item:
+        """"Deshacer": put back the item ``actor`` deleted less than ``UNDO_WINDOW`` ago, as it
+        was (same id, stamps and place in its series, its history kept, plus a "create" row
+        saying it was restored), if its contact is still there and theirs to write on."""
+        access.require_writer(actor)
+        with self.writing(actor) as cursor:
+            found = cursor.execute("""SELECT id, occurred_at, changes FROM audit_log WHERE entity = 'item' AND entity_id = ?
+                                      AND action = 'delete' AND actor_id = ? ORDER BY id DESC LIMIT 1""",
+                                   [item_id, actor.id]).fetchone()
+            if found is None or found[1] < self._now() - UNDO_WINDOW:
+                raise NotFound(f"Ya no se puede deshacer: pasaron más de {UNDO_WINDOW.seconds // 60} minutos.")
+            if cursor.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone() is not None:
+                raise NotFound("Ya está restaurada.")
+            changes = found[2] if isinstance(found[2], dict) else json.loads(found[2])
+            values = {name: changes.get(name, [None])[0] for name in ITEM_COLUMN_NAMES}
+            values.update(id=item_id, description=values["description"] or "")
+            for name in ("starts_at", "due_at", "completed_at", "created_at", "updated_at"):
+                values[name] = datetime.fromisoformat(values[name]) if values[name] else None
+            owner = cursor.execute("SELECT owner_id FROM contacts WHERE id = ?", [values["contact_id"]]).fetchone()
+            if owner is None:
+                raise NotFound("No se puede deshacer: el contacto ya no existe.")
+            if not access.may_create_items_on(actor, owner[0]):
+                raise PermissionDenied(DELETE_DENIED)
+            values["contact_owner_id"] = owner[0]  # the contact's owner now, and so its responsible in that mode
+            if values["responsible_mode"] == ResponsibleMode.CONTACT_OWNER:
+                values["responsible_id"] = owner[0]
+            if values["opportunity_id"] is not None and cursor.execute(
+                    "SELECT 1 FROM opportunities WHERE id = ? AND contact_id = ?",
+                    [values["opportunity_id"], values["contact_id"]]).fetchone() is None:
+                values["opportunity_id"] = None
+            cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
+                           list(values.values()))
+            self._record(cursor, "i.id = ?", [item_id], +1)
+            series, number = changes.get("recurrence_id", [None])[0], changes.get("occurrence", [None])[0]
+            if series is not None and cursor.execute(
+                    "SELECT 1 FROM recurrences r WHERE r.id = ? AND NOT EXISTS (SELECT 1 FROM occurrences o "
+                    "WHERE o.recurrence_id = r.id AND o.number = ?)", [series, number]).fetchone() is not None:
+                cursor.execute("INSERT INTO occurrences VALUES (?, ?, ?)", [item_id, series, number])
+            self._audit(cursor, actor, "create", "item", item_id, {"restored_from": (None, found[0])})
+        self._committed()
+        return self.get_item(actor, item_id)
 
     # ------------------------------------------------------------ audit and integrity
 
@@ -1257,6 +1304,19 @@ class Store:
         rows = self.db.query("SELECT id, occurred_at, actor_id, action, entity, entity_id, changes FROM audit_log "
                              "WHERE entity = ? AND entity_id = ? ORDER BY id", [entity, entity_id])
         return [AuditEntry(r[0], times.from_db(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def names_of(self, ids: dict[str, Iterable[int]]) -> dict[tuple[str, int], str]:
+        """Names by (table, id) of the ``ids`` per table (users, contacts, companies,
+        opportunities), as a history shows them; ids gone are left out."""
+        parts, params = [], []
+        for table in ("users", "contacts", "companies", "opportunities"):
+            wanted = sorted({key for key in ids.get(table, ()) if isinstance(key, int)})
+            if wanted:
+                parts.append(f"SELECT '{table}', id, name FROM {table} WHERE id IN (SELECT unnest(?::BIGINT[]))")  # sql-ok
+                params.append(wanted)
+        if not parts:
+            return {}
+        return {(table, key): name for table, key, name in self.db.query(" UNION ALL ".join(parts), params)}
 
     def integrity_problems(self) -> list[str]:
         """References the schema cannot enforce (see migrations/001): each broken one, described."""

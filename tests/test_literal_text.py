@@ -109,7 +109,7 @@ def test_a_contact_named_with_markdown_is_escaped_in_its_profile_list_and_toasts
     profile = app(user_id=3, page="pages/contactos.py", contacto=str(contact.id))
     assert profile.title[0].value == md(NAME)
     _assert_only_escaped(_markdown_bodies(profile))
-    assert f"¿Eliminar «{md(NAME)}»? No se puede deshacer." in [m.value for m in profile.markdown]
+    assert f"¿Eliminar «{md(NAME)}»? Podrás deshacerlo durante 2 minutos." in [m.value for m in profile.markdown]
     profile.button(key=f"done-{item.id}").click().run()
     assert f"«{md(NAME)}» marcada como Realizada" in [t.value for t in profile.toast]
 

@@ -240,6 +240,21 @@ def test_realizada_in_one_click_completes_the_item(demo_db):
     assert any("marcada como Realizada" in t.value for t in at.toast)
 
 
+def test_a_deleted_item_comes_back_with_deshacer(demo_db):
+    store = store_of(demo_db)
+    seller = store.get_user(3)
+    contact_id = own_contact(store, 3)
+    item = store.create_item(seller, task(contact_id, name="Borrada sin querer", start=datetime(2030, 1, 1, 9, 0)))
+    at = app(user_id=3, page="pages/contactos.py", contacto=str(contact_id))
+    at.button(key=f"delete-{item.id}").click().run()
+    assert store.get_item(seller, item.id) is None
+    assert any("Eliminaste «Borrada sin querer»" in c.value for c in at.caption)
+    at.button(key=f"deshacer-{item.id}").click().run()
+    assert store.get_item(seller, item.id) is not None
+    assert any("restaurada" in t.value for t in at.toast)
+    assert not any("Eliminaste" in c.value for c in at.caption)
+
+
 def test_analyst_profile_has_every_write_disabled(demo_db):
     store = store_of(demo_db)
     contact_id = own_contact(store, 3)

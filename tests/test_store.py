@@ -9,6 +9,8 @@ import pytest
 from escala.domain import (
     ContactDraft, Kind, NotFound, PermissionDenied, ResponsibleMode, Status, ValidationError,
 )
+from escala.recurrence import Frequency, RecurrenceDraft
+from escala.store import ITEM_COLUMNS
 from tests.conftest import activity, make_user, task
 
 
@@ -419,3 +421,53 @@ def test_the_profile_lists_only_what_the_user_may_see(store, world):
     seen = store.contact_items(world.bruno, world.ana_contact, pending)
     assert seen[(Kind.TASK, Status.PENDING)] == ([store.get_item(world.admin, mine.id)], 1)
     assert store.contact_items(world.ana, world.ana_contact, pending)[(Kind.TASK, Status.PENDING)] == ([], 0)
+
+
+# ---------------------------------------------------------------- Deshacer
+
+
+def test_undo_restores_exactly_what_was_deleted_with_its_history(store, world, db, clock):
+    item = store.create_item(world.ana, activity(world.ana_contact, description="Con la directora",
+                                                 opportunity_id=world.ana_opportunity))
+    store.complete_item(world.ana, item.id)
+    before = db.query(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?", [item.id])  # sql-ok: fixed columns
+    store.delete_item(world.ana, item.id)
+    clock.now += timedelta(seconds=90)
+    restored = store.restore_item(world.ana, item.id)
+    assert db.query(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?", [item.id]) == before  # sql-ok
+    assert restored.status is Status.DONE and restored.opportunity_name == "Licencias"
+    trail = store.audit_trail(world.ana, "item", item.id)
+    assert [e.action for e in trail] == ["create", "complete", "delete", "create"]
+    assert trail[-1].changes == {"restored_from": [None, trail[-2].id]}
+
+
+def test_undo_is_for_a_short_time_once_and_only_for_who_deleted(store, world, clock):
+    item = store.create_item(world.ana, task(world.ana_contact))
+    store.delete_item(world.ana, item.id)
+    with pytest.raises(NotFound):
+        store.restore_item(world.admin, item.id)  # not the one who deleted it
+    store.restore_item(world.ana, item.id)
+    with pytest.raises(NotFound, match="Ya está restaurada"):
+        store.restore_item(world.ana, item.id)
+    store.delete_item(world.ana, item.id)
+    clock.now += timedelta(minutes=2, seconds=1)
+    with pytest.raises(NotFound, match="pasaron más de 2 minutos"):
+        store.restore_item(world.ana, item.id)
+    assert store.get_item(world.ana, item.id) is None
+
+
+def test_undo_puts_an_occurrence_back_in_its_series(store, world, db):
+    repeat = RecurrenceDraft(Frequency.DAILY, count=3)
+    first = store.create_item(world.ana, task(world.ana_contact), repeat)
+    store.delete_item(world.ana, first.id)  # the second comes in its place
+    restored = store.restore_item(world.ana, first.id)
+    assert restored.recurrence_rule == "FREQ=DAILY;COUNT=3"
+    assert db.query("SELECT number FROM occurrences ORDER BY number") == [(1,), (2,)]
+
+
+def test_undo_refuses_when_the_contact_is_gone(store, world):
+    item = store.create_item(world.ana, task(world.ana_contact))
+    store.delete_item(world.ana, item.id)
+    store.delete_contact(world.ana, world.ana_contact)
+    with pytest.raises(NotFound, match="el contacto ya no existe"):
+        store.restore_item(world.ana, item.id)

@@ -12,6 +12,7 @@ from escala.ui.dialogs import (
     FieldErrors, open_contact_dialog, open_opportunity_dialog, save_or_show, show_next_step,
 )
 from escala.ui.flash import flash
+from escala.ui.history import open_history
 from escala.ui.items import contact_items, item_section
 
 PAGE_SIZE = 25
@@ -115,8 +116,11 @@ def contact_profile(store: Store, user: User, contact: Contact, can_write: bool)
                                     [contact.email, contact.phone, contact.company_name, contact.owner_name]):
         column.caption(label)
         column.write(fmt.md(value) if value else "—")
-    if user.role is Role.ADMIN:
-        _change_owner(store, user, contact)
+    with st.container(horizontal=True):
+        if user.role is Role.ADMIN:
+            _change_owner(store, user, contact)
+        if st.button("Historial", key=f"historial-contacto-{contact.id}", icon=":material/history:"):
+            open_history(store, user, "contact", contact.id, contact.name)
     _opportunities(store, user, contact, can_write)
     show_next_step(store, user)
     listed = contact_items(store, user, contact)

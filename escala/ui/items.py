@@ -13,10 +13,11 @@ from escala.domain import (
     SNOOZE_OPTIONS, Contact, Item, Kind, NotFound, PermissionDenied, ResponsibleMode, SessionEnded, Status, User,
     ValidationError, snooze_start,
 )
-from escala.store import ITEMS_PAGE, Store
+from escala.store import ITEMS_PAGE, UNDO_WINDOW, Store
 from escala.ui import format as fmt
 from escala.ui.dialogs import offer_next_step, open_item_dialog
 from escala.ui.errors import unexpected_message
+from escala.ui.history import open_history
 from escala.ui.flash import flash
 from escala.ui.session import end_here
 
@@ -58,6 +59,36 @@ def _snooze(store: Store, user: User, item: Item, option: str) -> None:
     start = snooze_start(option, item.starts_at, store.clock(), user.time_zone)
     _run(lambda: store.reschedule(user, item.id, start, user.time_zone),
          f"«{fmt.md(item.name)}» pospuesta al {start:%d/%m %H:%M}")
+
+
+UNDO = "deshacer"  # the item just deleted: (id, name, when), while "Deshacer" may bring it back
+
+
+def _delete(store: Store, user: User, item: Item, following: bool) -> None:
+    """"Eliminar": delete it (and, with ``following``, the series from here), then offer
+    "Deshacer" for the item itself (``offer_undo``)."""
+    message = f"«{fmt.md(item.name)}» {'y las siguientes eliminadas' if following else 'eliminada'}"
+    if _run(lambda: store.delete_item(user, item.id, following=following), message):
+        st.session_state[UNDO] = (item.id, item.name, store.clock())
+
+
+def offer_undo(store: Store, user: User) -> None:
+    """Under the page's title while ``UNDO_WINDOW`` lasts: the item just deleted and "Deshacer"."""
+    deleted = st.session_state.get(UNDO)
+    if deleted is None:
+        return
+    item_id, name, at = deleted
+    if store.clock() - at >= UNDO_WINDOW:
+        del st.session_state[UNDO]
+        return
+
+    def undo() -> None:
+        st.session_state.pop(UNDO, None)
+        _run(lambda: store.restore_item(user, item_id), f"«{fmt.md(name)}» restaurada")
+
+    with st.container(horizontal=True, vertical_alignment="center", key="deshacer-aviso"):
+        st.caption(f":material/delete: Eliminaste «{fmt.md(name)}».", width="content")
+        st.button("Deshacer", key=f"deshacer-{item_id}", icon=":material/undo:", on_click=undo)
 
 
 def _complete(store: Store, user: User, item: Item) -> None:
@@ -106,18 +137,19 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
                 st.button(option, key=f"snooze-{number}-{item.id}", on_click=_snooze, args=(store, user, item, option))
     if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
+    if st.button("Historial", key=f"history-{item.id}", icon=":material/history:"):
+        open_history(store, user, "item", item.id, item.name)
     with st.popover("Eliminar", disabled=not can_write, icon=":material/delete:"):
-        st.write(f"¿Eliminar «{fmt.md(item.name)}»? No se puede deshacer.")
-        gone = f"«{fmt.md(item.name)}» eliminada"
+        st.write(f"¿Eliminar «{fmt.md(item.name)}»? Podrás deshacerlo durante "
+                 f"{UNDO_WINDOW.seconds // 60} minutos.")
         if item.recurrence_rule is None:
-            st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary",
-                      on_click=_run, args=(lambda: store.delete_item(user, item.id), gone))
+            st.button("Sí, eliminar", key=f"delete-{item.id}", type="primary", on_click=_delete,
+                      args=(store, user, item, False))
         else:  # one of a series: the series goes on without it, or ends here
-            st.button("Eliminar solo esta", key=f"delete-{item.id}", type="primary",
-                      on_click=_run, args=(lambda: store.delete_item(user, item.id), gone))
-            st.button("Eliminar esta y las siguientes", key=f"delete-following-{item.id}",
-                      on_click=_run, args=(lambda: store.delete_item(user, item.id, following=True),
-                                           f"«{fmt.md(item.name)}» y las siguientes eliminadas"))
+            st.button("Eliminar solo esta", key=f"delete-{item.id}", type="primary", on_click=_delete,
+                      args=(store, user, item, False))
+            st.button("Eliminar esta y las siguientes", key=f"delete-following-{item.id}", on_click=_delete,
+                      args=(store, user, item, True))
     if item.kind is Kind.ACTIVITY and in_agenda:
         st.download_button("Agregar al calendario", activity_ics(item, store.clock()), icon=":material/event:",
                            file_name=ics_file_name(item), mime="text/calendar", key=f"ics-{item.id}",

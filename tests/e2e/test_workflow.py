@@ -259,6 +259,32 @@ def test_quick_add_from_mi_agenda_offers_only_the_sellers_contacts(seller_page):
     expect(item_row(page, "Preparar demo desde la agenda")).to_be_visible()
 
 
+def test_historial_lists_the_changes_and_deshacer_brings_a_deleted_item_back(seller_page):
+    page = seller_page
+    add_task(page, "Contacto Historial", "Cotizar licencias")
+    item_row(page, "Cotizar licencias").get_by_role("button", name="Editar").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Nombre").fill("Cotizar licencias anuales")
+    submit(dialog, "Guardar", "Tarea guardada")
+    item_row(page, "Cotizar licencias anuales").get_by_role("button", name="Historial").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Historial de «Cotizar licencias anuales»")).to_be_visible()
+    expect(dialog.get_by_text("Nombre: «Cotizar licencias» → «Cotizar licencias anuales»")).to_be_visible()
+    expect(dialog.get_by_text("Juan García Martínez").first).to_be_visible()
+    screenshot(page, "historial")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    row = item_row(page, "Cotizar licencias anuales")
+    row.get_by_role("button", name="Eliminar").click()
+    page.get_by_role("button", name="Sí, eliminar").click()
+    expect(page.get_by_text("Eliminaste «Cotizar licencias anuales».")).to_be_visible()
+    expect(page.get_by_text("Cotizar licencias anuales", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="Deshacer").click()
+    expect(page.get_by_text("«Cotizar licencias anuales» restaurada")).to_be_visible()
+    expect(item_row(page, "Cotizar licencias anuales")).to_be_visible()
+
+
 def test_another_sellers_contact_by_url_is_not_found(seller_page, app_url):
     page = seller_page
     page.goto(f"{app_url}/contactos?contacto={CONTACT_IDS[OTHER_SELLER_CONTACT]}")
