@@ -18,6 +18,7 @@ from escala.ui.flash import show_flashes
 from escala.ui.items import offer_undo
 from escala.ui.format import document_language, md
 from escala.ui.navigation import PAGES, no_access_page, pages_for
+from escala.ui.reminders import preferences, reminders
 from escala.ui.resources import get_store
 from escala.ui.session import current_user, sign_in_page, sign_out
 
@@ -50,7 +51,10 @@ page = st.navigation([home, *pages, *closed, sign_in, company_sign_in])  # sign-
 with st.sidebar:
     quick_add = user.role is not Role.ANALYST and st.button(
         "Nueva", icon=":material/add:", key="nueva_lateral", help="Nueva actividad o tarea en uno de tus contactos")
+    if user.role is not Role.ANALYST:  # work is never assigned to an analyst
+        reminders(store, user)
     st.markdown(f"**{md(user.name)}**  \n{user.role.label} · {md(user.email)}")
+    preferences(store, user)
     if st.button("Cerrar sesión", key="cerrar_sesion"):
         sign_out(store)  # ends the session and sends the browser to the sign-out route
         st.stop()

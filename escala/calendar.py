@@ -1,13 +1,10 @@
-"""iCalendar (.ics) files for "Agregar al calendario": one event with a reminder."""
+"""iCalendar (.ics) files for "Agregar al calendario": one event with the item's reminder."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from escala.domain import Item
-
-REMINDER = timedelta(minutes=15)
-
 
 def _escape(text: str) -> str:
     """RFC 5545 TEXT: backslash, semicolon, comma and newlines escaped."""
@@ -33,7 +30,8 @@ def _stamp(instant: datetime) -> str:
 
 
 def activity_ics(item: Item, now: datetime, host: str = "escala.local") -> str:
-    """A calendar file for one activity (Desde to Hasta) with an alarm 15 minutes before."""
+    """A calendar file for one activity (Desde to Hasta) with an alarm when its Recordatorio
+    says (none without one)."""
     summary = f"{item.activity_type or item.kind}: {item.name}"
     description = f"Contacto: {item.contact_name}"
     if item.opportunity_name:
@@ -49,8 +47,8 @@ def activity_ics(item: Item, now: datetime, host: str = "escala.local") -> str:
         f"DTEND:{_stamp(item.due_at if item.due_at > item.starts_at else item.starts_at + timedelta(minutes=30))}",
         f"SUMMARY:{_escape(summary)}",
         f"DESCRIPTION:{_escape(description)}",
-        "BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{_escape(item.name)}",
-        f"TRIGGER:-PT{int(REMINDER.total_seconds() // 60)}M", "END:VALARM",
+        *(["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{_escape(item.name)}",
+           f"TRIGGER:-PT{item.reminder_minutes}M", "END:VALARM"] if item.reminder_minutes is not None else []),
         "END:VEVENT", "END:VCALENDAR",
     ]
     return "\r\n".join(folded for line in lines for folded in _fold(line)) + "\r\n"

@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--rebuild", action="store_true", help="los reescribe desde los elementos")
     rollup.add_argument("--zone", help="zona horaria de sus días, con --rebuild (por defecto la que tienen)")
 
+    commands.add_parser("digest", help="envía por correo a cada usuario su agenda del día (requiere [smtp] en secrets)")
+
     bench = commands.add_parser("bench", help="mide el Tablero, el perfil y las inserciones")
     bench.add_argument("--items", type=_positive, default=10_000_000)
     bench.add_argument("--json", action="store_true", help="añade una línea JSON al final")
@@ -181,6 +183,21 @@ def _acting_user(store: Store, email: str):
     if user is None or not user.active:
         raise CliError(f"No existe un usuario activo con el correo {email}.")
     return user
+
+
+def _digest(store: Store) -> None:
+    from escala import digest, times
+
+    try:
+        settings = digest.smtp_settings()
+        if settings is None:
+            print("El resumen por correo está desactivado: agrega una sección [smtp] al archivo de secretos "
+                  "(ESCALA_SECRETS o .streamlit/secrets.toml).")
+            return
+        sent = digest.send_digests(store, settings, times.now_utc())
+    except digest.DigestError as error:
+        raise CliError(str(error)) from None
+    print(f"Resúmenes enviados: {sent}.")
 
 
 def _export(args, db: BaseDatabase, store: Store) -> None:
@@ -303,6 +320,8 @@ def run(args) -> int:
             print(f"Usuario creado: {user.email} ({user.role.label}, id {user.id})")
         elif args.command == "export":
             _export(args, db, store)
+        elif args.command == "digest":
+            _digest(store)
         elif args.command == "import":
             _import(args, store)
         elif args.command == "rollups":

@@ -132,6 +132,7 @@ class User:
     active: bool = True
     time_zone: str = field(default_factory=times.default_zone)
     password_allowed: bool = True  # False: only the company's single sign-on opens Escala
+    reminder_minutes: int | None = 15  # what a new item's Recordatorio starts from (None: none)
     # The browser session this user object came from (None at the command line): every
     # write re-checks it inside its transaction, so a signed-out tab cannot write.
     session_id: str | None = field(default=None, compare=False, repr=False)
@@ -202,6 +203,7 @@ class Item:
     updated_at: datetime
     contact_owner_id: int | None = None  # who may open the contact (a seller only their own)
     recurrence_rule: str | None = None  # its series' RRULE (escala.recurrence), if it repeats
+    reminder_minutes: int | None = None  # Recordatorio: minutes before its time (REMINDERS), None: none
 
     def is_overdue(self, now: datetime) -> bool:
         """Vencida: still pending after its time (Hasta for an activity, Fecha for a task)."""
@@ -305,6 +307,7 @@ class ItemDraft:
     description: str = ""
     status: str = Status.PENDING
     time_zone: str = field(default_factory=times.default_zone)
+    reminder_minutes: int | None = None  # Recordatorio: minutes before its time (REMINDERS), None: none
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,12 @@ class CleanItem:
     opportunity_id: int | None
     description: str
     status: Status
+    reminder_minutes: int | None = None
 
+
+# Recordatorio: minutes before the item's time (Desde, or the task's Fecha), as the form says them
+REMINDERS = {None: "Sin recordatorio", 0: "A la hora", 15: "15 minutos antes", 60: "1 hora antes",
+             1440: "1 día antes"}
 
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: letters that draw nothing
 
@@ -476,10 +484,14 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
     if status is None:
         errors["status"] = "Estatus no válido: elige Pendiente o Realizada."
 
+    reminder = draft.reminder_minutes
+    if isinstance(reminder, bool) or reminder not in REMINDERS:
+        errors["reminder"] = "Recordatorio no válido: " + ", ".join(REMINDERS.values()) + "."
+
     if errors:
         return None, errors
     return CleanItem(kind, name, draft.contact_id, starts_at, due_at, activity_type, mode,
-                     responsible_id, draft.opportunity_id, description, status), {}
+                     responsible_id, draft.opportunity_id, description, status, reminder), {}
 
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

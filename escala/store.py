@@ -18,7 +18,7 @@ from escala.db import Database, one_of
 from escala.recurrence import RecurrenceDraft
 from escala.engines import operations_of
 from escala.domain import (
-    EARLIEST_DAY, ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
+    EARLIEST_DAY, REMINDERS, ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
     StaleEdit, Status, User, UserDraft, ValidationError, form_instant, instant_error, normalize_email,
     validate_contact, validate_item, validate_opportunity, validate_user,
@@ -33,6 +33,7 @@ ITEM_COLUMNS = ", ".join(f"i.{name}" for name in ITEM_COLUMN_NAMES)
 NAMED = (("users", 7), ("contacts", 8), ("opportunities", 9))  # whose name each id column holds
 ITEMS_PAGE = 20  # items per page of a list
 UNDO_WINDOW = timedelta(minutes=2)  # how long "Deshacer" can bring back a deleted item
+LATE_REMINDER = timedelta(hours=1)  # a reminder not yet announced still fires this long after the item's time
 FEW_IDS = 64  # more ids than this are looked up through one list parameter (binding each costs)
 CONTACT_SELECT = """
     SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at, c.updated_at
@@ -40,7 +41,7 @@ CONTACT_SELECT = """
     LEFT JOIN companies co ON co.id = c.company_id
     LEFT JOIN users u ON u.id = c.owner_id
 """
-USER_COLUMNS = "id, name, email, role, active, time_zone, password_allowed"  # what _user() reads, in order
+USER_COLUMNS = "id, name, email, role, active, time_zone, password_allowed, reminder_minutes"  # _user()'s, in order
 USER_SELECT = f"SELECT {USER_COLUMNS} FROM users"  # sql-ok: a fixed column list
 ITEM_ORDERS = {  # allow-list for list_items(order=...)
     "due": "i.due_at, i.id",
@@ -118,7 +119,7 @@ class DuplicateContact(ValidationError):
 
 
 def _user(row) -> User:
-    return User(row[0], row[1], row[2], Role(row[3]), bool(row[4]), row[5], bool(row[6]))
+    return User(row[0], row[1], row[2], Role(row[3]), bool(row[4]), row[5], bool(row[6]), row[7])
 
 
 def _contact(row) -> Contact:
@@ -138,6 +139,7 @@ def _item(row, names: dict[tuple[str, int], str]) -> Item:
         description=row[10], status=Status(row[11]), completed_at=times.from_db(row[12]),
         completed_by=row[13], created_at=times.from_db(row[14]), created_by=row[15],
         updated_at=times.from_db(row[16]), contact_owner_id=row[17], recurrence_rule=names.get(("series", row[0])),
+        reminder_minutes=int(names[("reminder", row[0])]) if ("reminder", row[0]) in names else None,
     )
 
 
@@ -155,9 +157,11 @@ def _named(cursor, rows: list[tuple]) -> list[Item]:
         ids = sorted({row[column] for row in rows if row[column] is not None})
         if ids:
             read(f"SELECT '{table}', id, name FROM {table}", "id", ids, "INTEGER")  # sql-ok: names from NAMED
-    if rows:  # the rule of each one's series, if it repeats
+    if rows:  # the rule of each one's series, if it repeats, and its reminder
         read("SELECT 'series', o.item_id, r.rule FROM occurrences o JOIN recurrences r ON r.id = o.recurrence_id",
              "o.item_id", [row[0] for row in rows], "BIGINT")
+        read("SELECT 'reminder', item_id, CAST(minutes_before AS VARCHAR) FROM reminders", "item_id",
+             [row[0] for row in rows], "BIGINT")
     names = {(table, key): name for table, key, name in cursor.execute(" UNION ALL ".join(parts), params).fetchall()
              } if parts else {}
     return [_item(row, names) for row in rows]
@@ -476,13 +480,14 @@ class Store:
         """The active user of a live session (not revoked, not idle longer than ``idle``);
         marks it seen, at most once a minute, so activity keeps it alive."""
         row = self.db.query_one(
-            """SELECT u.id, u.name, u.email, u.role, u.active, u.time_zone, u.password_allowed, s.last_seen_at
+            """SELECT u.id, u.name, u.email, u.role, u.active, u.time_zone, u.password_allowed, u.reminder_minutes,
+                      s.last_seen_at
                 FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND u.active""",
             [session_id, times.to_db(now - idle)])
         if row is None:
             return None
-        if times.to_db(now) - row[7] > timedelta(minutes=1):
+        if times.to_db(now) - row[8] > timedelta(minutes=1):
             with self.db.transaction() as cursor:
                 cursor.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", [times.to_db(now), session_id])
         return replace(_user(row), session_id=session_id)
@@ -692,6 +697,8 @@ class Store:
             cursor.execute("DELETE FROM occurrences WHERE recurrence_id IN (SELECT id FROM recurrences WHERE contact_id = ?)",
                            [contact_id])
             cursor.execute("DELETE FROM recurrences WHERE contact_id = ?", [contact_id])
+            cursor.execute("DELETE FROM reminders WHERE item_id IN (SELECT id FROM items WHERE contact_id = ?)",
+                           [contact_id])
             cursor.execute("DELETE FROM items WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM opportunities WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
@@ -835,6 +842,53 @@ class Store:
             found[name] = ([*found[name][0], items[item_id]] if shown else found[name][0], total)
         return found
 
+    def reminders_due(self, user: User, now: datetime) -> list[tuple[Item, bool]]:
+        """The pending items ``user`` is responsible for whose reminder time has come, soonest
+        first, each with whether its toast was shown: those whose own time has not passed, and
+        those not announced yet whose time passed less than ``LATE_REMINDER`` ago (a reminder
+        "A la hora" is due at the very time the item becomes overdue)."""
+        moment = times.to_db(now)
+        rows = self.db.query(
+            """SELECT i.id, r.notified_at IS NOT NULL FROM items i JOIN reminders r ON r.item_id = i.id
+               WHERE i.responsible_id = ? AND i.status = 'Pendiente' AND i.due_at >= ? AND i.starts_at <= ?
+                 AND i.starts_at - r.minutes_before * INTERVAL '1 minute' <= ?
+                 AND (i.due_at >= ? OR r.notified_at IS NULL)
+               ORDER BY i.starts_at, i.id""",
+            [user.id, moment - LATE_REMINDER, moment + timedelta(minutes=max(k for k in REMINDERS if k is not None)),
+             moment, moment])
+        items = {item.id: item for item in self._items_by_id(self.db.cursor(), [row[0] for row in rows])}
+        return [(items[item_id], bool(shown)) for item_id, shown in rows]
+
+    def take_reminders(self, user: User, now: datetime) -> list[Item]:
+        """The reminders of ``reminders_due`` not announced yet, marked announced: each fires
+        once, in whichever of the user's tabs asks first."""
+        due = self.reminders_due(user, now)
+        fresh = [item.id for item, shown in due if not shown]
+        if not fresh:
+            return []
+        with self.writing(None) as cursor:  # no audit: nothing about the item changes
+            taken = {row[0] for row in cursor.execute(
+                f"UPDATE reminders SET notified_at = ? WHERE {one_of('item_id', fresh)} AND notified_at IS NULL "  # sql-ok
+                "RETURNING item_id", [times.to_db(now), *fresh]).fetchall()}
+        return [item for item, _ in due if item.id in taken]
+
+    def count_overdue(self, user: User, now: datetime) -> int:
+        """How many pending items ``user`` is responsible for are past their time."""
+        return self.db.query_one("SELECT count(*) FROM items WHERE responsible_id = ? AND status = 'Pendiente' "
+                                 "AND due_at < ?", [user.id, times.to_db(now)])[0]
+
+    def set_reminder_default(self, actor: User, minutes: int | None) -> User:
+        """The Recordatorio a user's new items start from (their own preference)."""
+        if isinstance(minutes, bool) or minutes not in REMINDERS:
+            raise ValidationError({"reminder": "Recordatorio no válido: " + ", ".join(REMINDERS.values()) + "."})
+        with self.writing(actor) as cursor:
+            (old,) = cursor.execute("SELECT reminder_minutes FROM users WHERE id = ?", [actor.id]).fetchone()
+            if old != minutes:
+                cursor.execute("UPDATE users SET reminder_minutes = ? WHERE id = ?", [minutes, actor.id])
+                self._audit(cursor, actor, "update", "user", actor.id, {"reminder_minutes": (old, minutes)})
+        self._committed()
+        return replace(actor, reminder_minutes=minutes)
+
     def agenda_choices(self, user: User) -> tuple[dict[int, str], dict[int, str]]:
         """The contacts and the opportunities of ``user``'s pending work (by name): what Mi
         agenda's filters offer."""
@@ -917,19 +971,22 @@ class Store:
             if errors:
                 raise ValidationError(errors)
             stored = self._to_store(clean, owner_id, None, actor)
-            values = self._insert_item(cursor, stored, actor, actor.id)
+            values = self._insert_item(cursor, stored, actor, actor.id, reminder=clean.reminder_minutes)
             if rule is not None:
-                self._start_series(cursor, values["id"], stored, rule, draft.time_zone, actor.id)
+                self._start_series(cursor, values["id"], stored, rule, draft.time_zone, actor.id,
+                                   clean.reminder_minutes)
         self._committed()
-        if rule is None:
-            return _named(self.db.cursor(), [tuple(values[name] for name in ITEM_COLUMN_NAMES)])[0]  # as written
-        return self.get_item(actor, values["id"])
+        return _named(self.db.cursor(), [tuple(values[name] for name in ITEM_COLUMN_NAMES)])[0]  # as written
 
     def _insert_item(self, cursor, stored: _StoredItem, actor: User | None, created_by: int | None,
-                     audit: dict | None = None) -> dict:
-        """Insert an item with its rollups and its audit row ("create", by ``actor``; None: the
-        store itself, e.g. a series' next occurrence); returns the row as written."""
+                     audit: dict | None = None, reminder: int | None = None) -> dict:
+        """Insert an item with its reminder, its rollups and its audit row ("create", by
+        ``actor``; None: the store itself, e.g. a series' next occurrence); returns the row as
+        written."""
         ids = self.db.reserve_ids(cursor, {"items": 1, "audit_log": 1})
+        if reminder is not None:
+            cursor.execute("INSERT INTO reminders VALUES (?, ?, NULL)", [ids["items"], reminder])
+            audit = {**(audit or {}), "reminder_minutes": (None, reminder)}
         now = self._now()
         values = {**asdict(stored), "id": ids["items"], "created_at": now, "created_by": created_by, "updated_at": now}
         cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
@@ -957,14 +1014,15 @@ class Store:
         return rule
 
     def _start_series(self, cursor, item_id: int, stored: _StoredItem, rule: str, zone: str,
-                      created_by: int | None) -> None:
+                      created_by: int | None, reminder: int | None) -> None:
         """Make item ``item_id`` (as ``stored``) occurrence 1 of a new series repeating by ``rule``
         in ``zone``; if it is already done, its successor comes at once."""
         series_id = self.db.next_ids(cursor, "recurrences")
         template = {"kind": stored.kind, "name": stored.name, "activity_type": stored.activity_type,
                     "seconds": int((stored.due_at - stored.starts_at).total_seconds()),
                     "responsible_mode": stored.responsible_mode, "responsible_id": stored.responsible_id,
-                    "opportunity_id": stored.opportunity_id, "description": stored.description}
+                    "opportunity_id": stored.opportunity_id, "description": stored.description,
+                    "reminder_minutes": reminder}
         first = times.to_local(stored.starts_at, zone).replace(tzinfo=None)
         cursor.execute("INSERT INTO recurrences VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
                        [series_id, rule, first, zone, stored.contact_id, json.dumps(template, ensure_ascii=False),
@@ -1007,7 +1065,8 @@ class Store:
                              responsible_id, contact_id, owner[0], opportunity_id, template["description"],
                              str(Status.PENDING), None, None)
         item_id = self._insert_item(cursor, stored, None, created_by,
-                                    {"recurrence_id": (None, series_id), "occurrence": (None, after + 1)})["id"]
+                                    {"recurrence_id": (None, series_id), "occurrence": (None, after + 1)},
+                                    reminder=template.get("reminder_minutes"))["id"]
         cursor.execute("INSERT INTO occurrences VALUES (?, ?, ?)", [item_id, series_id, after + 1])
         cursor.execute("UPDATE recurrences SET last_number = ?, due_check_at = ? WHERE id = ?",
                        [after + 1, due_at, series_id])
@@ -1025,6 +1084,20 @@ class Store:
                               item_ids).fetchall()
         for series_id, number in rows:
             self._next_occurrence(cursor, series_id, number)
+
+    def _set_reminder(self, cursor, item_id: int, minutes: int | None, moved: bool) -> tuple | None:
+        """Give the item the reminder ``minutes`` before its time (None: none); one that
+        fired already fires again if the item ``moved``. Returns (old, new) if it changed."""
+        row = cursor.execute("SELECT minutes_before FROM reminders WHERE item_id = ?", [item_id]).fetchone()
+        old = row[0] if row else None
+        if minutes is None:
+            cursor.execute("DELETE FROM reminders WHERE item_id = ?", [item_id])
+        elif row is None:
+            cursor.execute("INSERT INTO reminders VALUES (?, ?, NULL)", [item_id, minutes])
+        elif old != minutes or moved:
+            cursor.execute("UPDATE reminders SET minutes_before = ?, notified_at = NULL WHERE item_id = ?",
+                           [minutes, item_id])
+        return (old, minutes) if old != minutes else None
 
     def _follow_newest(self, cursor, item_id: int, due_at: datetime) -> None:
         """Item ``item_id`` moved to ``due_at``: if it is the newest of a live series, the next
@@ -1049,6 +1122,7 @@ class Store:
             self._record(cursor, one_of("i.id", later), later, -1, len(later))
             self._audit_each(cursor, actor, "delete", "item", later, {"recurrence_id": (series_id, None)})
             cursor.execute(f"DELETE FROM items WHERE {one_of('id', later)}", later)  # sql-ok: placeholders
+            cursor.execute(f"DELETE FROM reminders WHERE {one_of('item_id', later)}", later)  # sql-ok
             cursor.execute(f"DELETE FROM occurrences WHERE {one_of('item_id', later)}", later)  # sql-ok
         cursor.execute("DELETE FROM occurrences WHERE item_id = ?", [item_id])
         cursor.execute("UPDATE recurrences SET due_check_at = NULL WHERE id = ?", [series_id])
@@ -1100,6 +1174,9 @@ class Store:
                 raise ValidationError(errors)
             stored = self._to_store(clean, owner_id, current, actor)
             changes = {k: (getattr(current, k), v) for k, v in asdict(stored).items() if getattr(current, k) != v}
+            reminder = self._set_reminder(cursor, item_id, clean.reminder_minutes, moved="starts_at" in changes)
+            if reminder is not None:
+                changes["reminder_minutes"] = reminder
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in STORED_ITEM_FIELDS)
                 self._record(cursor, "i.id = ?", [item_id], -1)
@@ -1118,7 +1195,7 @@ class Store:
             if in_series and following:
                 self._end_series_at(cursor, actor, item_id)
             if rule is not None and (following or not in_series):
-                self._start_series(cursor, item_id, stored, rule, draft.time_zone, actor.id)
+                self._start_series(cursor, item_id, stored, rule, draft.time_zone, actor.id, clean.reminder_minutes)
         self._committed()
         return self.get_item(actor, item_id)
 
@@ -1214,6 +1291,7 @@ class Store:
                 self._audit(cursor, actor, "update", "item", item_id,
                             {"starts_at": (current.starts_at, starts_at), "due_at": (current.due_at, due_at)})
                 self._follow_newest(cursor, item_id, due_at)
+                cursor.execute("UPDATE reminders SET notified_at = NULL WHERE item_id = ?", [item_id])
         self._committed()
         return self.get_item(actor, item_id)
 
@@ -1240,6 +1318,8 @@ class Store:
             # the whole row and its place in a series: what "Deshacer" puts back (restore_item)
             (row,) = cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?", [item_id]).fetchall()  # sql-ok
             link = cursor.execute("SELECT recurrence_id, number FROM occurrences WHERE item_id = ?", [item_id]).fetchone()
+            reminder = cursor.execute("SELECT minutes_before FROM reminders WHERE item_id = ?", [item_id]).fetchone()
+            cursor.execute("DELETE FROM reminders WHERE item_id = ?", [item_id])
             if following:
                 self._end_series_at(cursor, actor, item_id)
             else:
@@ -1248,6 +1328,7 @@ class Store:
             self._record(cursor, "i.id = ?", [item_id], -1)
             cursor.execute("DELETE FROM items WHERE id = ?", [item_id])
             kept = dict(zip(ITEM_COLUMN_NAMES, row)) | (dict(zip(("recurrence_id", "occurrence"), link)) if link else {})
+            kept["reminder_minutes"] = reminder[0] if reminder else None
             self._audit(cursor, actor, "delete", "item", item_id,
                         {k: (v, None) for k, v in kept.items() if v not in (None, "") and k != "id"})
         self._committed()
@@ -1290,6 +1371,8 @@ class Store:
                     "SELECT 1 FROM recurrences r WHERE r.id = ? AND NOT EXISTS (SELECT 1 FROM occurrences o "
                     "WHERE o.recurrence_id = r.id AND o.number = ?)", [series, number]).fetchone() is not None:
                 cursor.execute("INSERT INTO occurrences VALUES (?, ?, ?)", [item_id, series, number])
+            if (minutes := changes.get("reminder_minutes", [None])[0]) is not None:
+                cursor.execute("INSERT INTO reminders VALUES (?, ?, NULL)", [item_id, minutes])
             self._audit(cursor, actor, "create", "item", item_id, {"restored_from": (None, found[0])})
         self._committed()
         return self.get_item(actor, item_id)
@@ -1332,6 +1415,8 @@ class Store:
                 WHERE i.responsible_id IS NOT NULL AND i.responsible_id NOT IN (SELECT id FROM users)""",
             "occurrences without their item": """SELECT count(*) FROM occurrences o
                 WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = o.item_id)""",
+            "reminders without their item": """SELECT count(*) FROM reminders r
+                WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = r.item_id)""",
             "occurrences without their series": """SELECT count(*) FROM occurrences o
                 WHERE NOT EXISTS (SELECT 1 FROM recurrences r WHERE r.id = o.recurrence_id)""",
             "opportunities without their contact": """SELECT count(*) FROM opportunities o

@@ -1,4 +1,4 @@
-"""Agregar al calendario: a valid .ics event with a 15-minute reminder."""
+"""Agregar al calendario: a valid .ics event carrying the item's Recordatorio as its alarm."""
 
 from datetime import UTC, datetime
 
@@ -8,7 +8,8 @@ from tests.conftest import activity
 
 def test_ics_event_spans_desde_to_hasta_with_a_reminder(store, world):
     item = store.create_item(world.ana, activity(world.ana_contact, opportunity_id=world.ana_opportunity,
-                                                 description="Precios; condiciones, y plazos\nsegunda línea"))
+                                                 description="Precios; condiciones, y plazos\nsegunda línea",
+                                                 reminder_minutes=15))
     text = activity_ics(item, datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
     lines = text.split("\r\n")
     assert text.endswith("\r\n") and lines[0] == "BEGIN:VCALENDAR"
@@ -19,3 +20,11 @@ def test_ics_event_spans_desde_to_hasta_with_a_reminder(store, world):
     assert "Oportunidad: Licencias" in unfolded
     assert all(len(line.encode()) <= 75 for line in lines)
     assert ics_file_name(item) == f"llamada-de-seguimiento-{item.id}.ics"
+
+
+def test_the_alarm_follows_the_items_reminder_and_none_has_none(store, world):
+    now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    day_before = store.create_item(world.ana, activity(world.ana_contact, reminder_minutes=1440))
+    assert "TRIGGER:-PT1440M" in activity_ics(day_before, now).split("\r\n")
+    silent = store.create_item(world.ana, activity(world.ana_contact))
+    assert "VALARM" not in activity_ics(silent, now)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from escala import access, recurrence, times
 from escala.domain import (
-    EARLIEST_DAY, LATEST_DAY, ActivityType, Contact, ContactDraft, FollowUp, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
+    EARLIEST_DAY, LATEST_DAY, REMINDERS, ActivityType, Contact, ContactDraft, FollowUp, Item, ItemDraft, Kind, NotFound, OpportunityDraft,
     PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage, StaleEdit, Status, User, ValidationError,
     default_activity_window, default_task_time, follow_up,
 )
@@ -162,6 +162,12 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
     repeat = _repeat_fields(key, item.recurrence_rule if item else None, start_value or start,
                             disabled=in_series and not following)
     errors.slot("recurrence")
+    reminders = list(REMINDERS)
+    reminder = item.reminder_minutes if item is not None else user.reminder_minutes
+    reminder = st.selectbox("Recordatorio", reminders, format_func=REMINDERS.get, key=key("reminder"),
+                            index=reminders.index(reminder) if reminder in REMINDERS else 0,
+                            help="Un aviso en Escala (y en el archivo de calendario) antes de su hora")
+    errors.slot("reminder")
 
     modes = list(ResponsibleMode)
     mode = st.radio("Responsable", modes, key=key("mode"), horizontal=True,
@@ -207,7 +213,7 @@ def _item_form(store: Store, user: User, kind: Kind, contact_id: int, contact_na
         draft = ItemDraft(kind=kind, name=name or "", contact_id=contact_id, start=start_value, end=end_value,
                           activity_type=activity_type, responsible_mode=mode, responsible_id=responsible_id,
                           opportunity_id=opportunity_id, description=description or "", status=status,
-                          time_zone=zone)
+                          time_zone=zone, reminder_minutes=reminder)
         repeat = repeat if following or not in_series else None  # "Solo esta" leaves the series as it is
         save = ((lambda: store.create_item(user, draft, repeat)) if item is None
                 else (lambda: store.update_item(user, item.id, draft, expected=item,  # item: as the popup opened
