@@ -39,7 +39,7 @@ import pandas as pd
 
 from escala import access, rollups, times
 from escala.db import Database, one_of
-from escala.domain import ActivityType, Kind, Role, Stage, User, parse_day, parse_id
+from escala.domain import ActivityType, Goal, Kind, Role, Stage, User, parse_day, parse_id
 
 STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
 ON_TIME = "Por vencer"
@@ -53,6 +53,11 @@ TOP = 15
 OPPORTUNITY_COLUMNS = ["opportunity_id", "opportunity", "stage", "state", "count"]  # by_opportunity's frame
 KINDS = {"ambas": None, "actividades": Kind.ACTIVITY, "tareas": Kind.TASK}
 BUCKET_US = 15 * 60 * 1_000_000  # 15-minute UTC buckets: exact for every zone's offset
+
+
+# the type labels (rollups.TYPES) each goal measure counts
+GOAL_TYPES = {"Actividades": tuple(t.value for t in ActivityType), "Tareas": ("Tarea",),
+              **{t.value: (t.value,) for t in ActivityType}}
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,7 @@ class Dashboard:
     comparison: pd.DataFrame  # one row per responsible
     granularity: str = "day"
     extra: dict = field(default_factory=dict)
+    goals: pd.DataFrame | None = None  # goal_progress of the goals shown
 
 
 class Analytics:
@@ -533,22 +539,24 @@ class Analytics:
 
     # --------------------------------------------------------- the whole Tablero
 
-    def dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
-        """Every metric, chart and the comparison table, for one filter set."""
+    def dashboard(self, filters: Filters, user: User, now: datetime, zone: str,
+                  goals: tuple[Goal, ...] = ()) -> Dashboard:
+        """Every metric, chart and the comparison table, for one filter set, and the progress
+        of ``goals`` (what ``Store.goals`` lets the user see)."""
         cursor = self.db.cursor()
         self._rollup_zone, self._soon_day = rollups.reading_state(cursor)
         try:
-            return self._dashboard(filters, user, now, zone)
+            return self._dashboard(filters, user, now, zone, list(goals))
         finally:
             self._rollup_zone = self._soon_day = None
 
-    def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str) -> Dashboard:
-        # two lanes: the opportunities (two reads, one after the other) beside the rest, one
-        # after another; on two cores more reads at once only take turns (≈15 % slower)
-        ((tally, before), (series, granularity), names), by_opportunity = together(
+    def _dashboard(self, filters: Filters, user: User, now: datetime, zone: str, goals: list[Goal]) -> Dashboard:
+        # two lanes: the opportunities (two reads, one after the other) and the goals beside
+        # the rest, one after another; on two cores more reads at once only take turns
+        ((tally, before), (series, granularity), names), (by_opportunity, progress) = together(
             lambda: (self.tallies(filters, user, now, zone, previous=filters.has_range),
                      self.over_time(filters, user, now, zone), self._names()),
-            lambda: self.by_opportunity(filters, user, now, zone))
+            lambda: (self.by_opportunity(filters, user, now, zone), self.goal_progress(goals, now)))
         metrics = tally.metrics()
         if before is not None:
             metrics["previous"] = before.metrics()
@@ -561,10 +569,87 @@ class Analytics:
             ageing=tally.ageing_frame(names),
             comparison=tally.comparison(names),
             granularity=granularity,
+            goals=progress,
         )
 
     def _names(self) -> dict:
         return dict(self.db.query("SELECT id, name FROM users"))
+
+    # --------------------------------------------------------- goals
+
+    def goal_periods(self, now: datetime) -> dict[str, tuple[date, date]]:
+        """The week (Monday on) and the month that ``now`` is in, in the team's calendar (the
+        rollups' zone), as [first day, day after the last)."""
+        today = times.to_local(now, self._rollup_zone or rollups.zone_of(self.db.cursor())).date()
+        monday, first = today - timedelta(days=today.weekday()), today.replace(day=1)
+        return {"Semana": (monday, monday + timedelta(days=7)),
+                "Mes": (first, (first + timedelta(days=32)).replace(day=1))}
+
+    def goal_progress(self, goals: list[Goal], now: datetime) -> pd.DataFrame:
+        """Each goal beside what its user completed of its measure in its current period,
+        counted by the day each item was completed (the rollups' COMPLETED days; ``items``
+        without rollups). ``goals`` are what the viewer may see (``Store.goals``)."""
+        columns = ["user_id", "Responsable", "Periodo", "Meta", "Objetivo", "Realizadas", "Avance"]
+        if not goals:
+            return pd.DataFrame(columns=columns)
+        spans = self.goal_periods(now)
+        done = self._completed_in(sorted({g.user_id for g in goals}), spans)
+        rows = []
+        for goal in goals:
+            labels = GOAL_TYPES[goal.measure]
+            count = sum(done.get((goal.user_id, goal.period, label), 0) for label in labels)
+            rows.append((goal.user_id, goal.user_name, goal.period, goal.measure, goal.target, count,
+                         count / goal.target))
+        return pd.DataFrame(rows, columns=columns)
+
+    @staticmethod
+    def goal_leaderboard(progress: pd.DataFrame) -> pd.DataFrame:
+        """Per user and period: goals met of goals set and the mean progress (each goal's
+        capped at 100 %), best first."""
+        if progress.empty:
+            return pd.DataFrame(columns=["Responsable", "Periodo", "Metas cumplidas", "Avance"])
+        frame = progress.assign(met=progress["Realizadas"] >= progress["Objetivo"],
+                                capped=progress["Avance"].clip(upper=1.0))
+        board = frame.groupby(["user_id", "Responsable", "Periodo"], sort=False).agg(
+            met=("met", "sum"), goals=("met", "size"), Avance=("capped", "mean")).reset_index()
+        board["Metas cumplidas"] = [f"{met} de {goals}" for met, goals in zip(board["met"], board["goals"])]
+        board = board.sort_values(["Periodo", "Avance", "met", "Responsable"], ascending=[False, False, False, True])
+        return board[["Responsable", "Periodo", "Metas cumplidas", "Avance"]].reset_index(drop=True)
+
+    def _completed_in(self, user_ids: list[int], spans: dict[str, tuple[date, date]]) -> dict[tuple, int]:
+        """(user, period, type label) -> items completed in the period's days."""
+        first, end = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
+        found: dict[tuple, int] = {}
+        if self.use_rollups:
+            measures = [f"done_{key}" for key in rollups.TYPES.values()]
+            sums, values = [], []
+            for start, stop in spans.values():
+                for key in rollups.TYPES.values():
+                    sums.append(f"sum(CASE WHEN r.day >= ? AND r.day < ? THEN r.done_{key} ELSE 0 END)")
+                    values += [start, stop]
+            rows = self.db.query(
+                f"""SELECT r.responsible_id, {', '.join(sums)} FROM {rollups.source('rollup_team', measures)} r
+                    WHERE r.basis = ? AND r.day >= ? AND r.day < ? AND {one_of('r.responsible_id', user_ids)}
+                    GROUP BY r.responsible_id""",  # sql-ok: our names, placeholders
+                [*values, rollups.COMPLETED, first, end, *user_ids])
+            for user_id, *counts in rows:
+                cells = iter(counts)
+                for period in spans:
+                    for label in rollups.TYPES:
+                        found[(user_id, period, label)] = int(next(cells) or 0)
+            return found
+        zone = self._rollup_zone or rollups.zone_of(self.db.cursor())
+        day = self.db.operations.local_day("i.completed_at", zone)
+        rows = self.db.query(
+            f"""SELECT i.responsible_id, {rollups.TYPE}, {day} AS day, count(*) FROM items i
+                WHERE i.status = 'Realizada' AND {one_of('i.responsible_id', user_ids)}
+                  AND i.completed_at >= ? AND i.completed_at < ? GROUP BY 1, 2, 3""",  # sql-ok: fixed fragments
+            [*user_ids, times.to_db(times.start_of_day(first, zone)), times.to_db(times.start_of_day(end, zone))])
+        for user_id, label, completed_on, count in rows:
+            for period, (start, stop) in spans.items():
+                if start <= completed_on < stop:
+                    found[(user_id, period, label)] = found.get((user_id, period, label), 0) + count
+        return found
 
 
 # The Tablero's reads run in lanes side by side: DuckDB plans and runs a query without holding

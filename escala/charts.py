@@ -120,3 +120,30 @@ def ageing(frame: pd.DataFrame) -> go.Figure:
     totals = frame.groupby("responsible")["count"].sum().sort_values(ascending=False)
     return _bars(frame, "responsible", "bucket", AGE_COLORS, "%{y}<br>Días de atraso: {trace}<br>Vencidas: %{x:,}",
                  _layout(max(260, 24 * len(totals) + 90)), order=list(totals.index), value_title="Vencidas")
+
+
+GOAL_PERIOD_WORDS = {"Semana": "esta semana", "Mes": "este mes"}
+
+
+def goal_progress(progress: pd.DataFrame) -> go.Figure:
+    """One bar per goal (what its user completed in its period) with a marker at its target.
+
+    ``progress`` has columns Responsable, Periodo (Semana/Mes), Meta, Objetivo, Realizadas."""
+    frame = progress.assign(label=[f"{plotly_text(name)} · {measure} ({GOAL_PERIOD_WORDS[period]})"
+                                   for name, measure, period in zip(progress["Responsable"], progress["Meta"],
+                                                                    progress["Periodo"])])
+    reached = frame["Realizadas"] >= frame["Objetivo"]
+    figure = go.Figure([
+        go.Bar(name="Realizadas", y=frame["label"], x=frame["Realizadas"], orientation="h",
+               marker_color=[STATUS_COLORS["Realizada"] if done else "#8fb8de" for done in reached],
+               text=[f"{done} de {target}" for done, target in zip(frame["Realizadas"], frame["Objetivo"])],
+               textposition="outside", hovertemplate="%{y}<br>Realizadas: %{x}<extra></extra>"),
+        go.Scatter(name="Meta", y=frame["label"], x=frame["Objetivo"], mode="markers",
+                   marker={"symbol": "line-ns-open", "size": 22, "color": "#1f2937", "line": {"width": 3, "color": "#1f2937"}},
+                   hovertemplate="%{y}<br>Meta: %{x}<extra></extra>"),
+    ])
+    figure.update_layout(height=130 + 36 * len(frame), margin={"l": 10, "r": 40, "t": 40, "b": 10},
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                         xaxis={"title": "Realizadas en el periodo", "rangemode": "tozero"},
+                         yaxis={"autorange": "reversed"}, bargap=0.35)
+    return figure

@@ -284,6 +284,22 @@ def snooze_start(option: str, starts_at: datetime, now: datetime, zone: str) -> 
     return datetime(day.year, day.month, day.day, 9, 0)
 
 
+GOAL_PERIODS = ("Semana", "Mes")
+GOAL_MEASURES = ("Actividades", *(t.value for t in ActivityType), "Tareas")  # Actividades: of any type
+GOAL_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a user should complete per week or month: ``target`` items of ``measure``."""
+
+    user_id: int
+    user_name: str
+    period: str
+    measure: str
+    target: int
+
+
 # ---------------------------------------------------------------- drafts and validation
 
 

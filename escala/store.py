@@ -18,10 +18,10 @@ from escala.db import Database, one_of
 from escala.recurrence import RecurrenceDraft
 from escala.engines import operations_of
 from escala.domain import (
-    EARLIEST_DAY, REMINDERS, ActivityType, AuditEntry, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
+    EARLIEST_DAY, GOAL_MAX, GOAL_MEASURES, GOAL_PERIODS, REMINDERS, ActivityType, AuditEntry, Goal, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
     StaleEdit, Status, User, UserDraft, ValidationError, form_instant, instant_error, normalize_email,
-    validate_contact, validate_item, validate_opportunity, validate_user,
+    validate_contact, validate_item, validate_opportunity, validate_user, format_int,
 )
 
 # An item's own columns, in _item's order; the names it shows come after, from point lookups
@@ -1376,6 +1376,53 @@ class Store:
             self._audit(cursor, actor, "create", "item", item_id, {"restored_from": (None, found[0])})
         self._committed()
         return self.get_item(actor, item_id)
+
+    # ------------------------------------------------------------ goals
+
+    def goals(self, viewer: User) -> list[Goal]:
+        """The goals ``viewer`` may see (a seller: their own), by user name, period, measure."""
+        mine = viewer.role is Role.SELLER
+        rows = self.db.query(
+            f"""SELECT g.user_id, u.name, g.period, g.measure, g.target FROM goals g JOIN users u ON u.id = g.user_id
+                WHERE {'g.user_id = ?' if mine else 'TRUE'} AND u.active
+                ORDER BY u.name COLLATE es, g.user_id""",  # sql-ok: fixed fragments
+            [viewer.id] if mine else [])
+        goals = [Goal(*row) for row in rows]
+        people: dict[int, int] = {}  # each user's place in the name order
+        for goal in goals:
+            people.setdefault(goal.user_id, len(people))
+        return sorted(goals, key=lambda g: (people[g.user_id], GOAL_PERIODS.index(g.period),
+                                            GOAL_MEASURES.index(g.measure)))
+
+    def set_goal(self, actor: User, user_id: int, period: str, measure: str, target: int | None) -> None:
+        """An administrator sets (or, with ``target`` None, removes) a user's goal; audited on
+        that user."""
+        access.require_admin(actor, "fijar metas")
+        errors = {}
+        if period not in GOAL_PERIODS:
+            errors["period"] = "Periodo no válido: Semana o Mes."
+        if measure not in GOAL_MEASURES:
+            errors["measure"] = "Meta no válida: " + ", ".join(GOAL_MEASURES) + "."
+        if target is not None and (isinstance(target, bool) or not isinstance(target, int)
+                                   or not 1 <= target <= GOAL_MAX):
+            errors["target"] = f"La meta es un número entero del 1 al {format_int(GOAL_MAX)}."
+        if errors:
+            raise ValidationError(errors)
+        with self.writing(actor) as cursor:
+            person = cursor.execute("SELECT active, role FROM users WHERE id = ?", [user_id]).fetchone()
+            if person is None or not person[0] or person[1] == Role.ANALYST:
+                raise ValidationError({"user": "Elige un usuario activo que pueda tener actividades y tareas."})
+            row = cursor.execute("SELECT target FROM goals WHERE user_id = ? AND period = ? AND measure = ?",
+                                 [user_id, period, measure]).fetchone()
+            old = row[0] if row else None
+            if old == target:
+                return
+            cursor.execute("DELETE FROM goals WHERE user_id = ? AND period = ? AND measure = ?", [user_id, period, measure])
+            if target is not None:
+                cursor.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?, ?)",
+                               [user_id, period, measure, target, self._now(), actor.id])
+            self._audit(cursor, actor, "update", "user", user_id, {f"meta {measure} por {period.lower()}": (old, target)})
+        self._committed()
 
     # ------------------------------------------------------------ audit and integrity
 

@@ -463,6 +463,26 @@ def test_a_csv_above_the_size_limit_offers_gzip_or_parquet(demo_db, monkeypatch)
 
 # ---------------------------------------------------------------- Usuarios
 
+def test_a_goal_set_in_usuarios_shows_on_the_tablero_and_the_sellers_agenda(demo_db):
+    store = store_of(demo_db)
+    at = app(user_id=1, page="pages/usuarios.py")
+    at.selectbox(key="meta_usuario").select(3)
+    at.radio(key="meta_periodo").set_value("Semana")
+    at.selectbox(key="meta_medida").select("Llamada")
+    at.number_input(key="meta_cantidad").set_value(7)
+    at.button(key="FormSubmitter:metas-Guardar meta").click().run()
+    assert [(g.user_id, g.period, g.measure, g.target) for g in store.goals(store.get_user(1))] == \
+        [(3, "Semana", "Llamada", 7)]
+    assert any("Meta guardada" in t.value for t in at.toast)
+    tablero = app(user_id=1)
+    assert any(e.label == "Metas del periodo" for e in tablero.expander)
+    agenda = app(user_id=3)
+    (bar,) = agenda.get("progress")
+    assert bar.proto.text.startswith("Llamada esta semana: ") and bar.proto.text.endswith(" de 7")
+    other = app(user_id=4)  # another seller: no goal of theirs, no bar
+    assert other.get("progress") == []
+
+
 def test_admin_changes_a_users_role_and_switches_them_off(demo_db):
     store = store_of(demo_db)
     at = app(user_id=1, page="pages/usuarios.py")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from escala import charts, times
 from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Kind, Status, User
-from escala.analytics import ON_TIME, Filters
+from escala.analytics import ON_TIME, Analytics, Filters
 from escala.store import AGENDA_GROUPS, AgendaFilter, Store
 from escala.ui.dialogs import open_quick_add, show_next_step
 from escala.ui.downloads import quick_export
@@ -46,6 +46,19 @@ def _filters(store: Store, user: User) -> AgendaFilter:
     return AgendaFilter(tuple(str(t) for t in types), contact_id, opportunity_id, text or "")
 
 
+def _my_goals(store: Store, user: User, now: datetime) -> None:
+    """The user's own goals and how far along they are this week or month."""
+    goals = [goal for goal in store.goals(user) if goal.user_id == user.id]
+    if not goals:
+        return
+    progress = Analytics(store.db).goal_progress(goals, now)
+    with st.container(horizontal=True, key="mis-metas"):
+        for row in progress.itertuples():
+            st.progress(min(row.Avance, 1.0), width=220,
+                        text=f"{row.Meta} {charts.GOAL_PERIOD_WORDS[row.Periodo]}: "
+                             f"{fmt.integer(row.Realizadas)} de {fmt.integer(row.Objetivo)}")
+
+
 def agenda(store: Store, user: User) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.title("Mi agenda", width="content")
@@ -54,6 +67,7 @@ def agenda(store: Store, user: User) -> None:
             open_quick_add(store, user)
     show_next_step(store, user)
     now = store.clock()
+    _my_goals(store, user, now)
     narrow = _filters(store, user)
 
     groups = read_pages(lambda pages: store.agenda(user, now, user.time_zone, pages, PAGE_SIZE, narrow),

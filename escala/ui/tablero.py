@@ -13,7 +13,7 @@ from escala import charts, times
 from escala.analytics import (
     AGE_BUCKETS, CHART_STATES, OTHERS_KEY, STATES, TYPE_LABELS, Analytics, Dashboard, Filters, Selection,
 )
-from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Role, Stage, User
+from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Goal, Role, Stage, User
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui.downloads import quick_export
@@ -26,11 +26,11 @@ GRANULARITY = {"day": "por día", "week": "por semana", "month": "por mes"}
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=200)
-def _dashboard(_analytics: Analytics, filters: Filters, user: User, zone: str, version: int, minute: datetime
-               ) -> Dashboard:
+def _dashboard(_analytics: Analytics, filters: Filters, user: User, zone: str, version: int, minute: datetime,
+               goals: tuple[Goal, ...] = ()) -> Dashboard:
     """Cached per filter set *and* user (their scope), store version (any write invalidates)
     and minute (Vencida moves with the clock)."""
-    return _analytics.dashboard(filters, user, minute, zone)
+    return _analytics.dashboard(filters, user, minute, zone, goals)
 
 
 def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
@@ -159,6 +159,19 @@ def _chart(store: Store, user: User, filters: Filters, now: datetime, zone: str,
         _drill_down(store, Analytics(store.db), filters, still, now, zone, key, **bar)
 
 
+def _goals(progress) -> None:
+    """Metas: each goal's progress this week or month (bars with a marker at the target) and
+    who is furthest along; only when there are goals."""
+    if progress is None or progress.empty:
+        return
+    with st.expander("Metas del periodo", expanded=True, icon=":material/flag:"):
+        st.plotly_chart(charts.goal_progress(progress), key="chart_metas", config={"displayModeBar": False})
+        st.caption("Por el día en que se realizó cada una, en el calendario del equipo; la marca es la meta.")
+        st.dataframe(Analytics.goal_leaderboard(progress), hide_index=True, width="stretch", column_config={
+            "Avance": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
+                                                      help="Promedio del avance de sus metas (cada una hasta 100 %)")})
+
+
 def tablero(store: Store, user: User) -> None:
     analytics = Analytics(store.db)
     zone, now = user.time_zone, store.clock()
@@ -168,8 +181,9 @@ def tablero(store: Store, user: User) -> None:
     if user.role is Role.SELLER:
         st.caption("Tu trabajo: tus contactos y todo lo que tienes asignado.")
     minute = now.replace(second=0, microsecond=0)
-    board = _dashboard(analytics, filters, user, zone, store.version, minute)
+    board = _dashboard(analytics, filters, user, zone, store.version, minute, tuple(store.goals(user)))
     _metric_row(board.metrics)
+    _goals(board.goals)
     if board.metrics["Pendientes"] + board.metrics["Realizadas"] == 0:
         st.info("No hay actividades ni tareas con estos filtros. Amplía el periodo o quita algún filtro.")
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from escala import auth, times
-from escala.domain import Role, User, UserDraft
+from escala.domain import GOAL_MAX, GOAL_MEASURES, GOAL_PERIODS, Role, User, UserDraft
 from escala.store import Store
 from escala.ui import format as fmt
 from escala.ui import sso
@@ -66,6 +66,41 @@ def usuarios(store: Store, admin: User) -> None:
             flash(f"{fmt.md(person.name)} actualizado")
             st.rerun()
     _sign_in_delay(store, admin, person)
+    _goals(store, admin, [p for p in people if p.active and p.role is not Role.ANALYST])
+
+
+def _goals(store: Store, admin: User, people: list[User]) -> None:
+    """Metas: how many activities (all, or of one type) or tasks each user should complete per
+    week or month; progress shows on the Tablero and on the user's Mi agenda."""
+    st.subheader("Metas")
+    goals = store.goals(admin)
+    if goals:
+        st.dataframe([{"Usuario": g.user_name, "Periodo": g.period, "Meta": g.measure, "Cantidad": g.target}
+                      for g in goals], hide_index=True, width="stretch")
+    else:
+        st.caption("Aún no hay metas. Fija una abajo; su avance aparece en el Tablero y en Mi agenda de esa persona.")
+    if not people:
+        return
+    with st.form("metas", border=True):
+        errors = FieldErrors()
+        names = {p.id: p.name for p in people}
+        person = st.selectbox("Usuario", list(names), format_func=names.get, key="meta_usuario")
+        errors.slot("user")
+        period = st.radio("Periodo", GOAL_PERIODS, horizontal=True, key="meta_periodo")
+        errors.slot("period")
+        measure = st.selectbox("Meta", GOAL_MEASURES, key="meta_medida",
+                               help="Actividades cuenta las de cualquier tipo")
+        errors.slot("measure")
+        target = st.number_input("Cantidad a realizar", min_value=1, max_value=GOAL_MAX, value=10, step=1,
+                                 key="meta_cantidad")
+        errors.slot("target")
+        with st.container(horizontal=True):
+            save = st.form_submit_button("Guardar meta", type="primary")
+            remove = st.form_submit_button("Quitar meta")
+    if (save or remove) and save_or_show(
+            lambda: store.set_goal(admin, person, period, measure, None if remove else int(target)), errors):
+        flash(f"Meta {'quitada' if remove else 'guardada'}: {fmt.md(names[person])}")
+        st.rerun()
 
 
 def _sign_in_delay(store: Store, admin: User, person: User) -> None:
