@@ -889,6 +889,17 @@ class Store:
         self._committed()
         return replace(actor, reminder_minutes=minutes)
 
+    def calendar_items(self, user: User, start: datetime, end: datetime, limit: int = 1000) -> list[Item]:
+        """``user``'s items (as responsible) that overlap [``start``, ``end``), by time: what the
+        Calendario shows (at most ``limit``)."""
+        scope, params = access.item_scope(user)
+        cursor = self.db.cursor()
+        rows = cursor.execute(
+            f"""SELECT {ITEM_COLUMNS} FROM items i WHERE i.responsible_id = ? AND i.due_at >= ? AND i.starts_at < ?
+                AND {scope} ORDER BY i.starts_at, i.id LIMIT ?""",  # sql-ok: scope from access
+            [user.id, times.to_db(start), times.to_db(end), *params, limit]).fetchall()
+        return _named(cursor, rows)
+
     def agenda_choices(self, user: User) -> tuple[dict[int, str], dict[int, str]]:
         """The contacts and the opportunities of ``user``'s pending work (by name): what Mi
         agenda's filters offer."""

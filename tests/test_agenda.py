@@ -133,3 +133,15 @@ def test_rescheduling_refuses_what_the_user_may_not_see_and_times_that_do_not_ex
     with pytest.raises(ValidationError):
         store.reschedule(world.bruno, item.id, datetime(2101, 1, 1, 9, 0), ZONE)
     assert store.get_item(world.bruno, item.id).starts_at == item.starts_at
+
+
+def test_the_calendar_reads_the_users_items_that_overlap_its_days(store, world, clock):
+    store.create_item(world.ana, activity(world.ana_contact, name="Cruza la medianoche", start=datetime(2026, 3, 2, 23, 0),
+                                          end=datetime(2026, 3, 3, 1, 0)))
+    store.create_item(world.ana, task(world.ana_contact, name="El martes", start=datetime(2026, 3, 3, 9, 0)))
+    store.create_item(world.ana, task(world.ana_contact, name="El miércoles", start=datetime(2026, 3, 4, 9, 0)))
+    store.create_item(world.admin, task(world.ana_contact, name="De Bruno", start=datetime(2026, 3, 3, 9, 0),
+                                        responsible_mode=ResponsibleMode.USER, responsible_id=world.bruno.id))
+    tuesday = [times.start_of_day(datetime(2026, 3, 3).date(), ZONE), times.start_of_day(datetime(2026, 3, 4).date(), ZONE)]
+    assert [i.name for i in store.calendar_items(world.ana, *tuesday)] == ["Cruza la medianoche", "El martes"]
+    assert [i.name for i in store.calendar_items(world.ana, *tuesday, limit=1)] == ["Cruza la medianoche"]

@@ -106,8 +106,8 @@ def test_signed_out_visitors_are_sent_to_the_sign_in_route_with_their_place(demo
 
 
 @pytest.mark.parametrize("email, landing, menu", [
-    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Contactos", "Exportar"]),
-    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Contactos", "Exportar", "Usuarios"]),
+    ("vendedor1@escala.demo", "Mi agenda", ["Mi agenda", "Tablero", "Calendario", "Contactos", "Exportar"]),
+    ("admin@escala.demo", "Tablero", ["Tablero", "Mi agenda", "Calendario", "Contactos", "Exportar", "Usuarios"]),
     ("analista@escala.demo", "Tablero", ["Tablero", "Contactos", "Exportar"]),
 ])
 def test_each_role_lands_on_its_page_with_only_its_menu(demo_db, email, landing, menu):
@@ -356,6 +356,17 @@ def test_posponer_moves_an_overdue_item_to_tomorrow(demo_db):
         datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0)
     assert tab_totals(at)[:2] == [0, 0] and tab_totals(at)[2] == 1
     assert any("pospuesta" in t.value for t in at.toast)
+
+
+def test_the_calendar_draws_the_sellers_week_and_moves_with_its_buttons(demo_db):
+    at = app(user_id=3, page="pages/calendario.py")
+    assert not at.exception and at.title[0].value == "Calendario"
+    today = at.session_state["calendario-dia"]
+    at.button(key="calendario-siguiente").click().run()
+    assert at.session_state["calendario-dia"] == today + timedelta(days=7)
+    at.segmented_control(key="calendario-vista").set_value("Mes").run()
+    at.button(key="calendario-anterior").click().run()  # the month before
+    assert at.session_state["calendario-dia"] < today and at.session_state["calendario-dia"].day == 1
 
 
 def test_admin_has_an_agenda_of_their_own_work(demo_db):

@@ -157,6 +157,12 @@ def test_sign_ins_and_writes_are_counted(store, world):
     assert metrics.WRITES._value.get() == writes + 1
 
 
+def test_a_components_page_may_be_framed_by_the_app_alone():
+    assert (b"content-security-policy", b"frame-ancestors 'self'") in \
+        server.security_headers("/component/streamlit_calendar.calendar/index.html")
+    assert (b"content-security-policy", b"frame-ancestors 'none'") in server.security_headers("/calendario")
+
+
 def test_frame_ancestors_can_allow_embedding(monkeypatch):
     monkeypatch.setenv("ESCALA_FRAME_ANCESTORS", "https://intranet.example.com")
     assert (b"content-security-policy", b"frame-ancestors https://intranet.example.com") in server.security_headers("/")

@@ -36,7 +36,7 @@ EMPTY = {
 }
 
 
-def _run(action: Callable[[], object], message: str) -> bool:
+def run_action(action: Callable[[], object], message: str) -> bool:
     """A button callback: do the store write, then say what happened (or why not); True if
     it was done. The store re-checks the session inside the write, so a tab signed out
     elsewhere writes nothing."""
@@ -57,7 +57,7 @@ def _run(action: Callable[[], object], message: str) -> bool:
 def _snooze(store: Store, user: User, item: Item, option: str) -> None:
     """"Posponer": move the item (``domain.snooze_start``) and say to when."""
     start = snooze_start(option, item.starts_at, store.clock(), user.time_zone)
-    _run(lambda: store.reschedule(user, item.id, start, user.time_zone),
+    run_action(lambda: store.reschedule(user, item.id, start, user.time_zone),
          f"«{fmt.md(item.name)}» pospuesta al {start:%d/%m %H:%M}")
 
 
@@ -68,7 +68,7 @@ def _delete(store: Store, user: User, item: Item, following: bool) -> None:
     """"Eliminar": delete it (and, with ``following``, the series from here), then offer
     "Deshacer" for the item itself (``offer_undo``)."""
     message = f"«{fmt.md(item.name)}» {'y las siguientes eliminadas' if following else 'eliminada'}"
-    if _run(lambda: store.delete_item(user, item.id, following=following), message):
+    if run_action(lambda: store.delete_item(user, item.id, following=following), message):
         st.session_state[UNDO] = (item.id, item.name, store.clock())
 
 
@@ -84,7 +84,7 @@ def offer_undo(store: Store, user: User) -> None:
 
     def undo() -> None:
         st.session_state.pop(UNDO, None)
-        _run(lambda: store.restore_item(user, item_id), f"«{fmt.md(name)}» restaurada")
+        run_action(lambda: store.restore_item(user, item_id), f"«{fmt.md(name)}» restaurada")
 
     with st.container(horizontal=True, vertical_alignment="center", key="deshacer-aviso"):
         st.caption(f":material/delete: Eliminaste «{fmt.md(name)}».", width="content")
@@ -93,7 +93,7 @@ def offer_undo(store: Store, user: User) -> None:
 
 def _complete(store: Store, user: User, item: Item) -> None:
     """"Realizada": mark it done, then offer "¿Y ahora qué sigue?" on the page's run."""
-    if _run(lambda: store.complete_item(user, item.id), f"«{fmt.md(item.name)}» marcada como Realizada"):
+    if run_action(lambda: store.complete_item(user, item.id), f"«{fmt.md(item.name)}» marcada como Realizada"):
         offer_next_step(item.id)
 
 
@@ -130,7 +130,7 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
                   icon=":material/check:", on_click=_complete, args=(store, user, item))
     else:
         st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
-                  on_click=_run, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
+                  on_click=run_action, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
     if item.status is Status.PENDING:
         with st.popover("Posponer", disabled=not can_write, icon=":material/snooze:"):
             for number, option in enumerate(SNOOZE_OPTIONS):
@@ -245,7 +245,7 @@ def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> 
             st.session_state.pop(f"sel-{item_id}", None)
 
     def complete_selected() -> None:
-        _run(lambda: store.set_status(user, selected, Status.DONE), f"{noun} marcadas como Realizada")
+        run_action(lambda: store.set_status(user, selected, Status.DONE), f"{noun} marcadas como Realizada")
         clear_selection()
 
     complete.button("Marcar como Realizada", key=f"bulk-done-{kind}", on_click=complete_selected)
@@ -256,7 +256,7 @@ def _bulk_actions(store: Store, user: User, kind: Kind, pending: list[Item]) -> 
                               disabled=mode is not ResponsibleMode.USER)
 
         def reassign_selected() -> None:
-            _run(lambda: store.reassign_items(user, selected, mode, person), f"{noun} reasignadas")
+            run_action(lambda: store.reassign_items(user, selected, mode, person), f"{noun} reasignadas")
             clear_selection()
 
         st.button("Aplicar", key=f"bulk-apply-{kind}", type="primary", on_click=reassign_selected)

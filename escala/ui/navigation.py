@@ -29,11 +29,13 @@ class PageSpec:
 
 
 AGENDA = PageSpec("pages/agenda.py", "Mi agenda", ":material/event:", "agenda", frozenset({Role.SELLER, Role.ADMIN}))
+CALENDAR = PageSpec("pages/calendario.py", "Calendario", ":material/calendar_month:", "calendario",
+                    frozenset({Role.SELLER, Role.ADMIN}))
 CONTACTS = PageSpec("pages/contactos.py", "Contactos", ":material/group:", "contactos", frozenset(Role))
 TABLERO = PageSpec("pages/tablero.py", "Tablero", ":material/monitoring:", "tablero", frozenset(Role))
 EXPORT = PageSpec("pages/exportar.py", "Exportar", ":material/download:", "exportar", frozenset(Role))
 USERS = PageSpec("pages/usuarios.py", "Usuarios", ":material/manage_accounts:", "usuarios", frozenset({Role.ADMIN}))
-PAGES = [TABLERO, AGENDA, CONTACTS, EXPORT, USERS]  # menu order
+PAGES = [TABLERO, AGENDA, CALENDAR, CONTACTS, EXPORT, USERS]  # menu order
 LANDING = {Role.SELLER: AGENDA, Role.ADMIN: TABLERO, Role.ANALYST: TABLERO}
 
 

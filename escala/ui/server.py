@@ -47,9 +47,15 @@ def frame_ancestors() -> str:
     return os.environ.get("ESCALA_FRAME_ANCESTORS", "").strip() or "'none'"
 
 
+COMPONENT_PREFIX = "/component/"  # a custom component's page, which the app itself shows in a frame (Calendario)
+
+
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    ancestors = frame_ancestors()
+    if path.startswith(COMPONENT_PREFIX):  # framed by the app's own pages, and by whoever may frame those
+        ancestors = "'self'" if ancestors == "'none'" else f"'self' {ancestors}"
     headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-               (b"content-security-policy", f"frame-ancestors {frame_ancestors()}".encode())]
+               (b"content-security-policy", f"frame-ancestors {ancestors}".encode())]
     if not path.startswith(CACHEABLE_PREFIXES):
         headers.append((b"cache-control", b"no-store"))
     return headers

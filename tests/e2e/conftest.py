@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from escala import demo
+from escala import demo, times
 from escala.db import open_database
 from escala.domain import ContactDraft, ItemDraft, Kind, OpportunityDraft
 from escala.store import Store
@@ -46,6 +46,20 @@ SEEDED_ITEMS = {
 }
 
 
+CALENDAR_TASK = "Revisión trimestral"
+
+
+def next_wednesday(today: date) -> date:
+    """Wednesday of the week after ``today``'s: where the Calendario test's task starts."""
+    return today + timedelta(days=7 - today.weekday() + 2)
+
+
+def calendar_day(store: Store) -> datetime:
+    """``next_wednesday`` of the demo seller's today, at midnight on their wall clock."""
+    wednesday = next_wednesday(times.to_local(store.clock(), store.get_user(3).time_zone).date())
+    return datetime(wednesday.year, wednesday.month, wednesday.day)
+
+
 def _add_test_contacts(store: Store) -> None:
     """Contacts each browser test can own: one per flow, so tests never see each other's items."""
     admin, seller = store.get_user(1), store.get_user(3)
@@ -68,6 +82,10 @@ def _add_test_contacts(store: Store) -> None:
         store.create_item(seller, ItemDraft(Kind.TASK, f"Vencida de agenda {number + 1:02d}", agenda.id,
                                             datetime(2020, 1, 1 + number % 28, 9, number),
                                             time_zone="America/Mexico_City"))
+    calendar = store.create_contact(admin, ContactDraft("Contacto Calendario", owner_id=seller.id))
+    CONTACT_IDS["Contacto Calendario"] = calendar.id
+    store.create_item(seller, ItemDraft(Kind.TASK, CALENDAR_TASK, calendar.id, calendar_day(store) + timedelta(hours=10),
+                                        time_zone=seller.time_zone))
     for contact_name, item_names in SEEDED_ITEMS.items():  # items a test acts on from the first page it sees
         contact = store.create_contact(admin, ContactDraft(contact_name, owner_id=seller.id))
         CONTACT_IDS[contact_name] = contact.id
