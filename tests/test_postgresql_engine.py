@@ -40,9 +40,9 @@ def both(postgresql_url, tmp_path):
 
 
 WRITES = [
-    ("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
      [7, "Ana Pérez", "ana@example.com", "seller", True, "America/Mexico_City", None, datetime(2026, 3, 2, 15, 0, 0, 123456),
-      False]),
+      False, 60]),
     ("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?)",
      [3, "Licencias 100%", 1, "Propuesta", Decimal("1234.50"), datetime(2026, 3, 1, 9, 30)]),
     ("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",

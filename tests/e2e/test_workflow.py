@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from escala.domain import next_business_day
@@ -49,9 +50,20 @@ def set_datetime(dialog, label: str, moment: datetime) -> None:
 
 
 def choose(dialog, label: str, option: str) -> None:
-    dialog.get_by_role("combobox", name=label).click()
-    dialog.page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(dialog.page)
+    """Pick ``option`` in the popup's select box ``label``. A rerun of the sidebar's reminder
+    fragment (every 20 s) can close a list just opened: open it again, up to three times."""
+    page = dialog.page
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):
+        if not page.get_by_role("listbox").is_visible():
+            dialog.get_by_role("combobox", name=label).click()
+        try:
+            wanted.click(timeout=5_000 if attempt < 2 else 20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    wait_for_app(page)
 
 
 def submit(dialog, button: str, toast: str) -> None:
@@ -59,7 +71,7 @@ def submit(dialog, button: str, toast: str) -> None:
     page = dialog.page
     dialog.get_by_role("button", name=button).click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(page.get_by_text(toast)).to_be_visible()
+    expect(page.get_by_text(toast).last).to_be_visible()  # an earlier toast alike may still be showing
 
 
 def item_row(page, name: str):
