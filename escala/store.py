@@ -694,8 +694,9 @@ class Store:
                                                        [contact_id]).fetchall()]
             self._audit_each(cursor, actor, "delete", "item", doomed, {"contact_id": (contact_id, None)})
             self._record(cursor, "i.contact_id = ?", [contact_id], -1)
-            cursor.execute("DELETE FROM occurrences WHERE recurrence_id IN (SELECT id FROM recurrences WHERE contact_id = ?)",
-                           [contact_id])
+            for links in ("recurrence_id IN (SELECT id FROM recurrences WHERE contact_id = ?)",  # its series
+                          "item_id IN (SELECT id FROM items WHERE contact_id = ?)"):  # its items in others'
+                cursor.execute(f"DELETE FROM occurrences WHERE {links}", [contact_id])  # sql-ok: fixed text
             cursor.execute("DELETE FROM recurrences WHERE contact_id = ?", [contact_id])
             cursor.execute("DELETE FROM reminders WHERE item_id IN (SELECT id FROM items WHERE contact_id = ?)",
                            [contact_id])

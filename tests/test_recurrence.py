@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from escala import times
-from escala.domain import Kind, PermissionDenied, ResponsibleMode, Status, ValidationError
+from escala.domain import ContactDraft, Kind, PermissionDenied, ResponsibleMode, Status, ValidationError
 from escala.recurrence import (
     Ending, Frequency, RecurrenceDraft, describe, draft_of, occurrence_time, validate_recurrence,
 )
@@ -260,3 +260,12 @@ def test_a_newest_occurrence_moved_later_delays_the_next_one(store, world, clock
     clock.now = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
     assert store.advance_recurrences() == 1
     assert local(series(store, world.ana, world.ana_contact)[-1], "America/Mexico_City") == datetime(2026, 3, 10, 9, 0)
+
+
+def test_deleting_the_contact_an_occurrence_moved_to_leaves_no_link_behind(store, world, db):
+    other = store.create_contact(world.ana, ContactDraft("Otro"))
+    first = store.create_item(world.ana, task(world.ana_contact), RecurrenceDraft(Frequency.DAILY, count=3))
+    store.update_item(world.ana, first.id, task(other.id), expected=first)  # "Solo esta": moved, still in its series
+    store.delete_contact(world.ana, other.id)
+    assert store.integrity_problems() == []
+    assert db.query_one("SELECT count(*) FROM occurrences") == (0,)
