@@ -14,7 +14,7 @@ from escala.ui import format as fmt
 from escala.ui.dialogs import FieldErrors, save_or_show
 from escala.ui.flash import flash
 
-CHECK_EVERY = timedelta(seconds=20)  # how often an open page looks for reminders falling due
+CHECK_EVERY = timedelta(seconds=30)  # how often an open page looks for reminders falling due
 LISTED = 5  # of each kind, in the bell
 
 

@@ -172,6 +172,21 @@ def wait_for_app(page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=20_000)
 
 
+def check(control) -> None:
+    """Check a radio or a checkbox. A run that redraws it just then (the sidebar's reminder
+    fragment runs every 30 s) can swallow the click: try again, up to three times."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            control.check(force=True)
+            return
+        except PlaywrightError as error:
+            if "did not change its state" not in str(error) or attempt == 2:
+                raise
+            wait_for_app(control.page)
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from escala.export import HEADERS
-from tests.e2e.conftest import screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import check, screenshot, sign_in, wait_for_app
 
 
 def test_download_has_the_header_and_the_announced_row_count(seller_page):
@@ -43,7 +43,7 @@ def test_an_import_names_the_bad_line_then_loads_the_good_ones_when_asked(page, 
     source.write_text("Nombre,Fecha,Contacto\n"
                       "Llamar para confirmar la demo,2026-12-01T10:00:00-06:00,Cliente Importado Navegador\n"
                       "Sin zona horaria,2026-12-01 10:00,Cliente Importado Navegador\n", encoding="utf-8")
-    page.get_by_test_id("stMainBlockContainer").get_by_role("radio", name="Tareas", exact=True).check(force=True)
+    check(page.get_by_test_id("stMainBlockContainer").get_by_role("radio", name="Tareas", exact=True))
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
     expect(page.get_by_text("tareas.csv")).to_be_visible()
     importar = page.get_by_role("button", name="Importar")

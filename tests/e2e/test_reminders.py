@@ -26,9 +26,9 @@ def test_a_reminder_set_in_another_tab_shows_a_toast_in_the_open_agenda(browser,
         set_datetime(dialog, "Fecha", soon)
         choose(dialog, "Recordatorio", "15 minutos antes")  # so it is due already
         submit(dialog, "Crear", "Tarea creada")
-    # the agenda's timer (every 20 s) finds it: no click in this tab
+    # the agenda's timer (every 30 s) finds it: no click in this tab
     toast = seller.get_by_test_id("stToast").filter(has_text="Recordatorio: Llamar antes del cierre")
-    expect(toast).to_be_visible(timeout=45_000)
+    expect(toast).to_be_visible(timeout=60_000)
     screenshot(seller, "recordatorio")
     bell = seller.get_by_role("button", name="Avisos")
     bell.click()

@@ -51,7 +51,7 @@ def set_datetime(dialog, label: str, moment: datetime) -> None:
 
 def choose(dialog, label: str, option: str) -> None:
     """Pick ``option`` in the popup's select box ``label``. A rerun of the sidebar's reminder
-    fragment (every 20 s) can close a list just opened: open it again, up to three times."""
+    fragment (every 30 s) can close a list just opened: open it again, up to three times."""
     page = dialog.page
     wanted = page.get_by_role("option", name=option, exact=True)
     for attempt in range(3):
