@@ -39,7 +39,7 @@ import pandas as pd
 
 from escala import access, rollups, times
 from escala.db import Database, one_of
-from escala.domain import ActivityType, Goal, Kind, Role, Stage, User, parse_day, parse_id
+from escala.domain import GOAL_TYPES, ActivityType, Goal, Kind, Role, Stage, User, parse_day, parse_id
 
 STATES = ("Pendiente", "Vencida", "Realizada")  # the Estado filter: Pendiente is every pending item
 ON_TIME = "Por vencer"
@@ -53,11 +53,6 @@ TOP = 15
 OPPORTUNITY_COLUMNS = ["opportunity_id", "opportunity", "stage", "state", "count"]  # by_opportunity's frame
 KINDS = {"ambas": None, "actividades": Kind.ACTIVITY, "tareas": Kind.TASK}
 BUCKET_US = 15 * 60 * 1_000_000  # 15-minute UTC buckets: exact for every zone's offset
-
-
-# the type labels (rollups.TYPES) each goal measure counts
-GOAL_TYPES = {"Actividades": tuple(t.value for t in ActivityType), "Tareas": ("Tarea",),
-              **{t.value: (t.value,) for t in ActivityType}}
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,10 @@ def snooze_start(option: str, starts_at: datetime, now: datetime, zone: str) -> 
 
 
 GOAL_PERIODS = ("Semana", "Mes")
-GOAL_MEASURES = ("Actividades", *(t.value for t in ActivityType), "Tareas")  # Actividades: of any type
+# each goal measure and the types it counts (an activity's Tipo, or "Tarea"): Actividades, any type
+GOAL_TYPES = {"Actividades": tuple(t.value for t in ActivityType), **{t.value: (t.value,) for t in ActivityType},
+              "Tareas": ("Tarea",)}
+GOAL_MEASURES = tuple(GOAL_TYPES)
 GOAL_MAX = 100_000
 
 
@@ -347,6 +350,14 @@ class CleanItem:
 # Recordatorio: minutes before the item's time (Desde, or the task's Fecha), as the form says them
 REMINDERS = {None: "Sin recordatorio", 0: "A la hora", 15: "15 minutos antes", 60: "1 hora antes",
              1440: "1 día antes"}
+
+
+def reminder_error(minutes) -> str | None:
+    """The Spanish message when ``minutes`` is not one of the Recordatorio choices, else None."""
+    if isinstance(minutes, bool) or minutes not in REMINDERS:
+        return "Recordatorio no válido: " + ", ".join(REMINDERS.values()) + "."
+    return None
+
 
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: letters that draw nothing
 
@@ -501,8 +512,8 @@ def validate_item(draft: ItemDraft) -> tuple[CleanItem | None, dict[str, str]]:
         errors["status"] = "Estatus no válido: elige Pendiente o Realizada."
 
     reminder = draft.reminder_minutes
-    if isinstance(reminder, bool) or reminder not in REMINDERS:
-        errors["reminder"] = "Recordatorio no válido: " + ", ".join(REMINDERS.values()) + "."
+    if problem := reminder_error(reminder):
+        errors["reminder"] = problem
 
     if errors:
         return None, errors

@@ -18,10 +18,11 @@ from escala.db import Database, one_of
 from escala.recurrence import RecurrenceDraft
 from escala.engines import operations_of
 from escala.domain import (
-    EARLIEST_DAY, GOAL_MAX, GOAL_MEASURES, GOAL_PERIODS, REMINDERS, ActivityType, AuditEntry, Goal, CleanItem, Contact, ContactDraft, ContactSummary, Item, ItemDraft, Kind,
+    EARLIEST_DAY, GOAL_MAX, GOAL_MEASURES, GOAL_PERIODS, REMINDERS, ActivityType, AuditEntry, CleanItem, Contact,
+    ContactDraft, ContactSummary, Goal, Item, ItemDraft, Kind,
     NotFound, Opportunity, OpportunityDraft, PermissionDenied, ResponsibleMode, Role, SessionEnded, Stage,
     StaleEdit, Status, User, UserDraft, ValidationError, form_instant, instant_error, normalize_email,
-    validate_contact, validate_item, validate_opportunity, validate_user, format_int,
+    validate_contact, validate_item, validate_opportunity, validate_user, format_int, reminder_error,
 )
 
 # An item's own columns, in _item's order; the names it shows come after, from point lookups
@@ -34,6 +35,7 @@ NAMED = (("users", 7), ("contacts", 8), ("opportunities", 9))  # whose name each
 ITEMS_PAGE = 20  # items per page of a list
 UNDO_WINDOW = timedelta(minutes=2)  # how long "Deshacer" can bring back a deleted item
 LATE_REMINDER = timedelta(hours=1)  # a reminder not yet announced still fires this long after the item's time
+LONGEST_REMINDER = timedelta(minutes=max(m for m in REMINDERS if m is not None))  # the most ahead one comes
 FEW_IDS = 64  # more ids than this are looked up through one list parameter (binding each costs)
 CONTACT_SELECT = """
     SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.owner_id, u.name, c.created_at, c.updated_at
@@ -143,27 +145,34 @@ def _item(row, names: dict[tuple[str, int], str]) -> Item:
     )
 
 
+def _by_ids(select: str, column: str, ids: list[int], kind: str = "BIGINT") -> tuple[str, list]:
+    """``select`` (our own SQL) narrowed to ``column`` in ``ids``, and its values: a few ids
+    bound one by one, more as one list (binding each costs)."""
+    if len(ids) <= FEW_IDS:
+        return f"{select} WHERE {one_of(column, ids)}", list(ids)  # sql-ok: our SQL, placeholders
+    return f"{select} WHERE {column} IN (SELECT unnest(?::{kind}[]))", [list(ids)]  # sql-ok: our SQL and type
+
+
+def _labelled(cursor, reads: list[tuple[str, list]]) -> dict[tuple[str, int], str]:
+    """The (label, id) -> text rows of ``reads`` (each ``_by_ids``), in one statement."""
+    if not reads:
+        return {}
+    sql = " UNION ALL ".join(select for select, _ in reads)
+    return {(label, key): text for label, key, text in
+            cursor.execute(sql, [value for _, values in reads for value in values]).fetchall()}
+
+
 def _named(cursor, rows: list[tuple]) -> list[Item]:
     """Items from ITEM_COLUMNS rows, with the names of their responsible, contact and
-    opportunity read by id in one statement."""
-    parts, params = [], []
-
-    def read(select: str, column: str, ids: list[int], kind: str) -> None:
-        few = len(ids) <= FEW_IDS
-        parts.append(f"{select} WHERE " + (one_of(column, ids) if few else f"{column} IN (SELECT unnest(?::{kind}[]))"))
-        params.extend(ids if few else [ids])
-
-    for table, column in NAMED:
-        ids = sorted({row[column] for row in rows if row[column] is not None})
-        if ids:
-            read(f"SELECT '{table}', id, name FROM {table}", "id", ids, "INTEGER")  # sql-ok: names from NAMED
-    if rows:  # the rule of each one's series, if it repeats, and its reminder
-        read("SELECT 'series', o.item_id, r.rule FROM occurrences o JOIN recurrences r ON r.id = o.recurrence_id",
-             "o.item_id", [row[0] for row in rows], "BIGINT")
-        read("SELECT 'reminder', item_id, CAST(minutes_before AS VARCHAR) FROM reminders", "item_id",
-             [row[0] for row in rows], "BIGINT")
-    names = {(table, key): name for table, key, name in cursor.execute(" UNION ALL ".join(parts), params).fetchall()
-             } if parts else {}
+    opportunity, their series' rule and their reminder, read by id in one statement."""
+    reads = [_by_ids(f"SELECT '{table}', id, name FROM {table}", "id", ids, "INTEGER")  # sql-ok: names from NAMED
+             for table, column in NAMED if (ids := sorted({row[column] for row in rows if row[column] is not None}))]
+    if rows:
+        ids = [row[0] for row in rows]
+        reads += [_by_ids("SELECT 'series', o.item_id, r.rule FROM occurrences o "
+                          "JOIN recurrences r ON r.id = o.recurrence_id", "o.item_id", ids),
+                  _by_ids("SELECT 'reminder', item_id, CAST(minutes_before AS VARCHAR) FROM reminders", "item_id", ids)]
+    names = _labelled(cursor, reads)
     return [_item(row, names) for row in rows]
 
 
@@ -855,15 +864,14 @@ class Store:
                  AND i.starts_at - r.minutes_before * INTERVAL '1 minute' <= ?
                  AND (i.due_at >= ? OR r.notified_at IS NULL)
                ORDER BY i.starts_at, i.id""",
-            [user.id, moment - LATE_REMINDER, moment + timedelta(minutes=max(k for k in REMINDERS if k is not None)),
-             moment, moment])
+            [user.id, moment - LATE_REMINDER, moment + LONGEST_REMINDER, moment, moment])
         items = {item.id: item for item in self._items_by_id(self.db.cursor(), [row[0] for row in rows])}
         return [(items[item_id], bool(shown)) for item_id, shown in rows]
 
-    def take_reminders(self, user: User, now: datetime) -> list[Item]:
-        """The reminders of ``reminders_due`` not announced yet, marked announced: each fires
-        once, in whichever of the user's tabs asks first."""
-        due = self.reminders_due(user, now)
+    def take_reminders(self, user: User, now: datetime, due: list[tuple[Item, bool]] | None = None) -> list[Item]:
+        """The reminders of ``reminders_due`` (``due``, if already read) not announced yet,
+        marked announced: each fires once, in whichever of the user's tabs asks first."""
+        due = self.reminders_due(user, now) if due is None else due
         fresh = [item.id for item, shown in due if not shown]
         if not fresh:
             return []
@@ -880,8 +888,8 @@ class Store:
 
     def set_reminder_default(self, actor: User, minutes: int | None) -> User:
         """The Recordatorio a user's new items start from (their own preference)."""
-        if isinstance(minutes, bool) or minutes not in REMINDERS:
-            raise ValidationError({"reminder": "Recordatorio no válido: " + ", ".join(REMINDERS.values()) + "."})
+        if problem := reminder_error(minutes):
+            raise ValidationError({"reminder": problem})
         with self.writing(actor) as cursor:
             (old,) = cursor.execute("SELECT reminder_minutes FROM users WHERE id = ?", [actor.id]).fetchone()
             if old != minutes:
@@ -1067,10 +1075,7 @@ class Store:
                 mode = ResponsibleMode.CONTACT_OWNER
         responsible_id = {ResponsibleMode.CONTACT_OWNER: owner[0], ResponsibleMode.UNASSIGNED: None}.get(
             mode, responsible_id)
-        opportunity_id = template["opportunity_id"]
-        if opportunity_id is not None and cursor.execute(
-                "SELECT 1 FROM opportunities WHERE id = ? AND contact_id = ?", [opportunity_id, contact_id]).fetchone() is None:
-            opportunity_id = None
+        opportunity_id = _still_the_contacts(cursor, template["opportunity_id"], contact_id)
         starts_at = times.to_db(recurrence.instant(wall, zone))
         due_at = starts_at + timedelta(seconds=template["seconds"])
         stored = _StoredItem(template["kind"], template["name"], template["activity_type"], starts_at, due_at, mode,
@@ -1118,13 +1123,12 @@ class Store:
                               SELECT o.recurrence_id FROM occurrences o
                               WHERE o.item_id = ? AND o.number = recurrences.last_number)""", [due_at, item_id])
 
-    def _end_series_at(self, cursor, actor: User, item_id: int) -> tuple[int, int] | None:
-        """"This and the following": the series of ``item_id`` ends before it (its later
-        pending occurrences are deleted; done ones stay as history) and the item leaves it.
-        Returns (series, number) it had, or None if it was in none."""
+    def _end_series_at(self, cursor, actor: User, item_id: int) -> None:
+        """"This and the following": the series of ``item_id`` (if any) ends before it (its
+        later pending occurrences are deleted; done ones stay as history) and the item leaves it."""
         link = cursor.execute("SELECT recurrence_id, number FROM occurrences WHERE item_id = ?", [item_id]).fetchone()
         if link is None:
-            return None
+            return
         series_id, number = link
         later = [row[0] for row in cursor.execute(
             """SELECT i.id FROM occurrences o JOIN items i ON i.id = o.item_id
@@ -1138,7 +1142,6 @@ class Store:
             cursor.execute(f"DELETE FROM occurrences WHERE {one_of('item_id', later)}", later)  # sql-ok
         cursor.execute("DELETE FROM occurrences WHERE item_id = ?", [item_id])
         cursor.execute("UPDATE recurrences SET due_check_at = NULL WHERE id = ?", [series_id])
-        return series_id, number
 
     def advance_recurrences(self, limit: int = 1000) -> int:
         """Create the occurrences whose turn came because the time of the one before passed
@@ -1203,10 +1206,10 @@ class Store:
                     self._continue_series(cursor, [item_id])
                 elif "due_at" in changes:
                     self._follow_newest(cursor, item_id, stored.due_at)
-            in_series = cursor.execute("SELECT 1 FROM occurrences WHERE item_id = ?", [item_id]).fetchone() is not None
-            if in_series and following:
+            if following:
                 self._end_series_at(cursor, actor, item_id)
-            if rule is not None and (following or not in_series):
+            if rule is not None and (following or cursor.execute(
+                    "SELECT 1 FROM occurrences WHERE item_id = ?", [item_id]).fetchone() is None):
                 self._start_series(cursor, item_id, stored, rule, draft.time_zone, actor.id, clean.reminder_minutes)
         self._committed()
         return self.get_item(actor, item_id)
@@ -1321,14 +1324,15 @@ class Store:
         series, the series goes on without it, or with ``following`` ends here (its later
         pending occurrences go too)."""
         access.require_writer(actor)
+        scope, params = access.item_scope(actor)
         with self.writing(actor) as cursor:
-            current = self._stored_row(cursor, actor, item_id)
-            if current is None:
-                raise NotFound(NOT_FOUND_ITEM)
-            if not access.may_create_items_on(actor, current.contact_owner_id):
-                raise PermissionDenied(DELETE_DENIED)
             # the whole row and its place in a series: what "Deshacer" puts back (restore_item)
-            (row,) = cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?", [item_id]).fetchall()  # sql-ok
+            row = cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ? AND {scope}",  # sql-ok: access
+                                 [item_id, *params]).fetchone()
+            if row is None:
+                raise NotFound(NOT_FOUND_ITEM)
+            if not access.may_create_items_on(actor, row[ITEM_COLUMN_NAMES.index("contact_owner_id")]):
+                raise PermissionDenied(DELETE_DENIED)
             link = cursor.execute("SELECT recurrence_id, number FROM occurrences WHERE item_id = ?", [item_id]).fetchone()
             reminder = cursor.execute("SELECT minutes_before FROM reminders WHERE item_id = ?", [item_id]).fetchone()
             cursor.execute("DELETE FROM reminders WHERE item_id = ?", [item_id])
@@ -1371,10 +1375,7 @@ class Store:
             values["contact_owner_id"] = owner[0]  # the contact's owner now, and so its responsible in that mode
             if values["responsible_mode"] == ResponsibleMode.CONTACT_OWNER:
                 values["responsible_id"] = owner[0]
-            if values["opportunity_id"] is not None and cursor.execute(
-                    "SELECT 1 FROM opportunities WHERE id = ? AND contact_id = ?",
-                    [values["opportunity_id"], values["contact_id"]]).fetchone() is None:
-                values["opportunity_id"] = None
+            values["opportunity_id"] = _still_the_contacts(cursor, values["opportunity_id"], values["contact_id"])
             cursor.execute(f"INSERT INTO items ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",  # sql-ok
                            list(values.values()))
             self._record(cursor, "i.id = ?", [item_id], +1)
@@ -1450,15 +1451,10 @@ class Store:
     def names_of(self, ids: dict[str, Iterable[int]]) -> dict[tuple[str, int], str]:
         """Names by (table, id) of the ``ids`` per table (users, contacts, companies,
         opportunities), as a history shows them; ids gone are left out."""
-        parts, params = [], []
-        for table in ("users", "contacts", "companies", "opportunities"):
-            wanted = sorted({key for key in ids.get(table, ()) if isinstance(key, int)})
-            if wanted:
-                parts.append(f"SELECT '{table}', id, name FROM {table} WHERE id IN (SELECT unnest(?::BIGINT[]))")  # sql-ok
-                params.append(wanted)
-        if not parts:
-            return {}
-        return {(table, key): name for table, key, name in self.db.query(" UNION ALL ".join(parts), params)}
+        reads = [_by_ids(f"SELECT '{table}', id, name FROM {table}", "id", wanted)  # sql-ok: our names
+                 for table in ("users", "contacts", "companies", "opportunities")
+                 if (wanted := sorted({key for key in ids.get(table, ()) if isinstance(key, int)}))]
+        return _labelled(self.db.cursor(), reads)
 
     def integrity_problems(self) -> list[str]:
         """References the schema cannot enforce (see migrations/001): each broken one, described."""
@@ -1500,6 +1496,14 @@ class Store:
     def is_empty(self) -> bool:
         (count,) = self.db.query_one("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM contacts)")
         return count == 0
+
+
+def _still_the_contacts(cursor, opportunity_id: int | None, contact_id: int) -> int | None:
+    """``opportunity_id`` if it still exists on ``contact_id``, else None (it is left out)."""
+    if opportunity_id is None:
+        return None
+    found = cursor.execute("SELECT 1 FROM opportunities WHERE id = ? AND contact_id = ?", [opportunity_id, contact_id])
+    return opportunity_id if found.fetchone() is not None else None
 
 
 def _partial(draft: ItemDraft) -> CleanItem:

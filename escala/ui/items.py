@@ -58,7 +58,7 @@ def _snooze(store: Store, user: User, item: Item, option: str) -> None:
     """"Posponer": move the item (``domain.snooze_start``) and say to when."""
     start = snooze_start(option, item.starts_at, store.clock(), user.time_zone)
     run_action(lambda: store.reschedule(user, item.id, start, user.time_zone),
-         f"«{fmt.md(item.name)}» pospuesta al {start:%d/%m %H:%M}")
+               f"«{fmt.md(item.name)}» pospuesta al {start:%d/%m %H:%M}")
 
 
 UNDO = "deshacer"  # the item just deleted: (id, name, when), while "Deshacer" may bring it back
@@ -128,13 +128,12 @@ def _actions(store: Store, user: User, item: Item, in_agenda: bool, can_write: b
     if item.status is Status.PENDING:
         st.button("Realizada", key=f"done-{item.id}", disabled=not can_write, type="primary",
                   icon=":material/check:", on_click=_complete, args=(store, user, item))
-    else:
-        st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
-                  on_click=run_action, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
-    if item.status is Status.PENDING:
         with st.popover("Posponer", disabled=not can_write, icon=":material/snooze:"):
             for number, option in enumerate(SNOOZE_OPTIONS):
                 st.button(option, key=f"snooze-{number}-{item.id}", on_click=_snooze, args=(store, user, item, option))
+    else:
+        st.button("Reabrir", key=f"reopen-{item.id}", disabled=not can_write, icon=":material/undo:",
+                  on_click=run_action, args=(lambda: store.reopen_item(user, item.id), f"«{fmt.md(item.name)}» reabierta"))
     if st.button("Editar", key=f"edit-{item.id}", disabled=not can_write, icon=":material/edit:"):
         open_item_dialog(store, user, item.kind, item.contact_id, item.contact_name, item)
     if st.button("Historial", key=f"history-{item.id}", icon=":material/history:"):

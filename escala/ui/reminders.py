@@ -26,10 +26,11 @@ def _line(item: Item, zone: str) -> str:
 def reminders(store: Store, user: User) -> None:
     """The bell and the toasts; a fragment, so its timer reruns only this."""
     now = store.clock()
-    for item in store.take_reminders(user, now):
+    reminded = store.reminders_due(user, now)
+    for item in store.take_reminders(user, now, reminded):
         st.toast(f"Recordatorio: {_line(item, user.time_zone)}", icon=":material/notifications_active:",
                  duration="long")
-    due = [item for item, _ in store.reminders_due(user, now) if not item.is_overdue(now)]  # late ones: Vencidas
+    due = [item for item, _ in reminded if not item.is_overdue(now)]  # late ones: under Vencidas
     overdue = store.list_items(user, responsible_id=user.id, status=Status.PENDING, due_before=now, order="due",
                                limit=LISTED)
     late = store.count_overdue(user, now) if len(overdue) == LISTED else len(overdue)
