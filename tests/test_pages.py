@@ -364,7 +364,7 @@ def test_the_calendar_draws_the_sellers_week_and_moves_with_its_buttons(demo_db)
     today = at.session_state["calendario-dia"]
     at.button(key="calendario-siguiente").click().run()
     assert at.session_state["calendario-dia"] == today + timedelta(days=7)
-    at.segmented_control(key="calendario-vista").set_value("Mes").run()
+    at.radio(key="calendario-vista").set_value("Mes").run()
     at.button(key="calendario-anterior").click().run()  # the month before
     assert at.session_state["calendario-dia"] < today and at.session_state["calendario-dia"].day == 1
 

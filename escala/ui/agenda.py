@@ -38,7 +38,8 @@ def _filters(store: Store, user: User) -> AgendaFilter:
     with st.container(horizontal=True, vertical_alignment="bottom"):
         text = st.text_input("Buscar", placeholder="Nombre, descripción o contacto", key=FILTER_KEYS[0],
                              on_change=_first_pages)
-        types = st.multiselect("Tipo", TYPES, key=FILTER_KEYS[1], placeholder="Todos", on_change=_first_pages)
+        types = st.multiselect("Tipo", TYPES, key=FILTER_KEYS[1], placeholder="Todos",
+                               select_all=False, on_change=_first_pages)
         contact_id = st.selectbox("Contacto", list(contacts), format_func=contacts.get, index=None,
                                   placeholder="Todos", key=FILTER_KEYS[2], on_change=_first_pages)
         opportunity_id = st.selectbox("Oportunidad", list(opportunities), format_func=opportunities.get, index=None,

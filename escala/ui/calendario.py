@@ -18,7 +18,6 @@ import streamlit as st
 from streamlit_calendar import calendar
 
 from escala import times
-from escala.charts import STATUS_COLORS
 from escala.domain import Item, Kind, Status, User
 from escala.store import Store
 from escala.ui import format as fmt
@@ -34,6 +33,8 @@ SPANISH = {  # what FullCalendar would say in English (no locale files in the co
     "buttonText": {"today": "Hoy", "month": "Mes", "week": "Semana", "day": "Día", "list": "Lista"},
     "moreLinkText": "más", "weekText": "Sem",
 }
+# Each state's hue, dark enough behind FullCalendar's white text for WCAG AA (≥ 4.5:1).
+EVENT_COLORS = {"Por vencer": "#8a5a00", "Vencida": "#b3261e", "Realizada": "#1e7e34"}
 CLOCK = {"hour": "2-digit", "minute": "2-digit", "hour12": False}
 
 
@@ -55,8 +56,9 @@ def _wall(instant: datetime, zone: str) -> str:
 
 def _event(item: Item, now: datetime, zone: str) -> dict:
     state = "Vencida" if item.is_overdue(now) else "Realizada" if item.status is Status.DONE else "Por vencer"
-    event = {"id": str(item.id), "title": f"{item.name} · {item.activity_type or item.kind} · {item.contact_name}",
-             "start": _wall(item.starts_at, zone), "color": STATUS_COLORS[state],
+    told = "" if state == "Por vencer" else f" · {state}"  # the state in words too, never by colour alone
+    event = {"id": str(item.id), "title": f"{item.name} · {item.activity_type or item.kind} · {item.contact_name}{told}",
+             "start": _wall(item.starts_at, zone), "color": EVENT_COLORS[state],
              "editable": item.status is Status.PENDING}
     if item.kind is Kind.ACTIVITY and item.due_at > item.starts_at:
         event["end"] = _wall(item.due_at, zone)
@@ -77,7 +79,7 @@ def calendario(store: Store, user: User) -> None:
     today = times.to_local(now, zone).date()
     anchor = st.session_state.setdefault(ANCHOR, today)
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        view = st.segmented_control("Vista", list(VIEWS), default="Semana", required=True, key="calendario-vista")
+        view = st.radio("Vista", list(VIEWS), index=list(VIEWS).index("Semana"), horizontal=True, key="calendario-vista")
         step = STEPS.get(view)
         previous = anchor - step if step else (anchor.replace(day=1) - timedelta(days=1)).replace(day=1)
         following = anchor + step if step else (anchor.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -93,7 +95,8 @@ def calendario(store: Store, user: User) -> None:
                f"Horas de {zone}.")
     options = {**SPANISH, "initialView": VIEWS[view], "initialDate": anchor.isoformat(), "timeZone": "UTC",
                "now": _wall(now, zone), "nowIndicator": True, "headerToolbar": {"left": "", "center": "title", "right": ""},
-               "editable": True, "eventDurationEditable": False, "allDaySlot": False, "height": 720,
+               "editable": True, "eventDurationEditable": False, "allDaySlot": False,
+               "height": "auto",  # the page scrolls, not a box inside the frame that a keyboard cannot reach
                "slotMinTime": "06:00:00", "scrollTime": "08:00:00", "slotLabelFormat": CLOCK, "eventTimeFormat": CLOCK,
                "dayMaxEvents": 4}
     said = calendar(events=[_event(item, now, zone) for item in items], options=options,

@@ -74,9 +74,10 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
         if row.next_due_at is None:
             upcoming.caption("Nada pendiente")
         else:
-            late = " :red[(vencida)]" if row.next_due_at < now else ""
             upcoming.caption(f"{times.format_local(row.next_due_at, user.time_zone)} · "
-                             f"{fmt.md(fmt.shorten(row.next_due_name, 40))}{late}")
+                             f"{fmt.md(fmt.shorten(row.next_due_name, 40))}")
+            if row.next_due_at < now:  # a badge, not coloured caption text: captions are faded
+                upcoming.markdown(":red-badge[Vencida]")
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if pages > 1:
         st.pagination(pages, key="pagina_contactos")

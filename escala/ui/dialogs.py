@@ -104,8 +104,8 @@ def _next_step_form(store: Store, user: User, done: Item) -> None:
                "o pulsa **Omitir**.")
     offer = follow_up(done, store.clock(), user.time_zone)
     kinds = list(Kind)
-    kind = st.segmented_control("Siguiente paso", kinds, default=done.kind, key=f"{NEXT_STEP}-{done.id}-clase",
-                                required=True)
+    kind = st.radio("Siguiente paso", kinds, index=kinds.index(done.kind), key=f"{NEXT_STEP}-{done.id}-clase",
+                    horizontal=True)
     if kind is not offer.kind:  # the other kind: the same time, its own fields
         end = offer.start + timedelta(hours=1) if kind is Kind.ACTIVITY else None
         offer = replace(offer, kind=kind, activity_type=None, end=end)
@@ -236,7 +236,7 @@ def open_quick_add(store: Store, user: User) -> None:
 
 
 def _quick_add_form(store: Store, user: User, prefix: str) -> None:
-    kind = Kind(st.segmented_control("Clase", list(Kind), default=Kind.ACTIVITY, key=f"{prefix}-clase", required=True))
+    kind = Kind(st.radio("Clase", list(Kind), key=f"{prefix}-clase", horizontal=True))
     search = ""
     if store.count_contacts(user) > PICKER_LIMIT:
         search = st.text_input("Buscar contacto", placeholder="Nombre, correo o empresa", key=f"{prefix}-buscar")

@@ -97,6 +97,12 @@ border:0;border-radius:.4rem;cursor:pointer}}
 .company{{display:block;box-sizing:border-box;margin-top:1rem;padding:.7rem;text-align:center;font-weight:600;
 color:#0a3069;border:1px solid #1f6feb;border-radius:.4rem;text-decoration:none}}
 .company:focus{{outline:3px solid #1f6feb;outline-offset:2px}}
+@media (prefers-color-scheme:dark){{ /* the app's dark theme (.streamlit/config.toml) */
+body{{background:#171614;color:#ededed}} main{{background:#21201d;box-shadow:0 1px 4px #0008}}
+input{{background:#2d2b27;color:#ededed;border-color:#8c959f}} button{{background:#1a5fcc}}
+.error{{background:#412023;color:#ffc1c6}} .notice{{background:#302917;color:#fbe38e}}
+.info{{background:#1e2a3d;color:#cfe3ff}} .or{{color:#b1aca5}} .company{{color:#cfe3ff;border-color:#6ea8fe}}
+}}
 </style></head>
 <body><main>
 <h1>Escala · Actividades y Tareas</h1>

@@ -75,14 +75,16 @@ def sidebar_filters(store: Store, user: User, today: date) -> Filters:
             if isinstance(chosen, (list, tuple)) and len(chosen) == 2:
                 date_from, date_to = chosen
         kind = st.radio("Mostrar", list(KIND_LABELS), format_func=KIND_LABELS.get, key="f_kind", horizontal=True)
-        types = st.multiselect("Tipo", [t.value for t in ActivityType], key="f_types", placeholder="Todos")
-        states = st.multiselect("Estado", list(STATES), key="f_states", placeholder="Todos")
-        responsible = st.multiselect("Responsable", [0, *people], key="f_people", placeholder="Todos",
+        # no "Select all" (English, and an empty filter already means all)
+        types = st.multiselect("Tipo", [t.value for t in ActivityType], key="f_types", placeholder="Todos",
+                               select_all=False)
+        states = st.multiselect("Estado", list(STATES), key="f_states", placeholder="Todos", select_all=False)
+        responsible = st.multiselect("Responsable", [0, *people], key="f_people", placeholder="Todos", select_all=False,
                                      format_func=lambda i: "Sin asignar" if i == 0 else people.get(i, f"Usuario {i}"))
-        owners = st.multiselect("Dueño del contacto", list(people), key="f_owners", placeholder="Todos",
+        owners = st.multiselect("Dueño del contacto", list(people), key="f_owners", placeholder="Todos", select_all=False,
                                 format_func=lambda i: people.get(i, f"Usuario {i}"))
         stages = st.multiselect("Etapa de la oportunidad", [s.value for s in Stage], key="f_stages",
-                                placeholder="Todas")
+                                placeholder="Todas", select_all=False)
     filters = Filters(date_from, date_to, kind, tuple(types), tuple(states), tuple(responsible), tuple(owners),
                       tuple(stages))
     query = filters.to_query()

@@ -10,7 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from escala.domain import next_business_day
-from tests.e2e.conftest import CONTACT_IDS, OTHER_SELLER_CONTACT, screenshot, wait_for_app
+from tests.e2e.conftest import CONTACT_IDS, OTHER_SELLER_CONTACT, check, screenshot, wait_for_app
 
 SEGMENTS = (("day", "%d"), ("month", "%m"), ("year", "%Y"), ("hour", "%H"), ("minute", "%M"))
 
@@ -252,7 +252,7 @@ def test_quick_add_from_mi_agenda_offers_only_the_sellers_contacts(seller_page):
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Nueva actividad o tarea")).to_be_visible()
     wait_for_app(page)
-    dialog.get_by_role("radio", name="Tarea").click()
+    check(dialog.get_by_role("radio", name="Tarea"))
     wait_for_app(page)
     picker = dialog.get_by_role("combobox", name="Contacto")
     picker.click()
