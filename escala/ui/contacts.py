@@ -57,11 +57,12 @@ def contact_list(store: Store, user: User, can_write: bool) -> None:
     show_owner = user.role is not Role.SELLER  # a seller's contacts are all their own
     labels = ["Nombre", "Empresa", *(["Dueño"] if show_owner else []), "Pendientes", "Próximo"]
     widths = [0.28, 0.22, *([0.16] if show_owner else []), 0.14, 0.22]
-    for column, label in zip(st.columns(widths), labels):
-        column.markdown(f"**{label}**")
+    with st.container(key="encabezado-contactos"):  # layout.py: not on a phone, where rows are cards
+        for column, label in zip(st.columns(widths), labels):
+            column.markdown(f"**{label}**")
     now = store.clock()
     for row in rows:
-        cells = iter(st.columns(widths, vertical_alignment="center"))
+        cells = iter(st.container(key=f"fila-contacto-{row.id}").columns(widths, vertical_alignment="center"))
         next(cells).page_link("pages/contactos.py", label=fmt.md(row.name), query_params={"contacto": row.id})
         next(cells).write(fmt.md(row.company_name or "—"))
         if show_owner:

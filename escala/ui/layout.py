@@ -1,0 +1,45 @@
+"""The phone layout (a screen narrower than Streamlit's column breakpoint): what Streamlit
+does not do there by itself, in one stylesheet and one script, set once per page run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PHONE_WIDTH = 640  # px: below it Streamlit stacks columns, so a list's rows become cards
+MENU_OVERLAY_WIDTH = 768  # px: below it the sidebar (the menu) opens over the page
+
+# Rows of a list are containers keyed "fila-…" and their column titles "encabezado-…": on a
+# phone the titles would stack above the first row, so they go and each row is a card.
+# Tap targets are at least 44 px high (buttons, links, popover and select boxes).
+STYLE = f"""<style>
+@media (max-width: {PHONE_WIDTH}px) {{
+  [class*="st-key-encabezado-"] {{ display: none; }}
+  [class*="st-key-fila-"] {{ border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.5rem; padding: 0.75rem; }}
+  /* ":root" outranks the single class Streamlit styles each element with */
+  :root :is(button, [data-testid="stPageLink"] a, [data-testid="stSidebarNav"] a, input, textarea, [role="combobox"],
+            label:has(input[type="checkbox"]), label:has(input[type="radio"])) {{ min-height: 44px; }}
+  :root [data-testid="stElementToolbar"] button {{ min-width: 44px; }}
+  label:has(input[type="checkbox"]), label:has(input[type="radio"]) {{ align-items: center; }}
+}}
+</style>"""
+
+# Streamlit closes the menu after a page is chosen only when the browser says it is a phone
+# (its user agent); a narrow window of any browser gets the same here.
+MENU_CLOSES = f"""<script>
+if (!window.escalaMenuCloses) {{
+  window.escalaMenuCloses = true;
+  document.addEventListener("click", (event) => {{
+    const link = event.target.closest('[data-testid="stSidebar"] a');
+    if (!link || window.innerWidth >= {MENU_OVERLAY_WIDTH}) return;
+    setTimeout(() => {{
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (close && sidebar && sidebar.getAttribute("data-collapsed") !== "true") close.click();
+    }}, 0);
+  }});
+}}
+</script>"""
+
+
+def phone_layout() -> None:
+    st.html(STYLE + MENU_CLOSES, unsafe_allow_javascript=True, width=1)
