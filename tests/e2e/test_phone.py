@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import CONTACT_IDS, screenshot, sign_in, wait_for_app
 from tests.e2e.test_every_page import MENUS
+from tests.e2e.test_workflow import open_popup
 
 PHONE = {"width": 390, "height": 844}
 PAGES = [(email, title) for email, titles in MENUS.items() for title in titles]
@@ -57,5 +58,31 @@ def test_on_a_phone_every_page_fits_and_the_menu_closes(browser, app_url, email,
         beyond = [t for t in targets if t["right"] > PHONE["width"]]
         assert not beyond, f"past the right edge: {beyond}"
         screenshot(page, f"telefono-{email.split('@')[0].rstrip('0123456789')}-{title.lower().replace(' ', '-')}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("key", "title"), [("nueva_actividad", "Nueva actividad"), ("nueva_tarea", "Nueva tarea")])
+def test_on_a_phone_the_item_popups_fit_the_thumb(browser, app_url, key, title):
+    context = browser.new_context(viewport=PHONE, locale="es-MX", has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(app_url)
+        sign_in(page, "vendedor1@escala.demo")
+        expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+        page.goto(f"{app_url}/contactos?contacto={CONTACT_IDS['Contacto Actividades']}")
+        wait_for_app(page)
+        dialog = open_popup(page, key, title)
+        box = dialog.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        inside = [t for t in page.evaluate(TARGETS.replace("document.querySelectorAll", "document.querySelector("
+                                                           "'[role=dialog]').querySelectorAll"))]
+        assert any(t["name"] == "Crear" for t in inside), inside
+        small = [t for t in inside if t["height"] < TAP]
+        assert not small, f"tap targets under {TAP} px: {small}"
+        beyond = [t for t in inside if t["right"] > PHONE["width"]]
+        assert not beyond, f"past the right edge: {beyond}"
+        screenshot(page, f"telefono-vendedor-{key.replace('_', '-')}")
     finally:
         context.close()
