@@ -1,5 +1,6 @@
-"""The phone layout (a screen narrower than Streamlit's column breakpoint): what Streamlit
-does not do there by itself, in one stylesheet and one script, set once per page run."""
+"""What Streamlit does not do by itself for a keyboard or a phone, in one stylesheet and one
+script set once per page run: a visible focus everywhere, and the phone layout (a screen
+narrower than Streamlit's column breakpoint)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ MENU_OVERLAY_WIDTH = 768  # px: below it the sidebar (the menu) opens over the p
 # phone the titles would stack above the first row, so they go and each row is a card.
 # Tap targets are at least 44 px high (buttons, links, popover and select boxes).
 STYLE = f"""<style>
+/* Keyboard focus always shows (Streamlit draws none on some links and icon buttons): the
+   primary colour, at >= 3:1 against either theme's background */
+:root :focus-visible {{ outline: 2px solid #1a5fcc; outline-offset: 2px; }}
+@media (prefers-color-scheme: dark) {{ :root :focus-visible {{ outline-color: #6ea8fe; }} }}
+/* a table's toolbar shows on hover; reached with Tab it must show too */
+:root [data-testid="stElementToolbar"]:focus-within {{ opacity: 1; }}
 @media (max-width: {PHONE_WIDTH}px) {{
   [class*="st-key-encabezado-"] {{ display: none; }}
   [class*="st-key-fila-"] {{ border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.5rem; padding: 0.75rem; }}

@@ -65,7 +65,7 @@ def _add_test_contacts(store: Store) -> None:
     admin, seller = store.get_user(1), store.get_user(3)
     for name in ("Contacto Actividades", "Contacto Tareas", "Contacto Errores", "Contacto Edición", "Contacto Tablero",
                  "Contacto Siguiente", "Contacto Omitir", "Contacto Repetir", "Contacto Rápido",
-                 "Contacto Historial", "Contacto Aviso"):
+                 "Contacto Historial", "Contacto Aviso", "Contacto Teclado"):
         contact = store.create_contact(admin, ContactDraft(name, owner_id=seller.id))
         CONTACT_IDS[name] = contact.id
         store.create_opportunity(admin, OpportunityDraft(f"Oportunidad de {name}", contact.id, "Propuesta", 50000))
