@@ -16,7 +16,7 @@ from escala.ui.dialogs import open_quick_add
 from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
 from escala.ui.items import offer_undo
-from escala.ui.layout import phone_layout
+from escala.ui.layout import accessible_layout
 from escala.ui.format import document_language, md
 from escala.ui.navigation import PAGES, no_access_page, pages_for
 from escala.ui.reminders import preferences, reminders
@@ -25,7 +25,7 @@ from escala.ui.session import current_user, sign_in_page, sign_out
 
 st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon=":material/task_alt:", layout="wide")
 document_language()
-phone_layout()
+accessible_layout()
 
 store = get_store()
 user = current_user(store)

@@ -388,7 +388,14 @@ def test_tablero_shows_the_four_metrics_every_chart_and_the_comparison(demo_db):
     assert titles[:3] == ["Por responsable", "Por tipo", "Oportunidades con más trabajo pendiente"]
     assert titles[3].startswith("Creadas vs. realizadas por ")
     assert titles[4:] == ["Antigüedad de lo vencido", "Comparativo por responsable"]
-    assert len(at.get("plotly_chart")) >= 4
+    charts = at.get("plotly_chart")
+    assert len(charts) == 5
+    # each chart in words and as a table, for whoever cannot see it
+    assert [e.label for e in at.expander if e.label == "Ver los datos"] == ["Ver los datos"] * len(charts)
+    assert len(at.table) == len(charts)
+    said = [c.value for c in at.caption]
+    assert any(text.startswith("Más pendientes") for text in said)  # (Markdown-escaped: "Más pendientes\\: …")
+    assert any(text.startswith(("Última semana", "Último mes", "Último día")) for text in said)
     store = store_of(demo_db)
     total = store.db.query_one("SELECT count(*) FROM items")[0]
     values = metric_values(at)

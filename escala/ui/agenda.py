@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from escala import charts, times
+from escala import charts, summaries, times
 from escala.domain import EARLIEST_DAY, LATEST_DAY, ActivityType, Kind, Status, User
 from escala.analytics import ON_TIME, Analytics, Filters
 from escala.store import AGENDA_GROUPS, AgendaFilter, Store
@@ -118,3 +118,6 @@ def _week(store: Store, user: User, now: datetime) -> None:
     } for a in activities])
     st.plotly_chart(charts.week_timeline(frame, start, end), width="stretch",
                     config={"displayModeBar": False})
+    fmt.in_words(summaries.week_summary(frame), frame.drop(columns="Actividad").assign(
+        Desde=frame["Desde"].dt.strftime("%d/%m %H:%M"), Hasta=frame["Hasta"].dt.strftime("%d/%m %H:%M"),
+        Actividad=frame["Actividad"].str.replace(r" #\d+$", "", regex=True)).set_index("Actividad"))

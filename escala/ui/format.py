@@ -90,3 +90,11 @@ def document_language() -> None:
     offers: Streamlit serves ``<html lang="en">`` and has no setting for it."""
     st.html(f"<script>document.documentElement.lang = '{LANGUAGE}';</script>", unsafe_allow_javascript=True,
             width=1)
+
+
+def in_words(summary: str, table) -> None:
+    """A chart for whoever cannot see it: what stands out, in a sentence (``escala.summaries``),
+    and its numbers as a table (a real HTML table, read cell by cell by a screen reader)."""
+    st.caption(md(summary))
+    with st.expander("Ver los datos", icon=":material/table:"):
+        st.table(table)

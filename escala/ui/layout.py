@@ -17,6 +17,10 @@ STYLE = f"""<style>
    primary colour, at >= 3:1 against either theme's background */
 :root :focus-visible {{ outline: 2px solid #1a5fcc; outline-offset: 2px; }}
 @media (prefers-color-scheme: dark) {{ :root :focus-visible {{ outline-color: #6ea8fe; }} }}
+/* Streamlit's "Press Enter to apply" under a text box is English and cannot be set: hidden
+   (Enter still applies; the character count stays) */
+:root [data-testid="InputInstructions"] > span:first-child {{ display: none; }}
+:root [data-testid="InputInstructions"] > span:nth-child(2)::before {{ content: none; }}
 /* a table's toolbar shows on hover; reached with Tab it must show too */
 :root [data-testid="stElementToolbar"]:focus-within {{ opacity: 1; }}
 @media (max-width: {PHONE_WIDTH}px) {{
@@ -48,5 +52,5 @@ if (!window.escalaMenuCloses) {{
 </script>"""
 
 
-def phone_layout() -> None:
+def accessible_layout() -> None:
     st.html(STYLE + MENU_CLOSES, unsafe_allow_javascript=True, width=1)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from escala import charts, times
+from escala import charts, summaries, times
 from escala.analytics import (
     AGE_BUCKETS, CHART_STATES, OTHERS_KEY, STATES, TYPE_LABELS, Analytics, Dashboard, Filters, Selection,
 )
@@ -169,6 +169,7 @@ def _goals(progress) -> None:
     with st.expander("Metas del periodo", expanded=True, icon=":material/flag:"):
         st.plotly_chart(charts.goal_progress(progress), key="chart_metas", config={"displayModeBar": False})
         st.caption("Por el día en que se realizó cada una, en el calendario del equipo; la marca es la meta.")
+        fmt.in_words(summaries.goal_summary(progress), progress.set_index("Responsable"))
         st.dataframe(Analytics.goal_leaderboard(progress), hide_index=True, width="stretch", column_config={
             "Avance": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
                                                       help="Promedio del avance de sus metas (cada una hasta 100 %)")})
@@ -199,10 +200,14 @@ def tablero(store: Store, user: User) -> None:
                lambda bar: None if bar["key"] is None else {
                    "state": bar["state"],
                    **({"responsible_not_in": drawn} if bar["key"] == OTHERS_KEY else {"responsible_id": bar["key"]})})
+        fmt.in_words(summaries.state_summary(board.by_responsible, "responsible", "Responsable"),
+                 summaries.state_table(board.by_responsible, "responsible", "Responsable"))
     with right:
         st.subheader("Por tipo")
         _chart(store, user, filters, minute, zone, "tipo", charts.state_bars(board.by_type, "type", horizontal=False),
                lambda bar: {"type": bar["x"], "state": bar["state"]} if bar["x"] in TYPE_LABELS else None)
+        fmt.in_words(summaries.state_summary(board.by_type, "type", "Tipo"),
+                 summaries.state_table(board.by_type, "type", "Tipo"))
 
     st.subheader("Oportunidades con más trabajo pendiente")
     if board.by_opportunity.empty:
@@ -213,12 +218,17 @@ def tablero(store: Store, user: User) -> None:
         _chart(store, user, filters, minute, zone, "oportunidad",
                charts.state_bars(frame, "label", key_column="opportunity_id"),
                lambda bar: None if bar["key"] is None else {"opportunity_id": bar["key"], "state": bar["state"]})
+        fmt.in_words(summaries.state_summary(frame, "label", "Oportunidad"),
+                 summaries.state_table(frame, "label", "Oportunidad"))
 
     left, right = st.columns(2)
     with left:
         st.subheader(f"Creadas vs. realizadas {GRANULARITY[board.granularity]}")
         st.plotly_chart(charts.over_time(board.over_time, board.granularity), key="chart_tiempo",
                         config={"displayModeBar": False})
+        if not board.over_time.empty:
+            fmt.in_words(summaries.over_time_summary(board.over_time, board.granularity),
+                     summaries.over_time_table(board.over_time, board.granularity))
     with right:
         st.subheader("Antigüedad de lo vencido")
         if board.ageing.empty:
@@ -226,6 +236,8 @@ def tablero(store: Store, user: User) -> None:
         else:
             st.plotly_chart(charts.ageing(board.ageing), key="chart_antiguedad", config={"displayModeBar": False})
             st.caption("Días de atraso: " + ", ".join(AGE_BUCKETS) + ".")
+            fmt.in_words(summaries.ageing_summary(board.ageing, list(AGE_BUCKETS)),
+                     summaries.ageing_table(board.ageing, list(AGE_BUCKETS)))
 
     st.subheader("Comparativo por responsable")
     st.dataframe(board.comparison, hide_index=True, width="stretch", column_config={
