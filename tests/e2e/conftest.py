@@ -148,6 +148,45 @@ def seller_page(page):
     return page
 
 
+# Each role's menu, in order, and where each page lives.
+MENUS = {
+    "admin@escala.demo": ["Tablero", "Mi agenda", "Calendario", "Contactos", "Exportar", "Usuarios"],
+    "analista@escala.demo": ["Tablero", "Contactos", "Exportar"],
+    "vendedor1@escala.demo": ["Mi agenda", "Tablero", "Calendario", "Contactos", "Exportar"],
+}
+MENU_PAGES = [(email, title) for email, titles in MENUS.items() for title in titles]
+URL_PATHS = {"Tablero": "tablero", "Mi agenda": "agenda", "Calendario": "calendario", "Contactos": "contactos",
+             "Exportar": "exportar", "Usuarios": "usuarios"}
+
+
+def role_of(email: str) -> str:
+    """"admin", "analista", "vendedor": for test ids and screenshot names."""
+    return email.split("@")[0].rstrip("0123456789")
+
+
+@pytest.fixture(scope="module")
+def tab_as(browser, app_url):
+    """One signed-in tab per role for a module's tests (signing in is most of a short test's
+    time): ``tab_as(email, viewport=…, has_touch=…)`` -> the tab. Each test opens its page
+    with a fresh load, so nothing a test opened survives into the next."""
+    tabs = {}
+
+    def tab(email: str, **options):
+        key = (email, repr(sorted(options.items())))
+        if key not in tabs:
+            context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "es-MX", **options})
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(app_url)
+            sign_in(page, email)
+            expect(page.get_by_role("heading", name=MENUS[email][0], exact=True)).to_be_visible()
+            tabs[key] = page
+        return tabs[key]
+    yield tab
+    for page in tabs.values():
+        page.context.close()
+
+
 def session_cookie(page) -> dict | None:
     """The browser's session cookie (set by the server's sign-in response, HttpOnly)."""
     return next((c for c in page.context.cookies() if c["name"] == "escala_sesion"), None)

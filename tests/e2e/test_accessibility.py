@@ -7,41 +7,27 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import CONTACT_IDS, new_tab, sign_in, wait_for_app
-from tests.e2e.test_every_page import MENUS
-from tests.e2e.test_workflow import open_popup
+from tests.e2e.conftest import CONTACT_IDS, MENU_PAGES, URL_PATHS, new_tab, role_of, screenshot, wait_for_app
+from tests.e2e.test_workflow import choose, open_popup
 
-URL_PATHS = {"Tablero": "tablero", "Mi agenda": "agenda", "Calendario": "calendario", "Contactos": "contactos",
-             "Exportar": "exportar", "Usuarios": "usuarios"}
 PROFILE = "Contacto Actividades"
 ADMIN, SELLER = "admin@escala.demo", "vendedor1@escala.demo"
-PAGES = [(email, title) for email, titles in MENUS.items() for title in titles]
-
-
-def open_as(browser, app_url, email: str, path: str, heading: str):
-    """A new tab signed in as ``email``, at ``path``, drawn to the end."""
-    tab = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX").new_page()
-    tab.set_default_timeout(20_000)
-    tab.goto(app_url)
-    sign_in(tab, email)
-    expect(tab.get_by_test_id("stSidebarNav")).to_be_visible()
-    tab.goto(f"{app_url}/{path}")
-    expect(tab.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-    wait_for_app(tab)
-    expect(tab.get_by_test_id("stSkeleton")).to_have_count(0)
-    return tab
 
 
 @pytest.fixture
-def opened(browser, app_url):
-    tabs = []
-
+def opened(tab_as, app_url):
+    """``opened(email, path, heading)``: that role's tab at ``path``, drawn to the end, with no
+    error on it."""
     def open_(email, path, heading):
-        tabs.append(open_as(browser, app_url, email, path, heading))
-        return tabs[-1]
-    yield open_
-    for tab in tabs:
-        tab.context.close()
+        page = tab_as(email)
+        page.goto(f"{app_url}/{path}")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        wait_for_app(page)
+        expect(page.get_by_test_id("stSkeleton")).to_have_count(0)  # drawn to the end
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        expect(page.get_by_text("Algo salió mal")).to_have_count(0)
+        return page
+    return open_
 
 
 def test_the_sign_in_page_has_no_violations(browser, app_url):
@@ -51,9 +37,10 @@ def test_the_sign_in_page_has_no_violations(browser, app_url):
         assert_accessible(page)
 
 
-@pytest.mark.parametrize(("email", "title"), PAGES, ids=[f"{e.split('@')[0]}-{t}" for e, t in PAGES])
-def test_every_page_of_every_role_has_no_violations(opened, email, title):
+@pytest.mark.parametrize(("email", "title"), MENU_PAGES, ids=[f"{role_of(e)}-{t}" for e, t in MENU_PAGES])
+def test_every_page_of_every_role_opens_without_errors_or_violations(opened, email, title):
     page = opened(email, URL_PATHS[title], title)
+    screenshot(page, f"pagina-{role_of(email)}-{title.lower().replace(' ', '-')}")
     assert_accessible(page)
 
 
@@ -100,7 +87,6 @@ def _open_list(scope, label):
 
 
 def _weekly_task(page):
-    from tests.e2e.test_workflow import choose
     dialog = open_popup(page, "nueva_tarea", "Nueva tarea")
     choose(dialog, "Repetir", "Cada semana")
     expect(dialog.get_by_text("Los días")).to_be_visible()

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CONTACT_IDS, ROOT, new_tab, sign_in, wait_for_app
-from tests.e2e.test_every_page import MENUS
+from tests.e2e.conftest import CONTACT_IDS, MENUS, ROOT, new_tab, role_of, sign_in, wait_for_app
 from tests.e2e.test_workflow import open_popup
 
 README = ROOT / "README.md"
@@ -91,7 +90,7 @@ def _string_literals(path: Path) -> list[str]:
                 if token.type in (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1))]
 
 
-@pytest.mark.parametrize("email", list(MENUS))
+@pytest.mark.parametrize("email", list(MENUS), ids=role_of)
 def test_every_page_speaks_spanish(browser, app_url, email):
     allowed, texts = documented(), []
     with new_tab(browser) as page:
