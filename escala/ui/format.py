@@ -7,6 +7,7 @@ import re
 import string
 from datetime import datetime
 
+import pandas as pd
 import streamlit as st
 
 from escala import times
@@ -97,4 +98,14 @@ def in_words(summary: str, table) -> None:
     and its numbers as a table (a real HTML table, read cell by cell by a screen reader)."""
     st.caption(md(summary))
     with st.expander("Ver los datos", icon=":material/table:"):
-        st.table(table)
+        st.table(_literal(table))
+
+
+def _literal(table):
+    """``table`` as st.table shows it literally: st.table reads Markdown in its cells, so the
+    user text among them (names, opportunities) is escaped like any other."""
+    escape = lambda value: md(value) if isinstance(value, str) else value  # noqa: E731
+    table = table.copy()
+    table.index = table.index.map(escape)
+    return table.assign(**{column: table[column].map(escape) for column in table.columns
+                           if table[column].dtype == object or pd.api.types.is_string_dtype(table[column])})
