@@ -103,9 +103,12 @@ def in_words(summary: str, table) -> None:
 
 def _literal(table):
     """``table`` as st.table shows it literally: st.table reads Markdown in its cells, so the
-    user text among them (names, opportunities) is escaped like any other."""
+    user text among them (names, opportunities) is escaped like any other; whole numbers are
+    written as in es-MX (2,670)."""
     escape = lambda value: md(value) if isinstance(value, str) else value  # noqa: E731
     table = table.copy()
     table.index = table.index.map(escape)
-    return table.assign(**{column: table[column].map(escape) for column in table.columns
+    return table.assign(**{column: table[column].map(lambda n: md(format_int(n))) for column in table.columns
+                           if pd.api.types.is_integer_dtype(table[column])},
+                        **{column: table[column].map(escape) for column in table.columns
                            if table[column].dtype == object or pd.api.types.is_string_dtype(table[column])})
