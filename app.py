@@ -17,14 +17,13 @@ from escala.ui.errors import guard
 from escala.ui.flash import show_flashes
 from escala.ui.items import offer_undo
 from escala.ui.layout import accessible_layout
-from escala.ui.format import document_language, md
+from escala.ui.format import md
 from escala.ui.navigation import PAGES, no_access_page, pages_for
 from escala.ui.reminders import preferences, reminders
 from escala.ui.resources import get_store
 from escala.ui.session import current_user, sign_in_page, sign_out
 
 st.set_page_config(page_title="Escala · Actividades y Tareas", page_icon=":material/task_alt:", layout="wide")
-document_language()
 accessible_layout()
 
 store = get_store()

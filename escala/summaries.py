@@ -28,10 +28,10 @@ def state_table(frame: pd.DataFrame, category: str, label: str) -> pd.DataFrame:
     return _wide(frame, category, "state", STATES, label)
 
 
-def state_summary(frame: pd.DataFrame, category: str, label: str) -> str:
+def state_summary(table: pd.DataFrame) -> str:
     """Who or what has the most pending work (and how much of it is overdue), and the most
-    overdue when that is someone else."""
-    table = state_table(frame, category, label)
+    overdue when that is someone else (``table``: a ``state_table``)."""
+    label = table.index.name
     if table.empty:
         return "Sin datos con estos filtros."
     pending = table["Por vencer"] + table["Vencida"]
@@ -53,9 +53,9 @@ def over_time_table(frame: pd.DataFrame, granularity: str) -> pd.DataFrame:
     return table.drop(columns="Total")
 
 
-def over_time_summary(frame: pd.DataFrame, granularity: str) -> str:
-    """The last period against the one before it, and the busiest period."""
-    table = over_time_table(frame, granularity)
+def over_time_summary(table: pd.DataFrame, granularity: str) -> str:
+    """The last period against the one before it, and the busiest period (``table``: an
+    ``over_time_table``)."""
     if table.empty:
         return "Sin datos con estos filtros."
     last_word, before_word = {"day": ("Último día", "el anterior"), "week": ("Última semana", "la anterior"),
@@ -75,14 +75,13 @@ def ageing_table(frame: pd.DataFrame, buckets: list[str]) -> pd.DataFrame:
     return table.sort_values("Total", ascending=False, kind="stable")
 
 
-def ageing_summary(frame: pd.DataFrame, buckets: list[str]) -> str:
-    """Who has the most overdue work and who the oldest."""
-    table = ageing_table(frame, buckets)
+def ageing_summary(table: pd.DataFrame) -> str:
+    """Who has the most overdue work and who the oldest (``table``: an ``ageing_table``)."""
     if table.empty:
         return "Nada vencido."
     first = table.index[0]
     said = f"Más vencidas: {first}, {format_int(table.at[first, 'Total'])} de {format_int(table['Total'].sum())}."
-    oldest = buckets[-1]
+    oldest = table.columns[-2]  # the last bucket, before Total
     if table[oldest].max() > 0:
         who = table[oldest].idxmax()
         said += f" {oldest} de atraso: {who} ({format_int(table.at[who, oldest])})."

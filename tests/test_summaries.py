@@ -23,14 +23,16 @@ def test_a_state_table_has_one_row_per_category_in_order_with_every_state_and_a_
 
 
 def test_a_state_summary_names_the_most_pending_and_the_most_overdue_when_different():
-    said = summaries.state_summary(BY_PERSON, "responsible", "Responsable")
+    said = summaries.state_summary(summaries.state_table(BY_PERSON, "responsible", "Responsable"))
     assert said == "Más pendientes: Ana, 6 (1 vencida) de 11 en total. Más vencidas: Bruno, 3."
 
 
 def test_a_state_summary_with_nothing_pending_names_the_most_done():
     done = BY_PERSON[BY_PERSON["state"] == "Realizada"]
-    assert summaries.state_summary(done, "responsible", "Tipo") == "Nada pendiente; tipo con más realizadas: Ana (9)."
-    assert summaries.state_summary(done.iloc[0:0], "responsible", "Tipo") == "Sin datos con estos filtros."
+    assert summaries.state_summary(summaries.state_table(done, "responsible", "Tipo")) == (
+        "Nada pendiente; tipo con más realizadas: Ana (9).")
+    assert summaries.state_summary(summaries.state_table(done.iloc[0:0], "responsible", "Tipo")) == (
+        "Sin datos con estos filtros.")
 
 
 def test_over_time_compares_the_last_period_with_the_one_before():
@@ -39,7 +41,7 @@ def test_over_time_compares_the_last_period_with_the_one_before():
         (pd.Timestamp("2026-11-16"), "Creadas", 7), (pd.Timestamp("2026-11-16"), "Realizadas", 5),
     ], columns=["period", "series", "count"])
     assert list(summaries.over_time_table(frame, "week").index) == ["09/11/2026", "16/11/2026"]
-    assert summaries.over_time_summary(frame, "week") == (
+    assert summaries.over_time_summary(summaries.over_time_table(frame, "week"), "week") == (
         "Última semana (16/11/2026): 7 creadas y 5 realizadas; la anterior, 10 y 12. Más realizadas: 09/11/2026 (12).")
 
 
@@ -48,7 +50,7 @@ def test_ageing_names_who_has_the_most_overdue_and_the_oldest():
                          columns=["responsible", "bucket", "count"])
     table = summaries.ageing_table(frame, list(AGE_BUCKETS))
     assert list(table.index) == ["Ana", "Bruno"] and list(table.columns) == [*AGE_BUCKETS, "Total"]
-    assert summaries.ageing_summary(frame, list(AGE_BUCKETS)) == (
+    assert summaries.ageing_summary(table) == (
         "Más vencidas: Ana, 5 de 8. Más de 90 días de atraso: Bruno (2).")
 
 

@@ -83,16 +83,6 @@ def signed(change: float, decimals: int = 0) -> str:
     return f"{change:+,.{decimals}f}"
 
 
-LANGUAGE = "es-MX"
-
-
-def document_language() -> None:
-    """Mark the page as Spanish for screen readers, spell-check, hyphenation and translation
-    offers: Streamlit serves ``<html lang="en">`` and has no setting for it."""
-    st.html(f"<script>document.documentElement.lang = '{LANGUAGE}';</script>", unsafe_allow_javascript=True,
-            width=1)
-
-
 def in_words(summary: str, table) -> None:
     """A chart for whoever cannot see it: what stands out, in a sentence (``escala.summaries``),
     and its numbers as a table (a real HTML table, read cell by cell by a screen reader)."""

@@ -1,6 +1,6 @@
-"""What Streamlit does not do by itself for a keyboard or a phone, in one stylesheet and one
-script set once per page run: a visible focus everywhere, and the phone layout (a screen
-narrower than Streamlit's column breakpoint)."""
+"""What Streamlit does not do by itself for a screen reader, a keyboard or a phone, in one
+stylesheet and one script set once per page run: the page's language, a visible focus
+everywhere, and the phone layout (a screen narrower than Streamlit's column breakpoint)."""
 
 from __future__ import annotations
 
@@ -34,9 +34,13 @@ STYLE = f"""<style>
 }}
 </style>"""
 
-# Streamlit closes the menu after a page is chosen only when the browser says it is a phone
-# (its user agent); a narrow window of any browser gets the same here.
-MENU_CLOSES = f"""<script>
+LANGUAGE = "es-MX"
+# Streamlit serves <html lang="en"> and has no setting for it: Spanish, for screen readers,
+# spell-check, hyphenation and translation offers. Streamlit closes the menu after a page is
+# chosen only when the browser says it is a phone (its user agent); a narrow window of any
+# browser gets the same here.
+SCRIPT = f"""<script>
+document.documentElement.lang = '{LANGUAGE}';
 if (!window.escalaMenuCloses) {{
   window.escalaMenuCloses = true;
   document.addEventListener("click", (event) => {{
@@ -53,4 +57,4 @@ if (!window.escalaMenuCloses) {{
 
 
 def accessible_layout() -> None:
-    st.html(STYLE + MENU_CLOSES, unsafe_allow_javascript=True, width=1)
+    st.html(STYLE + SCRIPT, unsafe_allow_javascript=True, width=1)

@@ -200,14 +200,14 @@ def tablero(store: Store, user: User) -> None:
                lambda bar: None if bar["key"] is None else {
                    "state": bar["state"],
                    **({"responsible_not_in": drawn} if bar["key"] == OTHERS_KEY else {"responsible_id": bar["key"]})})
-        fmt.in_words(summaries.state_summary(board.by_responsible, "responsible", "Responsable"),
-                 summaries.state_table(board.by_responsible, "responsible", "Responsable"))
+        table = summaries.state_table(board.by_responsible, "responsible", "Responsable")
+        fmt.in_words(summaries.state_summary(table), table)
     with right:
         st.subheader("Por tipo")
         _chart(store, user, filters, minute, zone, "tipo", charts.state_bars(board.by_type, "type", horizontal=False),
                lambda bar: {"type": bar["x"], "state": bar["state"]} if bar["x"] in TYPE_LABELS else None)
-        fmt.in_words(summaries.state_summary(board.by_type, "type", "Tipo"),
-                 summaries.state_table(board.by_type, "type", "Tipo"))
+        table = summaries.state_table(board.by_type, "type", "Tipo")
+        fmt.in_words(summaries.state_summary(table), table)
 
     st.subheader("Oportunidades con más trabajo pendiente")
     if board.by_opportunity.empty:
@@ -218,8 +218,8 @@ def tablero(store: Store, user: User) -> None:
         _chart(store, user, filters, minute, zone, "oportunidad",
                charts.state_bars(frame, "label", key_column="opportunity_id"),
                lambda bar: None if bar["key"] is None else {"opportunity_id": bar["key"], "state": bar["state"]})
-        fmt.in_words(summaries.state_summary(frame, "label", "Oportunidad"),
-                 summaries.state_table(frame, "label", "Oportunidad"))
+        table = summaries.state_table(frame, "label", "Oportunidad")
+        fmt.in_words(summaries.state_summary(table), table)
 
     left, right = st.columns(2)
     with left:
@@ -227,8 +227,8 @@ def tablero(store: Store, user: User) -> None:
         st.plotly_chart(charts.over_time(board.over_time, board.granularity), key="chart_tiempo",
                         config={"displayModeBar": False})
         if not board.over_time.empty:
-            fmt.in_words(summaries.over_time_summary(board.over_time, board.granularity),
-                     summaries.over_time_table(board.over_time, board.granularity))
+            table = summaries.over_time_table(board.over_time, board.granularity)
+            fmt.in_words(summaries.over_time_summary(table, board.granularity), table)
     with right:
         st.subheader("Antigüedad de lo vencido")
         if board.ageing.empty:
@@ -236,8 +236,8 @@ def tablero(store: Store, user: User) -> None:
         else:
             st.plotly_chart(charts.ageing(board.ageing), key="chart_antiguedad", config={"displayModeBar": False})
             st.caption("Días de atraso: " + ", ".join(AGE_BUCKETS) + ".")
-            fmt.in_words(summaries.ageing_summary(board.ageing, list(AGE_BUCKETS)),
-                     summaries.ageing_table(board.ageing, list(AGE_BUCKETS)))
+            table = summaries.ageing_table(board.ageing, list(AGE_BUCKETS))
+            fmt.in_words(summaries.ageing_summary(table), table)
 
     st.subheader("Comparativo por responsable")
     st.dataframe(board.comparison, hide_index=True, width="stretch", column_config={
